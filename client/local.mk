@@ -1,0 +1,1 @@
+# client/ (owned by its issue)

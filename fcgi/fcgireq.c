@@ -1,0 +1,102 @@
+#include "config.h"
+
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "fcgireq.h"
+
+struct param {
+	const char	*name;
+	size_t		 offset;	/* of the const char * in struct request */
+};
+
+#define P(name, field) { name, offsetof(struct request, field) }
+static const struct param params[] = {
+	P("REQUEST_METHOD", method),
+	P("SCRIPT_NAME", script_name),
+	P("PATH_INFO", path_info),
+	P("DOCUMENT_URI", document_uri),
+	P("REQUEST_URI", request_uri),
+	P("REMOTE_ADDR", remote_addr),
+	P("HTTP_HOST", host),
+	P("HTTP_X_FORWARDED_FOR", x_forwarded_for),
+	P("HTTP_X_FORWARDED_HOST", x_forwarded_host),
+	P("HTTP_X_ORIGINAL_URI", x_original_uri),
+	P("HTTP_X_FORWARDED_URI", x_forwarded_uri),
+	P("HTTP_X_API_KEY", api_key),
+	P("CONTENT_TYPE", content_type),
+	P("CONTENT_LENGTH", content_length),
+};
+#undef P
+
+void
+fcgireq_from_env(const char *const *envp, struct request *req)
+{
+	const char *role = NULL, *apache_role = NULL;
+	size_t i;
+
+	memset(req, 0, sizeof(*req));
+	for (; envp != NULL && *envp != NULL; envp++) {
+		const char *kv = *envp, *eq = strchr(kv, '=');
+		size_t len;
+
+		if (eq == NULL)
+			continue;
+		len = (size_t)(eq - kv);
+		if (len == 9 && memcmp(kv, "FCGI_ROLE", 9) == 0) {
+			if (role == NULL)
+				role = eq + 1;
+			continue;
+		}
+		if (len == 16 && memcmp(kv, "FCGI_APACHE_ROLE", 16) == 0) {
+			if (apache_role == NULL)
+				apache_role = eq + 1;
+			continue;
+		}
+		for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+			const char **slot;
+
+			if (strlen(params[i].name) != len || memcmp(kv, params[i].name, len) != 0)
+				continue;
+			slot = (const char **)(void *)((char *)req + params[i].offset);
+			if (*slot == NULL)
+				*slot = eq + 1;
+			break;
+		}
+	}
+	req->role = (role != NULL && strcmp(role, "AUTHORIZER") == 0) || apache_role != NULL ?
+	    APP_ROLE_AUTHORIZER : APP_ROLE_RESPONDER;
+}
+
+size_t
+fcgireq_format(const struct response *resp, char *buf, size_t size)
+{
+	size_t used = 0, i;
+	int n;
+
+#define EMIT(...) do {								\
+		n = snprintf(buf + used, size - used, __VA_ARGS__);		\
+		if (n < 0 || (size_t)n >= size - used)				\
+			return 0;						\
+		used += (size_t)n;						\
+	} while (0)
+
+	EMIT("Status: %d %s\r\n", resp->status, app_status_text(resp->status));
+	for (i = 0; i < resp->nheaders; i++)
+		EMIT("%s: %s\r\n", resp->headers[i].name, resp->headers[i].value);
+	if (resp->content_type != NULL) {
+		EMIT("Content-Type: %s\r\n", resp->content_type);
+		EMIT("Content-Length: %zu\r\n", resp->body_len);
+		EMIT("Cache-Control: no-store\r\n");
+	}
+	EMIT("\r\n");
+#undef EMIT
+	if (resp->content_type != NULL && resp->body_len > 0) {
+		if (resp->body_len > size - used)
+			return 0;
+		memcpy(buf + used, resp->body, resp->body_len);
+		used += resp->body_len;
+	}
+	return used;
+}

@@ -1,0 +1,1 @@
+# fuzz/ (issue 5)

@@ -1,0 +1,89 @@
+/*
+ * app: knocker's request handling, free of FastCGI. The fcgi/ front end
+ * (or a test) fills a struct request, calls app_handle, and writes the
+ * struct response back as "Status:", headers and body.
+ *
+ * Endpoints and rules: ../shared/SPEC.md. In the authorizer role the
+ * answer is the verify decision (200 with no other header, or 401). In the
+ * responder role the endpoint is the last segment of SCRIPT_NAME+PATH_INFO
+ * (else DOCUMENT_URI, else REQUEST_URI's path).
+ */
+#ifndef KNOCKER_APP_H
+#define KNOCKER_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include <sys/types.h>
+#include "conf.h"
+
+#define APP_MAX_BODY 4096
+#define APP_MAX_HEADERS 8
+
+enum app_role { APP_ROLE_RESPONDER, APP_ROLE_AUTHORIZER };
+
+/* Every string is borrowed from the caller for the duration of app_handle
+   and may be NULL (absent). */
+struct request {
+	enum app_role	 role;
+	const char	*method;		/* REQUEST_METHOD */
+	const char	*script_name;		/* SCRIPT_NAME */
+	const char	*path_info;		/* PATH_INFO */
+	const char	*document_uri;		/* DOCUMENT_URI */
+	const char	*request_uri;		/* REQUEST_URI (raw, with query) */
+	const char	*remote_addr;		/* REMOTE_ADDR */
+	const char	*host;			/* HTTP_HOST */
+	const char	*x_forwarded_for;	/* HTTP_X_FORWARDED_FOR */
+	const char	*x_forwarded_host;	/* HTTP_X_FORWARDED_HOST */
+	const char	*x_original_uri;	/* HTTP_X_ORIGINAL_URI */
+	const char	*x_forwarded_uri;	/* HTTP_X_FORWARDED_URI */
+	const char	*api_key;		/* HTTP_X_API_KEY (secret) */
+	const char	*content_type;		/* CONTENT_TYPE */
+	const char	*content_length;	/* CONTENT_LENGTH */
+	/* Reads up to size body bytes; returns the count, 0 at the end, -1 on
+	   error. Called only for POST /knock in the responder role, never for
+	   a verify. May be NULL (no body). */
+	ssize_t		(*read_body)(void *ctx, char *buf, size_t size);
+	void		*body_ctx;
+};
+
+struct response_header {
+	const char	*name;		/* static string */
+	char		 value[160];
+};
+
+struct response {
+	int			 status;
+	const char		*content_type;	/* static string; NULL: no body */
+	struct response_header	 headers[APP_MAX_HEADERS];
+	size_t			 nheaders;
+	char			 body[512];
+	size_t			 body_len;
+};
+
+struct store;
+struct ratelimit;
+
+struct app {
+	const struct conf	*conf;		/* borrowed; NULL = no config (deny all) */
+	struct store		*store;		/* owned */
+	struct ratelimit	*ratelimit;	/* owned */
+	int64_t			(*now)(void);	/* clock, unix seconds; tests replace it */
+	int64_t			 last_cleanup;
+};
+
+/* Builds the store and rate limiter for conf (borrowed, must outlive app).
+   conf may be NULL: every answer then denies/fails. Returns 0 or -1. */
+int app_init(struct app *app, const struct conf *conf);
+void app_fini(struct app *app);
+
+/* Handles one request. Always fills resp with a status (never 0). */
+void app_handle(struct app *app, const struct request *req, struct response *resp);
+
+/* Called between requests: runs the periodic whitelist cleanup when due. */
+void app_idle(struct app *app);
+
+/* Text for a status line ("Unauthorized" for 401); "" when unknown. */
+const char *app_status_text(int status);
+
+#endif

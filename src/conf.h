@@ -1,0 +1,71 @@
+/*
+ * conf: the knocker configuration (../shared/SPEC.md "Config file").
+ * (Named conf, not config, so it cannot clash with autoconf's config.h.)
+ *
+ * conf_load reads and validates a JSON file. Every problem is reported as
+ * "FILE: key.path: problem" in errs (all problems, not just the first);
+ * warnings (file readable by others, a trusted proxy wider than one address,
+ * short API keys) go to warns and do not fail the load.
+ * The returned struct owns all its memory; conf_free releases it (key
+ * material is wiped with freezero). Nothing in it changes after loading.
+ */
+#ifndef KNOCKER_CONF_H
+#define KNOCKER_CONF_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "errlist.h"
+#include "ipmap.h"
+#include "log.h"
+
+#define CONF_MAX_TTL 315360000	/* ten years, in seconds */
+#define CONF_MAX_FILE_SIZE (1024 * 1024)
+
+struct conf_api_key {
+	char	*name;		/* "name" or, if absent, "api_keys[N]"; safe to log */
+	char	*key;		/* the secret; never log */
+	size_t	 key_len;
+	int64_t	 max_ttl;	/* 1 .. CONF_MAX_TTL */
+	bool	 allow_remote_whitelist;
+};
+
+struct conf_host_paths {
+	char	 *host;		/* normalized with host_normalize; "*" = any host */
+	char	**paths;
+	size_t	  npaths;
+};
+
+struct conf {
+	char			*path;			/* the file it came from */
+	struct ipmap		*trusted_proxies;	/* value unused (0); never NULL */
+	char			*storage_path;		/* absolute */
+	int64_t			 cleanup_interval;	/* seconds, default 60 */
+	struct conf_api_key	*keys;
+	size_t			 nkeys;			/* >= 1 */
+	struct ipmap		*always_allowed;	/* never NULL */
+	char			**excluded_paths;
+	size_t			 nexcluded;
+	struct conf_host_paths	*host_paths;		/* excluded_paths_by_host */
+	size_t			 nhost_paths;
+	int64_t			 max_entries;		/* default 10000 */
+	int64_t			 rl_window;		/* seconds, default 60 */
+	int64_t			 rl_success;		/* default 20; 0 disables */
+	int64_t			 rl_failure;		/* default 30; 0 disables */
+	char			*cors_origin;		/* default "*" */
+	char			*log_target;		/* "stderr", "syslog" or an absolute path */
+	enum log_level		 log_level;
+};
+
+/* Reads and validates path. Returns a new conf, or NULL with at least one
+   message in errs. warns may be NULL. */
+struct conf *conf_load(const char *path, struct errlist *errs, struct errlist *warns);
+
+/* Validates a JSON text already in memory; name is used in messages.
+   Does not touch the file system (no permission warning). */
+struct conf *conf_parse(const char *json, size_t len, const char *name,
+    struct errlist *errs, struct errlist *warns);
+
+void conf_free(struct conf *c);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * knockreq: the POST /knock request body (untrusted; fuzzed).
+ * An object holding only "ip_address" (string, <= 100 chars, IP or CIDR)
+ * and/or "ttl" (positive integer seconds). Parsed with cJSON after the
+ * caller has capped the size (APP_MAX_BODY).
+ */
+#ifndef KNOCKER_KNOCKREQ_H
+#define KNOCKER_KNOCKREQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+#include "ipnet.h"
+
+#define KNOCKREQ_MAX_IP_LEN 100
+
+enum knockreq_status {
+	KNOCKREQ_OK = 0,
+	KNOCKREQ_MALFORMED,	/* not JSON at all (incl. duplicate keys, NUL) */
+	KNOCKREQ_NOT_OBJECT,	/* JSON, but not an object */
+	KNOCKREQ_INVALID,	/* unknown field, ip_address not a string or too long */
+	KNOCKREQ_BAD_TTL,	/* ttl not a number, not integral, or <= 0 */
+	KNOCKREQ_BAD_IP		/* ip_address is not an IP or CIDR */
+};
+
+struct knockreq {
+	bool		has_ip;
+	struct ipnet	ip;	/* canonical (host bits cleared, v4-mapped -> v4) */
+	bool		has_ttl;
+	int64_t		ttl;	/* >= 1; values beyond INT64_MAX saturate to it */
+};
+
+/* Parses body[0..len) (need not be NUL-terminated). On KNOCKREQ_OK fills *out.
+   Field checks run in this order: malformed, not object, then per field in
+   document order. */
+enum knockreq_status knockreq_parse(const char *body, size_t len, struct knockreq *out);
+
+/* The SPEC's error text for a status (KNOCKREQ_OK -> NULL). */
+const char *knockreq_error(enum knockreq_status st);
+
+/* True if a Content-Type header value is application/json (any case,
+   parameters such as "; charset=utf-8" allowed). NULL -> false. */
+bool knockreq_is_json_type(const char *content_type);
+
+#endif

@@ -1,0 +1,1 @@
+# integration tests (filled in later)

@@ -1,0 +1,573 @@
+/*
+ * app: every /knock status code in SPEC order, the status endpoint, the
+ * verify decision in both roles, routing, CORS — through app_handle with a
+ * real store and rate limiter in a temporary directory and a fake clock.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "app.h"
+#include "conf.h"
+#include "errlist.h"
+#include "tap.h"
+
+#define KEY_PHONE "k-phone-0123456789abcdef"
+#define KEY_ADMIN "k-admin-0123456789abcdef"
+#define NOW 1700000000
+
+static int64_t fake_now = NOW;
+
+static int64_t
+fake_clock(void)
+{
+	return fake_now;
+}
+
+struct rq {
+	enum app_role	 role;
+	const char	*method, *script_name, *path_info, *document_uri, *request_uri;
+	const char	*remote, *host, *xff, *xfh, *xou, *xfu, *key, *ctype, *clen, *body;
+};
+
+struct mem_body {
+	const char	*data;
+	size_t		 len, pos;
+};
+
+static ssize_t
+mem_read(void *ctx, char *buf, size_t size)
+{
+	struct mem_body *m = ctx;
+	size_t n = m->len - m->pos;
+
+	if (n > size)
+		n = size;
+	memcpy(buf, m->data + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}
+
+static void
+run(struct app *app, const struct rq *rq, struct response *resp)
+{
+	struct mem_body mb = { rq->body, rq->body ? strlen(rq->body) : 0, 0 };
+	struct request req = {
+		.role = rq->role, .method = rq->method, .script_name = rq->script_name,
+		.path_info = rq->path_info, .document_uri = rq->document_uri,
+		.request_uri = rq->request_uri, .remote_addr = rq->remote, .host = rq->host,
+		.x_forwarded_for = rq->xff, .x_forwarded_host = rq->xfh,
+		.x_original_uri = rq->xou, .x_forwarded_uri = rq->xfu, .api_key = rq->key,
+		.content_type = rq->ctype, .content_length = rq->clen,
+		.read_body = rq->body ? mem_read : NULL, .body_ctx = &mb,
+	};
+
+	app_handle(app, &req, resp);
+}
+
+static const char *
+header(const struct response *resp, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < resp->nheaders; i++)
+		if (strcmp(resp->headers[i].name, name) == 0)
+			return resp->headers[i].value;
+	return NULL;
+}
+
+static struct conf *
+make_conf(const char *dir, const char *extra_security)
+{
+	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
+	struct conf *c;
+	char json[2048];
+	size_t i;
+
+	snprintf(json, sizeof(json),
+	    "{\"server\":{\"trusted_proxies\":[\"10.9.9.9\"]},"
+	    "\"whitelist\":{\"storage_path\":\"%s/whitelist.json\"},"
+	    "\"api_keys\":[{\"name\":\"phone\",\"key\":\"" KEY_PHONE "\",\"max_ttl\":3600},"
+	    "{\"name\":\"admin\",\"key\":\"" KEY_ADMIN "\",\"max_ttl\":600,\"allow_remote_whitelist\":true}],"
+	    "\"security\":{\"always_allowed_ips\":[\"192.0.2.0/24\"],\"excluded_paths\":[\"/health\"],"
+	    "\"excluded_paths_by_host\":{\"media.example.org\":[\"/public\"],\"*\":[\"/.well-known/\"]}%s},"
+	    "\"cors\":{\"allowed_origin\":\"https://app.example.org\"}}",
+	    dir, extra_security);
+	c = conf_parse(json, strlen(json), "test.json", &errs, &warns);
+	for (i = 0; i < errs.count; i++)
+		tap_diag("config: %s", errs.msg[i]);
+	errlist_free(&errs);
+	errlist_free(&warns);
+	return c;
+}
+
+/* One row per /knock answer, in SPEC order. */
+static void
+test_knock_statuses(struct app *app)
+{
+	static const struct {
+		const char	*name;
+		struct rq	 rq;
+		int		 status;
+		const char	*body;	/* exact, or NULL: not checked */
+	} rows[] = {
+		{ "no client IP (no REMOTE_ADDR) is 400",
+		  { .method = "POST", .request_uri = "/knock", .key = KEY_PHONE }, 400,
+		  "{\"error\":\"Could not determine client IP.\"}" },
+		{ "trusted proxy without X-Forwarded-For is 400",
+		  { .method = "POST", .request_uri = "/knock", .remote = "10.9.9.9", .key = KEY_PHONE }, 400,
+		  "{\"error\":\"Could not determine client IP.\"}" },
+		{ "missing key is 401",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1" }, 401,
+		  "{\"error\":\"Invalid or missing API key.\"}" },
+		{ "wrong key of the same length is 401",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = "k-phone-0123456789abcdeX" }, 401,
+		  "{\"error\":\"Invalid or missing API key.\"}" },
+		{ "key prefix is 401",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = "k-phone" }, 401, NULL },
+		{ "wrong key beats a too-large body (401 before 413)",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = "nope", .clen = "5000" }, 401, NULL },
+		{ "declared body over 4096 bytes is 413",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE, .clen = "4097",
+		    .ctype = "application/json" }, 413, "{\"error\":\"Request body too large.\"}" },
+		{ "non-JSON content type with a body is 415",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "text/plain", .body = "{}" }, 415, "{\"error\":\"Request body must be JSON.\"}" },
+		{ "malformed JSON is 400",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ttl\":" }, 400, "{\"error\":\"Malformed JSON request body.\"}" },
+		{ "array body is 400",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "[1]" }, 400, "{\"error\":\"Request body must be a JSON object.\"}" },
+		{ "unknown field is 400",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"foo\":1}" }, 400, "{\"error\":\"Invalid request data.\"}" },
+		{ "ttl 0 is 400",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ttl\":0}" }, 400,
+		  "{\"error\":\"Invalid TTL specified. Must be a positive integer.\"}" },
+		{ "bad ip_address is 400",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":\"1.2.3.999\"}" }, 400,
+		  "{\"error\":\"Invalid IP address or CIDR notation in request body.\"}" },
+		{ "ip_address without remote permission is 403",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ip_address\":\"203.0.113.9\"}" }, 403,
+		  "{\"error\":\"API key lacks remote whitelist permission.\"}" },
+		{ "IPv4 range wider than /16 is 400",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":\"10.0.0.0/15\"}" }, 400,
+		  "{\"error\":\"CIDR range too broad. Maximum 65536 addresses allowed.\"}" },
+		{ "IPv6 prefix shorter than /64 is 400",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":\"2001:db8::/63\"}" }, 400,
+		  "{\"error\":\"CIDR range too broad. Maximum 65536 addresses allowed.\"}" },
+		{ "ttl over ten years is 400",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ttl\":315360001}" }, 400,
+		  "{\"error\":\"TTL too large. Maximum allowed is 315360000 seconds (10 years).\"}" },
+		{ "knock without body whitelists the caller for max_ttl",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE, .clen = "0" }, 200,
+		  "{\"whitelisted_entry\":\"198.51.100.1\",\"expires_at\":1700003600,\"expires_in_seconds\":3600}" },
+		{ "requested ttl below max_ttl is used",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.2", .key = KEY_PHONE,
+		    .ctype = "application/json; charset=utf-8", .body = "{\"ttl\":60}" }, 200,
+		  "{\"whitelisted_entry\":\"198.51.100.2\",\"expires_at\":1700000060,\"expires_in_seconds\":60}" },
+		{ "requested ttl above max_ttl is capped",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.3", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ttl\":99999}" }, 200,
+		  "{\"whitelisted_entry\":\"198.51.100.3\",\"expires_at\":1700000600,\"expires_in_seconds\":600}" },
+		{ "remote whitelist of a /16 is canonical",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":\"172.16.9.9/16\"}" }, 200,
+		  "{\"whitelisted_entry\":\"172.16.0.0/16\",\"expires_at\":1700000600,\"expires_in_seconds\":600}" },
+		{ "v4-mapped client is IPv4",
+		  { .method = "POST", .request_uri = "/knock", .remote = "::ffff:198.51.100.4", .key = KEY_PHONE }, 200,
+		  "{\"whitelisted_entry\":\"198.51.100.4\",\"expires_at\":1700003600,\"expires_in_seconds\":3600}" },
+		{ "client behind a trusted proxy is the X-Forwarded-For hop",
+		  { .method = "POST", .request_uri = "/knock", .remote = "10.9.9.9", .xff = "203.0.113.77", .key = KEY_PHONE }, 200,
+		  "{\"whitelisted_entry\":\"203.0.113.77\",\"expires_at\":1700003600,\"expires_in_seconds\":3600}" },
+		{ "IPv6 client",
+		  { .method = "POST", .request_uri = "/knock", .remote = "2001:db8::5", .key = KEY_PHONE }, 200,
+		  "{\"whitelisted_entry\":\"2001:db8::5\",\"expires_at\":1700003600,\"expires_in_seconds\":3600}" },
+	};
+	struct response resp;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run(app, &rows[i].rq, &resp);
+		tap_is_int(resp.status, rows[i].status, "knock: %s: status", rows[i].name);
+		if (rows[i].body != NULL)
+			tap_is_str(resp.body, rows[i].body, "knock: %s: body", rows[i].name);
+		tap_is_str(header(&resp, "Access-Control-Allow-Origin"), "https://app.example.org",
+		    "knock: %s: CORS header", rows[i].name);
+	}
+}
+
+static void
+test_body_streamed_too_large(struct app *app)
+{
+	char *big = malloc(5001);
+	struct response resp;
+	struct rq rq = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1",
+	    .key = KEY_PHONE, .ctype = "application/json" };
+
+	memset(big, ' ', 5000);
+	big[5000] = '\0';
+	rq.body = big;	/* no CONTENT_LENGTH: read until EOF, but stop after 4097 */
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 413, "knock: body of unknown length over 4096 bytes is 413");
+	free(big);
+}
+
+static void
+test_status_endpoint(struct app *app)
+{
+	struct response resp;
+	struct rq rq = { .method = "GET", .request_uri = "/knock", .remote = "198.51.100.50", .key = KEY_PHONE };
+
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 200, "status: unknown client is 200");
+	tap_is_str(resp.body, "{\"client_ip\":\"198.51.100.50\",\"whitelisted\":false,\"expires_at\":null,"
+	    "\"expires_in_seconds\":null}", "status: unknown client is not whitelisted");
+
+	rq.method = "POST";
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 200, "status: knock");
+	fake_now += 100;
+	rq.method = "GET";
+	run(app, &rq, &resp);
+	tap_is_str(resp.body, "{\"client_ip\":\"198.51.100.50\",\"whitelisted\":true,\"expires_at\":1700003600,"
+	    "\"expires_in_seconds\":3500}", "status: after a knock, expiry and seconds left");
+	fake_now -= 100;
+
+	rq.remote = "192.0.2.44";
+	run(app, &rq, &resp);
+	tap_is_str(resp.body, "{\"client_ip\":\"192.0.2.44\",\"whitelisted\":true,\"expires_at\":null,"
+	    "\"expires_in_seconds\":null}", "status: always-allowed IP is whitelisted without expiry");
+
+	rq.key = "wrong";
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 401, "status: wrong key is 401");
+	tap_is_str(resp.body, "{\"error\":\"Invalid or missing API key.\"}", "status: wrong key message");
+}
+
+static void
+test_reknock_replaces_expiry(struct app *app)
+{
+	struct response resp;
+	struct rq knock = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.60",
+	    .key = KEY_PHONE, .ctype = "application/json", .body = "{\"ttl\":1000}" };
+	struct rq again = knock;
+	struct rq status = { .method = "GET", .request_uri = "/knock", .remote = "198.51.100.60", .key = KEY_PHONE };
+
+	run(app, &knock, &resp);
+	again.body = "{\"ttl\":10}";
+	run(app, &again, &resp);
+	run(app, &status, &resp);
+	tap_is_str(resp.body, "{\"client_ip\":\"198.51.100.60\",\"whitelisted\":true,\"expires_at\":1700000010,"
+	    "\"expires_in_seconds\":10}", "knock again replaces the expiry (also with a shorter one)");
+}
+
+static void
+test_options_and_methods(struct app *app)
+{
+	struct response resp;
+	struct rq rq = { .method = "OPTIONS", .request_uri = "/knock" };
+
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 204, "OPTIONS /knock is 204");
+	tap_is_str(header(&resp, "Access-Control-Allow-Origin"), "https://app.example.org", "OPTIONS: origin");
+	tap_is_str(header(&resp, "Access-Control-Allow-Methods"), "GET, POST, OPTIONS", "OPTIONS: methods");
+	tap_is_str(header(&resp, "Access-Control-Allow-Headers"), "X-Api-Key, Content-Type", "OPTIONS: headers");
+	tap_ok(resp.content_type == NULL, "OPTIONS: no body");
+
+	rq.method = "PUT";
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 405, "PUT /knock is 405");
+	tap_is_str(header(&resp, "Allow"), "GET, POST, OPTIONS", "405 names the allowed methods");
+
+	rq = (struct rq){ .method = "POST", .request_uri = "/health" };
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 405, "POST /health is 405");
+
+	rq = (struct rq){ .method = "GET", .request_uri = "/health" };
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 200, "GET /health is 200");
+	tap_is_str(resp.body, "{\"status\":\"ok\"}", "/health body");
+
+	rq = (struct rq){ .method = "GET", .request_uri = "/ready" };
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 200, "GET /ready is 200");
+
+	rq = (struct rq){ .method = "GET", .request_uri = "/nope" };
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 404, "unknown endpoint is 404");
+	tap_is_str(resp.body, "{\"error\":\"Not found.\"}", "404 body");
+}
+
+static void
+test_routing(struct app *app)
+{
+	static const struct {
+		const char	*name;
+		struct rq	 rq;
+		int		 status;
+	} rows[] = {
+		{ "SCRIPT_NAME + PATH_INFO prefix mapping", { .method = "GET", .script_name = "/.knocker",
+		  .path_info = "/health", .request_uri = "/whatever" }, 200 },
+		{ "Caddy: PATH_INFO only", { .method = "GET", .script_name = "", .path_info = "/_knocker/verify",
+		  .request_uri = "/private/x", .remote = "192.0.2.1" }, 200 },
+		{ "DOCUMENT_URI when SCRIPT_NAME and PATH_INFO are empty", { .method = "GET",
+		  .document_uri = "/x/health", .request_uri = "/other" }, 200 },
+		{ "REQUEST_URI path, query ignored", { .method = "GET", .request_uri = "/a/health?x=/knock" }, 200 },
+		{ "trailing slash", { .method = "GET", .request_uri = "/health/" }, 200 },
+		{ "segment must match exactly", { .method = "GET", .request_uri = "/healthz" }, 404 },
+		{ "nothing at all", { .method = "GET" }, 404 },
+	};
+	struct response resp;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run(app, &rows[i].rq, &resp);
+		tap_is_int(resp.status, rows[i].status, "route: %s", rows[i].name);
+	}
+}
+
+static void
+test_verify(struct app *app)
+{
+	static const struct {
+		const char	*name;
+		struct rq	 rq;
+		int		 status;
+	} rows[] = {
+		{ "authorizer: unknown client denied", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/private/x", .remote = "203.0.113.200" }, 401 },
+		{ "authorizer: knocked client allowed", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/private/x", .remote = "198.51.100.1" }, 200 },
+		{ "authorizer: inside a whitelisted CIDR", { .role = APP_ROLE_AUTHORIZER, .method = "POST",
+		  .request_uri = "/private/x", .remote = "172.16.200.1" }, 200 },
+		{ "authorizer: v4-mapped peer of a knocked address", { .role = APP_ROLE_AUTHORIZER,
+		  .method = "GET", .request_uri = "/", .remote = "::ffff:198.51.100.1" }, 200 },
+		{ "authorizer: always-allowed network", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/", .remote = "192.0.2.200" }, 200 },
+		{ "excluded path allowed for anyone", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/health/deep?x=1", .remote = "203.0.113.200" }, 200 },
+		{ "excluded path is a segment prefix only", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/healthz", .remote = "203.0.113.200" }, 401 },
+		{ "dot-dot cannot escape into an excluded path", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/health/../private", .remote = "203.0.113.200" }, 401 },
+		{ "percent-encoded excluded path", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/%68ealth", .remote = "203.0.113.200" }, 200 },
+		{ "per-host exclusion, host with port and case", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/public/a.jpg", .host = "Media.Example.org:8443", .remote = "203.0.113.200" }, 200 },
+		{ "per-host exclusion does not apply to another host", { .role = APP_ROLE_AUTHORIZER,
+		  .method = "GET", .request_uri = "/public/a.jpg", .host = "other.example.org", .remote = "203.0.113.200" }, 401 },
+		{ "\"*\" host exclusion applies to any host", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/.well-known/acme", .host = "x.example", .remote = "203.0.113.200" }, 200 },
+		{ "XFF from a trusted proxy names the client", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/", .remote = "10.9.9.9", .xff = "203.0.113.200, 198.51.100.1" }, 200 },
+		{ "XFF from an untrusted peer is ignored", { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+		  .request_uri = "/", .remote = "203.0.113.200", .xff = "198.51.100.1" }, 401 },
+		{ "no REMOTE_ADDR denies", { .role = APP_ROLE_AUTHORIZER, .method = "GET", .request_uri = "/" }, 401 },
+		{ "verify endpoint: knocked client", { .method = "GET", .script_name = "/_knocker/verify",
+		  .request_uri = "/private/x", .remote = "198.51.100.1" }, 200 },
+		{ "verify endpoint: any method (nginx passes the original)", { .method = "DELETE",
+		  .script_name = "/_knocker/verify", .request_uri = "/private/x", .remote = "203.0.113.200" }, 401 },
+		{ "verify endpoint: X-Original-URI from a trusted peer", { .method = "GET",
+		  .script_name = "/_knocker/verify", .request_uri = "/private", .remote = "10.9.9.9",
+		  .xou = "/health", .xff = "203.0.113.200" }, 200 },
+		{ "verify endpoint: X-Original-URI from an untrusted peer is ignored", { .method = "GET",
+		  .script_name = "/_knocker/verify", .request_uri = "/private", .remote = "203.0.113.200",
+		  .xou = "/health" }, 401 },
+		{ "verify endpoint: X-Forwarded-Uri + X-Forwarded-Host from a trusted peer", { .method = "GET",
+		  .script_name = "/_knocker/verify", .request_uri = "/x", .remote = "10.9.9.9",
+		  .xfu = "/public/1", .xfh = "media.example.org", .xff = "203.0.113.200" }, 200 },
+		{ "verify endpoint: X-Forwarded-Host from an untrusted peer is ignored", { .method = "GET",
+		  .script_name = "/_knocker/verify", .request_uri = "/public/1", .remote = "203.0.113.200",
+		  .host = "other.example", .xfh = "media.example.org" }, 401 },
+	};
+	struct response resp;
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run(app, &rows[i].rq, &resp);
+		tap_is_int(resp.status, rows[i].status, "verify: %s", rows[i].name);
+		if (rows[i].rq.role == APP_ROLE_AUTHORIZER && resp.status == 200)
+			tap_ok(resp.nheaders == 0 && resp.content_type == NULL,
+			    "verify: %s: allow carries no header and no body", rows[i].name);
+	}
+}
+
+static void
+test_expiry(struct app *app)
+{
+	struct response resp;
+	struct rq knock = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.70",
+	    .key = KEY_PHONE, .ctype = "application/json", .body = "{\"ttl\":5}" };
+	struct rq check = { .role = APP_ROLE_AUTHORIZER, .method = "GET", .request_uri = "/",
+	    .remote = "198.51.100.70" };
+
+	run(app, &knock, &resp);
+	run(app, &check, &resp);
+	tap_is_int(resp.status, 200, "expiry: allowed within the TTL");
+	fake_now += 4;
+	run(app, &check, &resp);
+	tap_is_int(resp.status, 200, "expiry: allowed one second before expiry");
+	fake_now += 1;
+	run(app, &check, &resp);
+	tap_is_int(resp.status, 401, "expiry: denied at the expiry second");
+	fake_now -= 5;
+}
+
+static void
+test_rate_limit(const char *dir)
+{
+	struct conf *conf = make_conf(dir, ",\"knock_rate_limit\":{\"window_seconds\":60,"
+	    "\"successful_requests\":2,\"failed_requests\":3}");
+	struct app app;
+	struct response resp;
+	struct rq ok = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.80", .key = KEY_PHONE };
+	struct rq bad = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.81", .key = "bad" };
+	int i;
+
+	if (!tap_ok(conf != NULL && app_init(&app, conf) == 0, "rate limit: app with a small limit"))
+		return;
+	app.now = fake_clock;
+	for (i = 0; i < 2; i++) {
+		run(&app, &ok, &resp);
+		tap_is_int(resp.status, 200, "rate limit: success %d allowed", i + 1);
+	}
+	run(&app, &ok, &resp);
+	tap_is_int(resp.status, 429, "rate limit: third success in the window is 429");
+	tap_is_str(resp.body, "{\"error\":\"Too many knock attempts.\"}", "rate limit: 429 message");
+	tap_is_str(header(&resp, "Retry-After"), "60", "rate limit: Retry-After");
+	for (i = 0; i < 3; i++) {
+		run(&app, &bad, &resp);
+		tap_is_int(resp.status, 401, "rate limit: failure %d answered 401", i + 1);
+	}
+	run(&app, &bad, &resp);
+	tap_is_int(resp.status, 429, "rate limit: fourth failure is 429");
+	bad.remote = "198.51.100.82";
+	run(&app, &bad, &resp);
+	tap_is_int(resp.status, 401, "rate limit: another client is not limited");
+	fake_now += 61;
+	run(&app, &ok, &resp);
+	tap_is_int(resp.status, 200, "rate limit: after the window a knock succeeds again");
+	fake_now -= 61;
+	app_fini(&app);
+	conf_free(conf);
+}
+
+static void
+test_store_failure(const char *dir)
+{
+	char sub[600];
+	struct conf *conf;
+	struct app app;
+	struct response resp;
+	struct rq knock = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.90", .key = KEY_PHONE };
+	struct rq ready = { .method = "GET", .request_uri = "/ready" };
+
+	snprintf(sub, sizeof(sub), "%s/missing-dir", dir);
+	conf = make_conf(sub, "");
+	if (!tap_ok(conf != NULL && app_init(&app, conf) == 0, "store failure: app"))
+		return;
+	app.now = fake_clock;
+	run(&app, &knock, &resp);
+	tap_is_int(resp.status, 500, "store failure: knock is 500");
+	tap_is_str(resp.body, "{\"error\":\"Internal server error: whitelist persistence failed.\"}",
+	    "store failure: message");
+	run(&app, &ready, &resp);
+	tap_is_int(resp.status, 503, "store failure: /ready is 503");
+	tap_ok(strstr(resp.body, "\"error\":") != NULL, "store failure: /ready says why");
+	app_fini(&app);
+	conf_free(conf);
+}
+
+static void
+test_corrupt_store_denies(struct app *app, const char *dir)
+{
+	char path[600];
+	struct response resp;
+	struct rq check = { .role = APP_ROLE_AUTHORIZER, .method = "GET", .request_uri = "/",
+	    .remote = "198.51.100.1" };
+	struct rq always = check;
+	struct rq excluded = check;
+	struct rq knock = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE };
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/whitelist.json", dir);
+	f = fopen(path, "w");
+	fputs("{\"198.51.100.1\": 99999999999, garbage", f);
+	fclose(f);
+	run(app, &check, &resp);
+	tap_is_int(resp.status, 401, "corrupt store: knocked client is denied (fail closed)");
+	always.remote = "192.0.2.9";
+	run(app, &always, &resp);
+	tap_is_int(resp.status, 200, "corrupt store: always-allowed still allowed");
+	excluded.remote = "203.0.113.1";
+	excluded.request_uri = "/health";
+	run(app, &excluded, &resp);
+	tap_is_int(resp.status, 200, "corrupt store: excluded path still allowed");
+	run(app, &knock, &resp);
+	tap_is_int(resp.status, 200, "corrupt store: a new knock succeeds");
+	run(app, &check, &resp);
+	tap_is_int(resp.status, 200, "corrupt store: after the knock the client is allowed");
+}
+
+static void
+test_no_config(void)
+{
+	struct app app;
+	struct response resp;
+	struct rq check = { .role = APP_ROLE_AUTHORIZER, .method = "GET", .request_uri = "/", .remote = "192.0.2.1" };
+	struct rq health = { .method = "GET", .request_uri = "/health" };
+
+	app_init(&app, NULL);
+	run(&app, &check, &resp);
+	tap_is_int(resp.status, 401, "no config: authorizer denies");
+	run(&app, &health, &resp);
+	tap_is_int(resp.status, 503, "no config: /health is 503");
+	app_fini(&app);
+}
+
+int
+main(void)
+{
+	const char *dir = tap_tmpdir("app");
+	char dir_copy[512], rl_dir[600];
+	struct conf *conf;
+	struct app app;
+
+	snprintf(dir_copy, sizeof(dir_copy), "%s", dir);
+	conf = make_conf(dir_copy, "");
+	if (!tap_ok(conf != NULL, "config parses") || !tap_ok(app_init(&app, conf) == 0, "app_init")) {
+		return tap_done();
+	}
+	app.now = fake_clock;
+
+	test_knock_statuses(&app);
+	test_body_streamed_too_large(&app);
+	test_status_endpoint(&app);
+	test_reknock_replaces_expiry(&app);
+	test_options_and_methods(&app);
+	test_routing(&app);
+	test_verify(&app);
+	test_expiry(&app);
+	test_corrupt_store_denies(&app, dir_copy);
+	app_fini(&app);
+	conf_free(conf);
+
+	snprintf(rl_dir, sizeof(rl_dir), "%s/rl", dir_copy);
+	mkdir(rl_dir, 0700);
+	test_rate_limit(rl_dir);
+	test_store_failure(dir_copy);
+	test_no_config();
+	return tap_done();
+}

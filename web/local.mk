@@ -1,0 +1,1 @@
+# web/ (owned by its issue)
