@@ -16,9 +16,10 @@
 
 enum knockreq_status {
 	KNOCKREQ_OK = 0,
-	KNOCKREQ_MALFORMED,	/* not JSON at all (incl. duplicate keys, NUL) */
+	KNOCKREQ_MALFORMED,	/* not JSON at all (incl. empty, a NUL byte, trailing garbage) */
 	KNOCKREQ_NOT_OBJECT,	/* JSON, but not an object */
-	KNOCKREQ_INVALID,	/* unknown field, ip_address not a string or too long */
+	KNOCKREQ_INVALID,	/* unknown or duplicate field, a \u0000 escape,
+				   ip_address not a string or too long */
 	KNOCKREQ_BAD_TTL,	/* ttl not a number, not integral, or <= 0 */
 	KNOCKREQ_BAD_IP		/* ip_address is not an IP or CIDR */
 };

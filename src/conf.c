@@ -1,0 +1,978 @@
+#include "config.h"
+
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+#include <cjson/cJSON.h>
+
+#include "conf.h"
+#include "ipmap.h"
+#include "ipnet.h"
+#include "log.h"
+#include "urlpath.h"
+
+#define MSG_MAX		768	/* one problem text (without file and path) */
+#define KPATH_MAX	512	/* a key path; bounded: 4 levels, shown keys are cut */
+#define SHOW_MAX	48	/* bytes of an untrusted value shown in a message */
+#define SHOW_BUF	(SHOW_MAX * 4 + 8)
+#define WEAK_KEY_LEN	16
+/* app.h keeps a response header value in 160 bytes. */
+#define ORIGIN_MAX	159
+/* Room left in PATH_MAX for the ".lock", ".ratelimit", ".corrupt-<time>"
+   and temp-file names made from storage_path. */
+#define STORAGE_SUFFIX_ROOM 64
+
+struct ctx {
+	const char	*file;		/* name used in messages */
+	struct errlist	*errs;
+	struct errlist	*warns;		/* may be NULL */
+	size_t		 nerr;		/* problems this parse reported */
+	struct conf	*c;
+};
+
+/* One expected key of an object; walk_object fills item. */
+struct member {
+	const char	*name;
+	const cJSON	*item;		/* first occurrence, or NULL if absent */
+};
+
+static void
+vreport(struct ctx *x, struct errlist *l, const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 4, 0)));
+
+static void
+vreport(struct ctx *x, struct errlist *l, const char *path, const char *fmt, va_list ap)
+{
+	char msg[MSG_MAX];
+
+	/* A cut message is still a useful message. */
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	if (path == NULL || *path == '\0')
+		errlist_add(l, "%s: %s", x->file, msg);
+	else
+		errlist_add(l, "%s: %s: %s", x->file, path, msg);
+}
+
+static void conf_err(struct ctx *x, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void conf_warn(struct ctx *x, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Records a problem: "FILE: path: text" (or "FILE: text" without a path). */
+static void
+conf_err(struct ctx *x, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	x->nerr++;
+	va_start(ap, fmt);
+	vreport(x, x->errs, path, fmt, ap);
+	va_end(ap);
+}
+
+static void
+conf_warn(struct ctx *x, const char *path, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (x->warns == NULL)
+		return;
+	va_start(ap, fmt);
+	vreport(x, x->warns, path, fmt, ap);
+	va_end(ap);
+}
+
+static void
+conf_oom(struct ctx *x)
+{
+	conf_err(x, NULL, "out of memory");
+}
+
+/* Renders untrusted text for a message: in double quotes, bytes outside
+   printable ASCII (and '"', '\\') escaped, cut after SHOW_MAX bytes.
+   buf holds SHOW_BUF bytes. Never use it for key material. */
+static const char *
+show(const char *s, char *buf, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t i, o = 0;
+	unsigned char ch;
+
+	buf[o++] = '"';
+	for (i = 0; s[i] != '\0' && o + 8 < size; i++) {
+		if (i == SHOW_MAX) {
+			memcpy(buf + o, "...", 3);
+			o += 3;
+			break;
+		}
+		ch = (unsigned char)s[i];
+		if (ch == '"' || ch == '\\') {
+			buf[o++] = '\\';
+			buf[o++] = (char)ch;
+		} else if (ch >= 0x20 && ch < 0x7f) {
+			buf[o++] = (char)ch;
+		} else {
+			buf[o++] = '\\';
+			buf[o++] = 'x';
+			buf[o++] = hex[ch >> 4];
+			buf[o++] = hex[ch & 0xf];
+		}
+	}
+	buf[o++] = '"';
+	buf[o] = '\0';
+	return buf;
+}
+
+/* Checks a path snprintf: a path too long (it cannot be, paths are
+   bounded) ends in "..." rather than being cut silently. */
+static void
+path_checked(char *buf, size_t size, int n)
+{
+	if (n < 0)
+		buf[0] = '\0';
+	else if ((size_t)n >= size && size >= 4)
+		memcpy(buf + size - 4, "...", 4);
+}
+
+/* "parent.key", or "parent[\"odd key\"]" when key is not a plain word. */
+static void
+path_key(char *buf, size_t size, const char *parent, const char *key)
+{
+	char shown[SHOW_BUF];
+	size_t i;
+	bool plain = key[0] != '\0' && strlen(key) <= SHOW_MAX;
+
+	for (i = 0; plain && key[i] != '\0'; i++)
+		if (!(key[i] >= 'a' && key[i] <= 'z') && !(key[i] >= 'A' && key[i] <= 'Z') &&
+		    !(key[i] >= '0' && key[i] <= '9') && key[i] != '_' && key[i] != '-')
+			plain = false;
+	/* Bounded by KPATH_MAX: at most four levels of keys of at most SHOW_BUF. */
+	if (plain)
+		path_checked(buf, size,
+		    snprintf(buf, size, "%s%s%s", parent, *parent != '\0' ? "." : "", key));
+	else
+		path_checked(buf, size,
+		    snprintf(buf, size, "%s[%s]", parent, show(key, shown, sizeof(shown))));
+}
+
+static void
+path_index(char *buf, size_t size, const char *parent, size_t i)
+{
+	path_checked(buf, size, snprintf(buf, size, "%s[%zu]", parent, i));
+}
+
+static bool
+has_control(const char *s)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
+			return true;
+	return false;
+}
+
+/* Fills m[].item from obj's members; reports unknown and duplicate keys. */
+static void
+walk_object(struct ctx *x, const cJSON *obj, const char *path, struct member *m, size_t n)
+{
+	char p[KPATH_MAX];
+	const cJSON *it;
+	const char *key;
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		m[i].item = NULL;
+	for (it = obj->child; it != NULL; it = it->next) {
+		key = it->string != NULL ? it->string : "";
+		path_key(p, sizeof(p), path, key);
+		for (i = 0; i < n && strcmp(m[i].name, key) != 0; i++)
+			continue;
+		if (i == n)
+			conf_err(x, p, "unknown key");
+		else if (m[i].item != NULL)
+			conf_err(x, p, "duplicate key");
+		else
+			m[i].item = it;
+	}
+}
+
+/* Returns item if it is an object; else reports and returns NULL. */
+static const cJSON *
+need_object(struct ctx *x, const cJSON *item, const char *path)
+{
+	if (item == NULL)
+		return NULL;
+	if (!cJSON_IsObject(item)) {
+		conf_err(x, path, "must be an object");
+		return NULL;
+	}
+	return item;
+}
+
+static const cJSON *
+need_array(struct ctx *x, const cJSON *item, const char *path)
+{
+	if (item == NULL)
+		return NULL;
+	if (!cJSON_IsArray(item)) {
+		conf_err(x, path, "must be an array");
+		return NULL;
+	}
+	return item;
+}
+
+/* A non-empty string, or NULL (reported). */
+static const char *
+need_string(struct ctx *x, const cJSON *item, const char *path)
+{
+	if (!cJSON_IsString(item) || item->valuestring == NULL) {
+		conf_err(x, path, "must be a string");
+		return NULL;
+	}
+	if (item->valuestring[0] == '\0') {
+		conf_err(x, path, "must not be empty");
+		return NULL;
+	}
+	return item->valuestring;
+}
+
+/* An integer lo..hi (hi well below 2^53) into *out; absent: *out unchanged.
+   Checks valuedouble, never the saturating valueint. */
+static void
+get_int(struct ctx *x, const cJSON *item, const char *path, int64_t lo, int64_t hi, int64_t *out)
+{
+	const char *kind = lo == 1 ? "a positive integer" :
+	    lo == 0 ? "a non-negative integer" : "an integer";
+	double d;
+
+	if (item == NULL)
+		return;
+	if (!cJSON_IsNumber(item)) {
+		conf_err(x, path, "must be %s", kind);
+		return;
+	}
+	d = item->valuedouble;
+	if (!(d >= (double)lo)) {	/* also NaN */
+		conf_err(x, path, "must be %s", kind);
+		return;
+	}
+	if (d > (double)hi) {
+		conf_err(x, path, "must be at most %lld", (long long)hi);
+		return;
+	}
+	if ((double)(int64_t)d != d) {
+		conf_err(x, path, "must be %s", kind);
+		return;
+	}
+	*out = (int64_t)d;
+}
+
+static void
+get_bool(struct ctx *x, const cJSON *item, const char *path, bool *out)
+{
+	if (item == NULL)
+		return;
+	if (!cJSON_IsBool(item)) {
+		conf_err(x, path, "must be true or false");
+		return;
+	}
+	*out = cJSON_IsTrue(item) != 0;
+}
+
+/* Replaces *dst with a copy of s. */
+static int
+set_str(struct ctx *x, char **dst, const char *s)
+{
+	char *dup = strdup(s);
+
+	if (dup == NULL) {
+		conf_oom(x);
+		return -1;
+	}
+	free(*dst);
+	*dst = dup;
+	return 0;
+}
+
+/* An array of IPs/CIDRs into map. broad_warning: warn about ranges. */
+static void
+get_ip_list(struct ctx *x, const cJSON *item, const char *path, struct ipmap *map,
+    bool broad_warning)
+{
+	char p[KPATH_MAX], shown[SHOW_BUF], canon[IPNET_STRLEN];
+	const cJSON *el;
+	const char *s;
+	struct ipnet net;
+	size_t i = 0;
+
+	if (need_array(x, item, path) == NULL)
+		return;
+	for (el = item->child; el != NULL; el = el->next, i++) {
+		path_index(p, sizeof(p), path, i);
+		if ((s = need_string(x, el, p)) == NULL)
+			continue;
+		if (ipnet_parse(s, &net) != 0) {
+			conf_err(x, p, "not an IP address or CIDR: %s", show(s, shown, sizeof(shown)));
+			continue;
+		}
+		if (ipmap_put(map, &net, 0) != 0) {
+			conf_oom(x);
+			continue;
+		}
+		if (broad_warning && !ipnet_is_host(&net))
+			conf_warn(x, p, "%s is a range of addresses, not one proxy: any host in it "
+			    "can send a forged X-Forwarded-For and choose its client IP",
+			    ipnet_format(&net, canon, sizeof(canon)));
+	}
+}
+
+/* An excluded path: a string starting with "/" in normalized form. Returns
+   a copy (caller frees) or NULL. catch_all: warn about "/". */
+static char *
+get_excluded_path(struct ctx *x, const cJSON *item, const char *path, bool catch_all)
+{
+	char norm[URLPATH_MAX], shown[SHOW_BUF], shown2[SHOW_BUF];
+	const char *s;
+	char *dup;
+
+	if ((s = need_string(x, item, path)) == NULL)
+		return NULL;
+	if (s[0] != '/') {
+		conf_err(x, path, "must start with \"/\": %s", show(s, shown, sizeof(shown)));
+		return NULL;
+	}
+	if (urlpath_normalize(s, norm, sizeof(norm)) != 0) {
+		conf_err(x, path, "not a valid URL path: %s", show(s, shown, sizeof(shown)));
+		return NULL;
+	}
+	if (strcmp(norm, s) != 0) {
+		/* Requests are matched in normalized form: this one never would. */
+		conf_err(x, path, "not in normalized form: %s (write it as %s)",
+		    show(s, shown, sizeof(shown)), show(norm, shown2, sizeof(shown2)));
+		return NULL;
+	}
+	if (catch_all && strcmp(s, "/") == 0)
+		conf_warn(x, path, "\"/\" matches every path: knocker protects nothing");
+	if ((dup = strdup(s)) == NULL)
+		conf_oom(x);
+	return dup;
+}
+
+static void
+parse_server(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "trusted_proxies", NULL } };
+
+	if (need_object(x, obj, "server") == NULL)
+		return;
+	walk_object(x, obj, "server", m, 1);
+	get_ip_list(x, m[0].item, "server.trusted_proxies", x->c->trusted_proxies, true);
+}
+
+static void
+parse_whitelist(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "storage_path", NULL }, { "cleanup_interval_seconds", NULL } };
+	const char *s;
+	const char *sp = "whitelist.storage_path";
+
+	if (obj == NULL) {
+		conf_err(x, sp, "missing (required)");
+		return;
+	}
+	if (need_object(x, obj, "whitelist") == NULL)
+		return;
+	walk_object(x, obj, "whitelist", m, 2);
+	get_int(x, m[1].item, "whitelist.cleanup_interval_seconds", 1, 86400,
+	    &x->c->cleanup_interval);
+	if (m[0].item == NULL) {
+		conf_err(x, sp, "missing (required)");
+		return;
+	}
+	if ((s = need_string(x, m[0].item, sp)) == NULL)
+		return;
+	if (s[0] != '/')
+		conf_err(x, sp, "must be an absolute path");
+	else if (s[strlen(s) - 1] == '/')
+		conf_err(x, sp, "must name a file, not a directory");
+	else if (strlen(s) >= PATH_MAX - STORAGE_SUFFIX_ROOM)
+		conf_err(x, sp, "too long (at most %d bytes)", PATH_MAX - STORAGE_SUFFIX_ROOM - 1);
+	else
+		set_str(x, &x->c->storage_path, s);
+}
+
+static void
+parse_key(struct ctx *x, const cJSON *obj, size_t idx)
+{
+	struct member m[] = { { "name", NULL }, { "key", NULL }, { "max_ttl", NULL },
+	    { "allow_remote_whitelist", NULL } };
+	struct conf_api_key *k = &x->c->keys[idx], *o;
+	char base[32], p[KPATH_MAX];	/* base: "api_keys[<size_t>]" */
+	const char *s;
+	size_t j, len;
+
+	path_checked(base, sizeof(base), snprintf(base, sizeof(base), "api_keys[%zu]", idx));
+	if (need_object(x, obj, base) == NULL)
+		return;
+	walk_object(x, obj, base, m, 4);
+
+	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.name", base));
+	if (m[0].item != NULL) {
+		if ((s = need_string(x, m[0].item, p)) != NULL) {
+			if (has_control(s))
+				conf_err(x, p, "must not contain control characters");
+			else
+				set_str(x, &k->name, s);
+		}
+	} else
+		set_str(x, &k->name, base);
+
+	/* The key itself: never put its text in a message. */
+	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.key", base));
+	if (m[1].item == NULL)
+		conf_err(x, p, "missing (required)");
+	else if ((s = need_string(x, m[1].item, p)) != NULL) {
+		len = strlen(s);
+		if (has_control(s))
+			conf_err(x, p, "must not contain control characters");
+		else if (s[0] == ' ' || s[len - 1] == ' ')
+			conf_err(x, p, "must not start or end with a space "
+			    "(HTTP drops it from the X-Api-Key header)");
+		else {
+			for (j = 0; j < idx; j++) {
+				o = &x->c->keys[j];
+				if (o->key != NULL && o->key_len == len && memcmp(o->key, s, len) == 0)
+					break;
+			}
+			if (j < idx)
+				conf_err(x, p, "duplicate of api_keys[%zu]", j);
+			else if ((k->key = strdup(s)) == NULL)
+				conf_oom(x);
+			else {
+				k->key_len = len;
+				if (len < WEAK_KEY_LEN)
+					conf_warn(x, p, "shorter than %d characters: weak; use 32 "
+					    "or more random bytes, hex-encoded", WEAK_KEY_LEN);
+			}
+		}
+	}
+
+	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.max_ttl", base));
+	if (m[2].item == NULL)
+		conf_err(x, p, "missing (required)");
+	else
+		get_int(x, m[2].item, p, 1, CONF_MAX_TTL, &k->max_ttl);
+
+	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.allow_remote_whitelist", base));
+	get_bool(x, m[3].item, p, &k->allow_remote_whitelist);
+}
+
+static void
+parse_api_keys(struct ctx *x, const cJSON *arr)
+{
+	const cJSON *el;
+	size_t n = 0, i = 0;
+
+	if (arr == NULL) {
+		conf_err(x, "api_keys", "missing (required)");
+		return;
+	}
+	if (need_array(x, arr, "api_keys") == NULL)
+		return;
+	for (el = arr->child; el != NULL; el = el->next)
+		n++;
+	if (n == 0) {
+		conf_err(x, "api_keys", "must hold at least one key");
+		return;
+	}
+	if ((x->c->keys = calloc(n, sizeof(*x->c->keys))) == NULL) {
+		conf_oom(x);
+		return;
+	}
+	x->c->nkeys = n;
+	for (el = arr->child; el != NULL; el = el->next, i++)
+		parse_key(x, el, i);
+}
+
+static void
+parse_excluded_paths(struct ctx *x, const cJSON *arr)
+{
+	const char *path = "security.excluded_paths";
+	char p[KPATH_MAX], *s;
+	const cJSON *el;
+	size_t n = 0, i = 0;
+
+	if (need_array(x, arr, path) == NULL)
+		return;
+	for (el = arr->child; el != NULL; el = el->next)
+		n++;
+	if (n == 0)
+		return;
+	if ((x->c->excluded_paths = calloc(n, sizeof(char *))) == NULL) {
+		conf_oom(x);
+		return;
+	}
+	for (el = arr->child; el != NULL; el = el->next, i++) {
+		path_index(p, sizeof(p), path, i);
+		if ((s = get_excluded_path(x, el, p, true)) != NULL)
+			x->c->excluded_paths[x->c->nexcluded++] = s;
+	}
+}
+
+/* One "host": [paths] member into hp (host already set). */
+static void
+parse_host_paths(struct ctx *x, const cJSON *arr, const char *path, struct conf_host_paths *hp,
+    bool any_host)
+{
+	char p[KPATH_MAX], *s;
+	const cJSON *el;
+	size_t n = 0, i = 0;
+
+	if (need_array(x, arr, path) == NULL)
+		return;
+	for (el = arr->child; el != NULL; el = el->next)
+		n++;
+	if (n == 0)
+		return;
+	if ((hp->paths = calloc(n, sizeof(char *))) == NULL) {
+		conf_oom(x);
+		return;
+	}
+	for (el = arr->child; el != NULL; el = el->next, i++) {
+		path_index(p, sizeof(p), path, i);
+		if ((s = get_excluded_path(x, el, p, any_host)) != NULL)
+			hp->paths[hp->npaths++] = s;
+	}
+}
+
+static void
+parse_excluded_by_host(struct ctx *x, const cJSON *obj)
+{
+	const char *path = "security.excluded_paths_by_host";
+	char p[KPATH_MAX], host[HOST_MAX], shown[SHOW_BUF];
+	struct conf_host_paths *hp;
+	const cJSON *el, *o;
+	const char *key;
+	size_t n = 0, i;
+	bool dup;
+
+	if (need_object(x, obj, path) == NULL)
+		return;
+	for (el = obj->child; el != NULL; el = el->next)
+		n++;
+	if (n == 0)
+		return;
+	if ((x->c->host_paths = calloc(n, sizeof(*x->c->host_paths))) == NULL) {
+		conf_oom(x);
+		return;
+	}
+	for (el = obj->child; el != NULL; el = el->next) {
+		key = el->string != NULL ? el->string : "";
+		/* Host names are data, not schema: always in brackets. */
+		path_checked(p, sizeof(p),
+		    snprintf(p, sizeof(p), "%s[%s]", path, show(key, shown, sizeof(shown))));
+		dup = false;
+		for (o = obj->child; o != el && !dup; o = o->next)
+			dup = o->string != NULL && strcmp(o->string, key) == 0;
+		if (dup) {
+			conf_err(x, p, "duplicate key");
+			continue;
+		}
+		if (key[0] == '\0') {
+			conf_err(x, p, "host must not be empty (use \"*\" for any host)");
+			continue;
+		}
+		if (strcmp(key, "*") == 0)
+			strlcpy(host, "*", sizeof(host));
+		else if (host_normalize(key, host, sizeof(host)) != 0) {
+			conf_err(x, p, "not a valid host name");
+			continue;
+		}
+		for (i = 0; i < x->c->nhost_paths; i++)
+			if (strcmp(x->c->host_paths[i].host, host) == 0)
+				break;
+		if (i < x->c->nhost_paths) {
+			conf_err(x, p, "same host as another key once normalized: %s",
+			    show(host, shown, sizeof(shown)));
+			continue;
+		}
+		hp = &x->c->host_paths[x->c->nhost_paths];
+		if ((hp->host = strdup(host)) == NULL) {
+			conf_oom(x);
+			continue;
+		}
+		x->c->nhost_paths++;
+		parse_host_paths(x, el, p, hp, strcmp(host, "*") == 0);
+	}
+}
+
+static void
+parse_rate_limit(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "window_seconds", NULL }, { "successful_requests", NULL },
+	    { "failed_requests", NULL } };
+	const char *path = "security.knock_rate_limit";
+
+	if (need_object(x, obj, path) == NULL)
+		return;
+	walk_object(x, obj, path, m, 3);
+	get_int(x, m[0].item, "security.knock_rate_limit.window_seconds", 1, 86400,
+	    &x->c->rl_window);
+	get_int(x, m[1].item, "security.knock_rate_limit.successful_requests", 0, 1000000,
+	    &x->c->rl_success);
+	get_int(x, m[2].item, "security.knock_rate_limit.failed_requests", 0, 1000000,
+	    &x->c->rl_failure);
+}
+
+static void
+parse_security(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "always_allowed_ips", NULL }, { "excluded_paths", NULL },
+	    { "excluded_paths_by_host", NULL }, { "max_whitelist_entries", NULL },
+	    { "knock_rate_limit", NULL } };
+
+	if (need_object(x, obj, "security") == NULL)
+		return;
+	walk_object(x, obj, "security", m, 5);
+	get_ip_list(x, m[0].item, "security.always_allowed_ips", x->c->always_allowed, false);
+	parse_excluded_paths(x, m[1].item);
+	parse_excluded_by_host(x, m[2].item);
+	get_int(x, m[3].item, "security.max_whitelist_entries", 1, 10000000, &x->c->max_entries);
+	parse_rate_limit(x, m[4].item);
+}
+
+static void
+parse_cors(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "allowed_origin", NULL } };
+	const char *path = "cors.allowed_origin";
+	const char *s;
+
+	if (need_object(x, obj, "cors") == NULL)
+		return;
+	walk_object(x, obj, "cors", m, 1);
+	if (m[0].item == NULL || (s = need_string(x, m[0].item, path)) == NULL)
+		return;
+	if (has_control(s))
+		conf_err(x, path, "must not contain control characters (CR, LF, ...)");
+	else if (strlen(s) > ORIGIN_MAX)
+		conf_err(x, path, "too long (at most %d bytes)", ORIGIN_MAX);
+	else
+		set_str(x, &x->c->cors_origin, s);
+}
+
+static void
+parse_log(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "target", NULL }, { "level", NULL } };
+	char shown[SHOW_BUF];
+	const char *s;
+
+	if (need_object(x, obj, "log") == NULL)
+		return;
+	walk_object(x, obj, "log", m, 2);
+	if (m[0].item != NULL && (s = need_string(x, m[0].item, "log.target")) != NULL) {
+		if (strcmp(s, "stderr") != 0 && strcmp(s, "syslog") != 0 && s[0] != '/')
+			conf_err(x, "log.target", "must be \"stderr\", \"syslog\" or an absolute "
+			    "path, not %s", show(s, shown, sizeof(shown)));
+		else if (s[0] == '/' && s[strlen(s) - 1] == '/')
+			conf_err(x, "log.target", "must name a file, not a directory");
+		else
+			set_str(x, &x->c->log_target, s);
+	}
+	if (m[1].item != NULL && (s = need_string(x, m[1].item, "log.level")) != NULL) {
+		if (log_level_parse(s, &x->c->log_level) != 0)
+			conf_err(x, "log.level", "must be \"error\", \"warn\", \"info\" or "
+			    "\"debug\", not %s", show(s, shown, sizeof(shown)));
+	}
+}
+
+static void
+parse_top(struct ctx *x, const cJSON *root)
+{
+	struct member m[] = { { "server", NULL }, { "whitelist", NULL }, { "api_keys", NULL },
+	    { "security", NULL }, { "cors", NULL }, { "log", NULL } };
+
+	walk_object(x, root, "", m, 6);
+	parse_server(x, m[0].item);
+	parse_whitelist(x, m[1].item);
+	parse_api_keys(x, m[2].item);
+	parse_security(x, m[3].item);
+	parse_cors(x, m[4].item);
+	parse_log(x, m[5].item);
+}
+
+/* cJSON turns a "\u0000" escape into a NUL that silently cuts the string
+   ("secret\u0000x" would load as "secret"). Finds the first such escape
+   inside a string of a text cJSON accepted. */
+static bool
+find_nul_escape(const char *s, size_t len, size_t *at)
+{
+	bool in_str = false;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		if (!in_str) {
+			in_str = s[i] == '"';
+			continue;
+		}
+		if (s[i] == '"')
+			in_str = false;
+		else if (s[i] == '\\' && i + 1 < len) {
+			if (s[i + 1] == 'u' && len - i >= 6 && memcmp(s + i + 2, "0000", 4) == 0) {
+				*at = i;
+				return true;
+			}
+			i++;
+		}
+	}
+	return false;
+}
+
+/* 1-based line and column of byte offset off. */
+static void
+line_col(const char *s, size_t off, size_t *line, size_t *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off; i++) {
+		if (s[i] == '\n') {
+			(*line)++;
+			*col = 1;
+		} else
+			(*col)++;
+	}
+}
+
+static void
+wipe_tree(cJSON *item)
+{
+	for (; item != NULL; item = item->next) {
+		if (item->valuestring != NULL)
+			explicit_bzero(item->valuestring, strlen(item->valuestring));
+		wipe_tree(item->child);
+	}
+}
+
+static struct conf *
+conf_new(struct ctx *x)
+{
+	struct conf *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->cleanup_interval = 60;
+	c->max_entries = 10000;
+	c->rl_window = 60;
+	c->rl_success = 20;
+	c->rl_failure = 30;
+	c->log_level = LOG_LEVEL_INFO;
+	c->path = strdup(x->file);
+	c->trusted_proxies = ipmap_new();
+	c->always_allowed = ipmap_new();
+	c->cors_origin = strdup("*");
+	c->log_target = strdup("stderr");
+	if (c->path == NULL || c->trusted_proxies == NULL || c->always_allowed == NULL ||
+	    c->cors_origin == NULL || c->log_target == NULL) {
+		conf_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct conf *
+conf_parse(const char *json, size_t len, const char *name, struct errlist *errs,
+    struct errlist *warns)
+{
+	struct errlist local = ERRLIST_INIT;
+	struct ctx x;
+	cJSON *root = NULL;
+	char *copy = NULL;
+	const char *end = NULL, *nul;
+	struct conf *c = NULL;
+	size_t i, line, col, off;
+
+	memset(&x, 0, sizeof(x));
+	x.file = name != NULL ? name : "(config)";
+	x.errs = errs != NULL ? errs : &local;
+	x.warns = warns;
+	if (json == NULL)
+		len = 0;
+	if (len > CONF_MAX_FILE_SIZE) {
+		conf_err(&x, NULL, "too large: more than %d bytes", CONF_MAX_FILE_SIZE);
+		goto done;
+	}
+	for (i = 0; i < len && (json[i] == ' ' || json[i] == '\t' || json[i] == '\n' ||
+	    json[i] == '\r'); i++)
+		continue;
+	if (i == len) {
+		conf_err(&x, NULL, "not valid JSON: the file is empty");
+		goto done;
+	}
+	if ((nul = memchr(json, '\0', len)) != NULL) {
+		line_col(json, (size_t)(nul - json), &line, &col);
+		conf_err(&x, NULL, "not valid JSON: NUL byte at line %zu, column %zu (byte %zu)",
+		    line, col, (size_t)(nul - json));
+		goto done;
+	}
+	if ((copy = malloc(len + 1)) == NULL) {
+		conf_oom(&x);
+		goto done;
+	}
+	memcpy(copy, json, len);
+	copy[len] = '\0';
+	/* Length includes the NUL: cJSON then rejects anything after the value. */
+	root = cJSON_ParseWithLengthOpts(copy, len + 1, &end, 1);
+	if (root == NULL) {
+		off = end != NULL && end >= copy && end <= copy + len ? (size_t)(end - copy) : 0;
+		line_col(copy, off, &line, &col);
+		conf_err(&x, NULL, "not valid JSON: syntax error near line %zu, column %zu (byte %zu)",
+		    line, col, off);
+		goto done;
+	}
+	if (find_nul_escape(copy, len, &off)) {
+		line_col(copy, off, &line, &col);
+		conf_err(&x, NULL, "\\u0000 in a string at line %zu, column %zu (byte %zu): "
+		    "not allowed", line, col, off);
+		goto done;
+	}
+	if (!cJSON_IsObject(root)) {
+		conf_err(&x, NULL, "top level: must be a JSON object");
+		goto done;
+	}
+	if ((c = conf_new(&x)) == NULL) {
+		conf_oom(&x);
+		goto done;
+	}
+	x.c = c;
+	parse_top(&x, root);
+done:
+	if (x.nerr > 0 || x.errs->oom) {
+		conf_free(c);
+		c = NULL;
+	}
+	if (root != NULL) {
+		wipe_tree(root);
+		cJSON_Delete(root);
+	}
+	if (copy != NULL)
+		freezero(copy, len + 1);
+	errlist_free(&local);
+	return c;
+}
+
+struct conf *
+conf_load(const char *path, struct errlist *errs, struct errlist *warns)
+{
+	struct errlist local = ERRLIST_INIT;
+	struct ctx x;
+	struct stat st;
+	struct conf *c = NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	ssize_t n;
+	int fd = -1;
+
+	memset(&x, 0, sizeof(x));
+	x.file = path != NULL ? path : "(null)";
+	x.errs = errs != NULL ? errs : &local;
+	x.warns = warns;
+	if (path == NULL || *path == '\0') {
+		conf_err(&x, NULL, "no config file given");
+		goto done;
+	}
+	/* O_NONBLOCK: a FIFO must not hang us; it is refused below anyway. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
+		conf_err(&x, NULL, "cannot open: %s", strerror(errno));
+		goto done;
+	}
+	if (fstat(fd, &st) == -1) {
+		conf_err(&x, NULL, "cannot stat: %s", strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		conf_err(&x, NULL, "not a regular file");
+		goto done;
+	}
+	if (st.st_mode & S_IROTH)
+		conf_warn(&x, NULL, "readable by other users; it holds API keys: chmod 600 or 640");
+	if (st.st_mode & S_IWOTH)
+		conf_warn(&x, NULL, "writable by other users: anyone can change the API keys: "
+		    "chmod 600 or 640");
+	if (st.st_size > CONF_MAX_FILE_SIZE) {
+		conf_err(&x, NULL, "too large: %lld bytes (at most %d)", (long long)st.st_size,
+		    CONF_MAX_FILE_SIZE);
+		goto done;
+	}
+	/* Read one byte past the limit to notice a file that grew meanwhile. */
+	if ((buf = malloc(CONF_MAX_FILE_SIZE + 1)) == NULL) {
+		conf_oom(&x);
+		goto done;
+	}
+	while (len < CONF_MAX_FILE_SIZE + 1) {
+		n = read(fd, buf + len, CONF_MAX_FILE_SIZE + 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			conf_err(&x, NULL, "cannot read: %s", strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	if (len > CONF_MAX_FILE_SIZE) {
+		conf_err(&x, NULL, "too large: more than %d bytes", CONF_MAX_FILE_SIZE);
+		goto done;
+	}
+	c = conf_parse(buf, len, path, x.errs, warns);
+done:
+	if (fd != -1)
+		close(fd);
+	if (buf != NULL)
+		freezero(buf, len);	/* only the bytes read hold secrets */
+	errlist_free(&local);
+	return c;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i, j;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	ipmap_free(c->trusted_proxies);
+	ipmap_free(c->always_allowed);
+	free(c->storage_path);
+	for (i = 0; i < c->nkeys; i++) {
+		free(c->keys[i].name);
+		if (c->keys[i].key != NULL)
+			freezero(c->keys[i].key, c->keys[i].key_len + 1);
+	}
+	free(c->keys);
+	for (i = 0; i < c->nexcluded; i++)
+		free(c->excluded_paths[i]);
+	free(c->excluded_paths);
+	for (i = 0; i < c->nhost_paths; i++) {
+		free(c->host_paths[i].host);
+		for (j = 0; j < c->host_paths[i].npaths; j++)
+			free(c->host_paths[i].paths[j]);
+		free(c->host_paths[i].paths);
+	}
+	free(c->host_paths);
+	free(c->cors_origin);
+	free(c->log_target);
+	free(c);
+}
