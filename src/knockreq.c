@@ -35,12 +35,24 @@ has_nul_escape(const char *s, size_t len)
 	return false;
 }
 
+/* Characters (UTF-8 code points, as the original counts them), not bytes. */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}
+
 static enum knockreq_status
 parse_ip(const cJSON *item, struct knockreq *r)
 {
 	if (!cJSON_IsString(item) || item->valuestring == NULL)
 		return KNOCKREQ_INVALID;
-	if (strlen(item->valuestring) > KNOCKREQ_MAX_IP_LEN)
+	if (utf8_chars(item->valuestring) > KNOCKREQ_MAX_IP_LEN)
 		return KNOCKREQ_INVALID;
 	if (ipnet_parse(item->valuestring, &r->ip) != 0)
 		return KNOCKREQ_BAD_IP;

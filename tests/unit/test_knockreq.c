@@ -179,6 +179,18 @@ test_parse_edges(void)
 {
 	struct knockreq kr;
 	char big[8192];
+	size_t i, o;
+
+	/* The 100-character limit counts characters, not UTF-8 bytes. */
+	for (o = 0; o < 2; o++) {
+		i = (size_t)snprintf(big, sizeof(big), "{\"ip_address\":\"");
+		for (size_t k = 0; k < 100 + o; k++)
+			i += (size_t)snprintf(big + i, sizeof(big) - i, "\xc3\xa9");	/* e-acute */
+		i += (size_t)snprintf(big + i, sizeof(big) - i, "\"}");
+		tap_is_int(knockreq_parse(big, i, &kr), o ? KNOCKREQ_INVALID : KNOCKREQ_BAD_IP,
+		    "ip_address of %zu two-byte characters is %s", 100 + o,
+		    o ? "INVALID" : "BAD_IP");
+	}
 
 	tap_is_int(knockreq_parse(NULL, 0, &kr), KNOCKREQ_MALFORMED, "NULL body is malformed");
 	/* A body that is not NUL-terminated: the parser must stop at len. */

@@ -1,0 +1,1 @@
+# server deployments (issue 4)

@@ -1,0 +1,805 @@
+#include "config.h"
+
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf.h"
+#include "errlist.h"
+#include "ipmap.h"
+#include "ipnet.h"
+#include "tap.h"
+
+#define F "t.json"
+#define KEY1 "0123456789abcdef0123456789abcdef"
+#define KEY2 "fedcba9876543210fedcba9876543210"
+#define WL "\"whitelist\":{\"storage_path\":\"/var/lib/knocker/whitelist.json\"}"
+#define KEYS "\"api_keys\":[{\"key\":\"" KEY1 "\",\"max_ttl\":3600}]"
+/* A valid config plus more top-level members (each starting with ","). */
+#define CFG(extra) "{" WL "," KEYS extra "}"
+/* A valid config with the given security object. */
+#define SEC(body) CFG(",\"security\":{" body "}")
+#define RL(body) SEC("\"knock_rate_limit\":{" body "}")
+#define KEY(body) "{" WL ",\"api_keys\":[" body "]}"
+
+static struct conf *
+parse(const char *json, struct errlist *errs, struct errlist *warns)
+{
+	return conf_parse(json, strlen(json), F, errs, warns);
+}
+
+/* True if l holds exactly want; on failure lists what it holds. */
+static int
+has_msg(const struct errlist *l, const char *want, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		if (strcmp(l->msg[i], want) == 0)
+			return tap_ok(1, "%s", name);
+	tap_ok(0, "%s", name);
+	tap_diag("expected: %s", want);
+	for (i = 0; i < l->count; i++)
+		tap_diag("got:      %s", l->msg[i]);
+	if (l->count == 0)
+		tap_diag("got no message");
+	return 0;
+}
+
+static int
+none_contains(const struct errlist *l, const char *needle)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		if (strstr(l->msg[i], needle) != NULL)
+			return 0;
+	return 1;
+}
+
+static bool
+map_has(const struct ipmap *m, const char *s)
+{
+	struct ipnet n;
+
+	return ipnet_parse(s, &n) == 0 && ipmap_get(m, &n, NULL) == 1;
+}
+
+static void
+test_minimal(void)
+{
+	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
+	struct conf *c = parse(CFG(""), &errs, &warns);
+
+	if (!tap_ok(c != NULL, "minimal config loads")) {
+		tap_diag("%s", errs.count ? errs.msg[0] : "?");
+		goto out;
+	}
+	tap_is_int((int64_t)errs.count, 0, "minimal: no errors");
+	tap_is_int((int64_t)warns.count, 0, "minimal: no warnings");
+	tap_is_str(c->path, F, "minimal: path");
+	tap_is_str(c->storage_path, "/var/lib/knocker/whitelist.json", "minimal: storage_path");
+	tap_is_int(c->cleanup_interval, 60, "minimal: cleanup_interval default");
+	tap_is_int((int64_t)c->nkeys, 1, "minimal: one key");
+	tap_is_str(c->keys[0].name, "api_keys[0]", "minimal: default key name");
+	tap_is_str(c->keys[0].key, KEY1, "minimal: key");
+	tap_is_int((int64_t)c->keys[0].key_len, 32, "minimal: key_len");
+	tap_is_int(c->keys[0].max_ttl, 3600, "minimal: max_ttl");
+	tap_is_int(c->keys[0].allow_remote_whitelist, 0, "minimal: allow_remote_whitelist default");
+	tap_ok(c->trusted_proxies != NULL && ipmap_count(c->trusted_proxies) == 0,
+	    "minimal: trusted_proxies empty, not NULL");
+	tap_ok(c->always_allowed != NULL && ipmap_count(c->always_allowed) == 0,
+	    "minimal: always_allowed empty, not NULL");
+	tap_is_int((int64_t)c->nexcluded, 0, "minimal: no excluded paths");
+	tap_is_int((int64_t)c->nhost_paths, 0, "minimal: no excluded paths by host");
+	tap_is_int(c->max_entries, 10000, "minimal: max_whitelist_entries default");
+	tap_is_int(c->rl_window, 60, "minimal: window_seconds default");
+	tap_is_int(c->rl_success, 20, "minimal: successful_requests default");
+	tap_is_int(c->rl_failure, 30, "minimal: failed_requests default");
+	tap_is_str(c->cors_origin, "*", "minimal: allowed_origin default");
+	tap_is_str(c->log_target, "stderr", "minimal: log.target default");
+	tap_is_int(c->log_level, LOG_LEVEL_INFO, "minimal: log.level default");
+out:
+	conf_free(c);
+	errlist_free(&errs);
+	errlist_free(&warns);
+}
+
+static const char spec_example[] =
+	"{\n"
+	"  \"server\":    { \"trusted_proxies\": [\"127.0.0.1\", \"::1\"] },\n"
+	"  \"whitelist\": { \"storage_path\": \"/var/lib/knocker/whitelist.json\",\n"
+	"                 \"cleanup_interval_seconds\": 60 },\n"
+	"  \"api_keys\":  [ { \"name\": \"phone\", \"key\": \"" KEY1 KEY2 "\",\n"
+	"                   \"max_ttl\": 3600, \"allow_remote_whitelist\": false } ],\n"
+	"  \"security\":  { \"always_allowed_ips\": [], \"excluded_paths\": [],\n"
+	"                 \"excluded_paths_by_host\": { \"media.example.org\": [\"/health\"] },\n"
+	"                 \"max_whitelist_entries\": 10000,\n"
+	"                 \"knock_rate_limit\": { \"window_seconds\": 60,\n"
+	"                                       \"successful_requests\": 20,\n"
+	"                                       \"failed_requests\": 30 } },\n"
+	"  \"cors\":      { \"allowed_origin\": \"*\" },\n"
+	"  \"log\":       { \"target\": \"stderr\", \"level\": \"info\" }\n"
+	"}\n";
+
+static void
+test_spec_example(void)
+{
+	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
+	struct conf *c = parse(spec_example, &errs, &warns);
+
+	if (!tap_ok(c != NULL, "SPEC example loads")) {
+		tap_diag("%s", errs.count ? errs.msg[0] : "?");
+		goto out;
+	}
+	tap_is_int((int64_t)warns.count, 0, "SPEC example: no warnings");
+	tap_is_int((int64_t)ipmap_count(c->trusted_proxies), 2, "SPEC example: two proxies");
+	tap_ok(map_has(c->trusted_proxies, "127.0.0.1"), "SPEC example: proxy 127.0.0.1");
+	tap_ok(map_has(c->trusted_proxies, "::1"), "SPEC example: proxy ::1");
+	tap_is_int(c->cleanup_interval, 60, "SPEC example: cleanup_interval");
+	tap_is_str(c->keys[0].name, "phone", "SPEC example: key name");
+	tap_is_int((int64_t)c->keys[0].key_len, 64, "SPEC example: key_len");
+	tap_is_int(c->keys[0].max_ttl, 3600, "SPEC example: max_ttl");
+	tap_is_int((int64_t)c->nhost_paths, 1, "SPEC example: one host");
+	tap_is_str(c->host_paths[0].host, "media.example.org", "SPEC example: host");
+	tap_is_int((int64_t)c->host_paths[0].npaths, 1, "SPEC example: one host path");
+	tap_is_str(c->host_paths[0].paths[0], "/health", "SPEC example: host path");
+	tap_is_int(c->max_entries, 10000, "SPEC example: max_entries");
+	tap_is_str(c->log_target, "stderr", "SPEC example: log target");
+out:
+	conf_free(c);
+	errlist_free(&errs);
+	errlist_free(&warns);
+}
+
+static void
+test_full_values(void)
+{
+	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
+	struct conf *c;
+	struct ipnet a;
+	const char *json =
+	    "{\"server\":{\"trusted_proxies\":[\"10.0.0.1\",\"::ffff:10.0.0.2\",\"10.0.0.3/32\"]},"
+	    "\"whitelist\":{\"storage_path\":\"/srv/wl.json\",\"cleanup_interval_seconds\":86400},"
+	    "\"api_keys\":[{\"name\":\"phone\",\"key\":\"" KEY1 "\",\"max_ttl\":315360000},"
+	    "{\"key\":\"" KEY2 "\",\"max_ttl\":1,\"allow_remote_whitelist\":true,\"name\":\"admin\"},"
+	    "{\"key\":\"" KEY1 "x\",\"max_ttl\":60,\"allow_remote_whitelist\":false}],"
+	    "\"security\":{\"always_allowed_ips\":[\"192.0.2.77/24\",\"2001:db8::1\"],"
+	    "\"excluded_paths\":[\"/health\",\"/.well-known/\"],"
+	    "\"excluded_paths_by_host\":{\"Media.Example.ORG:8080\":[\"/a\",\"/b/c\"],\"*\":[],"
+	    "\"[2001:DB8::5]\":[\"/v6\"]},"
+	    "\"max_whitelist_entries\":10000000,"
+	    "\"knock_rate_limit\":{\"window_seconds\":1,\"successful_requests\":0,"
+	    "\"failed_requests\":1000000}},"
+	    "\"cors\":{\"allowed_origin\":\"https://app.example.org\"},"
+	    "\"log\":{\"target\":\"/var/log/knocker.log\",\"level\":\"debug\"}}";
+
+	c = parse(json, &errs, &warns);
+	if (!tap_ok(c != NULL, "full config with boundary values loads")) {
+		tap_diag("%s", errs.count ? errs.msg[0] : "?");
+		goto out;
+	}
+	tap_is_int((int64_t)warns.count, 0, "full: no warnings");
+	tap_is_int((int64_t)ipmap_count(c->trusted_proxies), 3, "full: three proxies");
+	tap_ok(map_has(c->trusted_proxies, "10.0.0.2"), "full: v4-mapped proxy stored as IPv4");
+	tap_is_int(c->cleanup_interval, 86400, "full: cleanup 86400");
+	tap_is_int((int64_t)c->nkeys, 3, "full: three keys");
+	tap_is_int(c->keys[0].max_ttl, CONF_MAX_TTL, "full: max_ttl at the limit");
+	tap_is_str(c->keys[1].name, "admin", "full: name after key");
+	tap_is_int(c->keys[1].allow_remote_whitelist, 1, "full: allow_remote_whitelist true");
+	tap_is_int(c->keys[1].max_ttl, 1, "full: max_ttl 1");
+	tap_is_str(c->keys[2].name, "api_keys[2]", "full: default name uses the index");
+	tap_is_int((int64_t)c->keys[2].key_len, 33, "full: key_len 33");
+	ipnet_parse("192.0.2.200", &a);
+	tap_ok(ipmap_lookup(c->always_allowed, &a, NULL) == 1, "full: always_allowed CIDR");
+	tap_ok(map_has(c->always_allowed, "192.0.2.0/24"), "full: CIDR host bits cleared");
+	tap_is_int((int64_t)c->nexcluded, 2, "full: two excluded paths");
+	tap_is_str(c->excluded_paths[1], "/.well-known/", "full: excluded path kept as written");
+	tap_is_int((int64_t)c->nhost_paths, 3, "full: three hosts");
+	tap_is_str(c->host_paths[0].host, "media.example.org", "full: host normalized");
+	tap_is_int((int64_t)c->host_paths[0].npaths, 2, "full: host paths");
+	tap_is_str(c->host_paths[0].paths[1], "/b/c", "full: host path");
+	tap_is_str(c->host_paths[1].host, "*", "full: any-host key");
+	tap_is_int((int64_t)c->host_paths[1].npaths, 0, "full: empty path list allowed");
+	tap_is_str(c->host_paths[2].host, "2001:db8::5", "full: IPv6 host without brackets");
+	tap_is_int(c->max_entries, 10000000, "full: max entries at the limit");
+	tap_is_int(c->rl_window, 1, "full: window 1");
+	tap_is_int(c->rl_success, 0, "full: successful 0 (disabled)");
+	tap_is_int(c->rl_failure, 1000000, "full: failed at the limit");
+	tap_is_str(c->cors_origin, "https://app.example.org", "full: cors");
+	tap_is_str(c->log_target, "/var/log/knocker.log", "full: log target");
+	tap_is_int(c->log_level, LOG_LEVEL_DEBUG, "full: log level");
+out:
+	conf_free(c);
+	errlist_free(&errs);
+	errlist_free(&warns);
+}
+
+/* One row per error class: the config must fail with this exact message. */
+static const struct {
+	const char	*name;
+	const char	*json;
+	const char	*msg;		/* without the "t.json: " prefix */
+} bad[] = {
+	/* not a config at all */
+	{ "empty text", "", "not valid JSON: the file is empty" },
+	{ "whitespace only", " \n\t ", "not valid JSON: the file is empty" },
+	{ "not JSON", "server = 1",
+	  "not valid JSON: syntax error near line 1, column 1 (byte 0)" },
+	{ "syntax error on line 3", "{\n  \"server\": {},\n  \"log\": {,}\n}",
+	  "not valid JSON: syntax error near line 3, column 12 (byte 29)" },
+	{ "truncated", "{\"server\":{",
+	  "not valid JSON: syntax error near line 1, column 12 (byte 11)" },
+	/* cJSON's error position is approximate: "near". Here it is the "x". */
+	{ "trailing garbage", CFG("") " x",
+	  "not valid JSON: syntax error near line 1, column 137 (byte 136)" },
+	{ "\\u0000 in a string", "{\"log\":{\"target\":\"stderr\\u0000x\"}}",
+	  "\\u0000 in a string at line 1, column 25 (byte 24): not allowed" },
+	{ "top level array", "[" CFG("") "]", "top level: must be a JSON object" },
+	{ "top level string", "\"x\"", "top level: must be a JSON object" },
+	{ "top level null", "null", "top level: must be a JSON object" },
+
+	/* unknown keys at every level */
+	{ "unknown top-level key", CFG(",\"foo\":1"), "foo: unknown key" },
+	{ "unknown odd top-level key", CFG(",\"we ird\\n\":1"), "[\"we ird\\x0a\"]: unknown key" },
+	{ "top-level keys are case-sensitive", CFG(",\"Log\":{}"), "Log: unknown key" },
+	{ "unknown server key", CFG(",\"server\":{\"trusted_prox\":[]}"),
+	  "server.trusted_prox: unknown key" },
+	{ "unknown whitelist key",
+	  "{\"whitelist\":{\"storage_path\":\"/x\",\"storage\":\"/y\"}," KEYS "}",
+	  "whitelist.storage: unknown key" },
+	{ "unknown api key field", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"secret\":1}"),
+	  "api_keys[0].secret: unknown key" },
+	{ "unknown security key", SEC("\"excluded_path\":[]"), "security.excluded_path: unknown key" },
+	{ "unknown rate limit key", RL("\"window\":60"),
+	  "security.knock_rate_limit.window: unknown key" },
+	{ "unknown cors key", CFG(",\"cors\":{\"origin\":\"*\"}"), "cors.origin: unknown key" },
+	{ "unknown log key", CFG(",\"log\":{\"file\":\"/x\"}"), "log.file: unknown key" },
+
+	/* duplicate keys */
+	{ "duplicate top-level key", CFG(",\"log\":{},\"log\":{}"), "log: duplicate key" },
+	{ "duplicate whitelist", CFG("," WL), "whitelist: duplicate key" },
+	{ "duplicate key field", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"key\":\"" KEY2 "\"}"),
+	  "api_keys[0].key: duplicate key" },
+	{ "duplicate rate limit field", RL("\"window_seconds\":1,\"window_seconds\":2"),
+	  "security.knock_rate_limit.window_seconds: duplicate key" },
+	{ "duplicate host key",
+	  SEC("\"excluded_paths_by_host\":{\"a.example\":[\"/x\"],\"a.example\":[\"/y\"]}"),
+	  "security.excluded_paths_by_host[\"a.example\"]: duplicate key" },
+	{ "duplicate host once normalized",
+	  SEC("\"excluded_paths_by_host\":{\"A.example\":[\"/x\"],\"a.example.:443\":[\"/y\"]}"),
+	  "security.excluded_paths_by_host[\"a.example.:443\"]: same host as another key once "
+	  "normalized: \"a.example\"" },
+
+	/* wrong types, one per key */
+	{ "server not object", CFG(",\"server\":[]"), "server: must be an object" },
+	{ "trusted_proxies not array", CFG(",\"server\":{\"trusted_proxies\":\"::1\"}"),
+	  "server.trusted_proxies: must be an array" },
+	{ "trusted_proxies element not string", CFG(",\"server\":{\"trusted_proxies\":[\"::1\",1]}"),
+	  "server.trusted_proxies[1]: must be a string" },
+	{ "whitelist not object", "{\"whitelist\":\"/x\"," KEYS "}", "whitelist: must be an object" },
+	{ "storage_path not string", "{\"whitelist\":{\"storage_path\":1}," KEYS "}",
+	  "whitelist.storage_path: must be a string" },
+	{ "cleanup_interval string",
+	  "{\"whitelist\":{\"storage_path\":\"/x\",\"cleanup_interval_seconds\":\"60\"}," KEYS "}",
+	  "whitelist.cleanup_interval_seconds: must be a positive integer" },
+	{ "api_keys not array", "{" WL ",\"api_keys\":{}}", "api_keys: must be an array" },
+	{ "api key not object", KEY("\"" KEY1 "\""), "api_keys[0]: must be an object" },
+	{ "name not string", KEY("{\"name\":1,\"key\":\"" KEY1 "\",\"max_ttl\":1}"),
+	  "api_keys[0].name: must be a string" },
+	{ "key not string", KEY("{\"key\":12345678901234567890,\"max_ttl\":1}"),
+	  "api_keys[0].key: must be a string" },
+	{ "max_ttl string", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":\"3600\"}"),
+	  "api_keys[0].max_ttl: must be a positive integer" },
+	{ "max_ttl bool", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":true}"),
+	  "api_keys[0].max_ttl: must be a positive integer" },
+	{ "max_ttl null", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":null}"),
+	  "api_keys[0].max_ttl: must be a positive integer" },
+	{ "allow_remote_whitelist string",
+	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"allow_remote_whitelist\":\"yes\"}"),
+	  "api_keys[0].allow_remote_whitelist: must be true or false" },
+	{ "allow_remote_whitelist number",
+	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"allow_remote_whitelist\":1}"),
+	  "api_keys[0].allow_remote_whitelist: must be true or false" },
+	{ "security not object", CFG(",\"security\":[]"), "security: must be an object" },
+	{ "always_allowed_ips not array", SEC("\"always_allowed_ips\":\"1.2.3.4\""),
+	  "security.always_allowed_ips: must be an array" },
+	{ "always_allowed_ips element object", SEC("\"always_allowed_ips\":[{}]"),
+	  "security.always_allowed_ips[0]: must be a string" },
+	{ "excluded_paths not array", SEC("\"excluded_paths\":\"/x\""),
+	  "security.excluded_paths: must be an array" },
+	{ "excluded_paths element number", SEC("\"excluded_paths\":[\"/x\",2]"),
+	  "security.excluded_paths[1]: must be a string" },
+	{ "excluded_paths_by_host not object", SEC("\"excluded_paths_by_host\":[]"),
+	  "security.excluded_paths_by_host: must be an object" },
+	{ "excluded_paths_by_host value not array", SEC("\"excluded_paths_by_host\":{\"a\":\"/x\"}"),
+	  "security.excluded_paths_by_host[\"a\"]: must be an array" },
+	{ "excluded_paths_by_host element not string",
+	  SEC("\"excluded_paths_by_host\":{\"a\":[null]}"),
+	  "security.excluded_paths_by_host[\"a\"][0]: must be a string" },
+	{ "max_whitelist_entries string", SEC("\"max_whitelist_entries\":\"10\""),
+	  "security.max_whitelist_entries: must be a positive integer" },
+	{ "knock_rate_limit not object", SEC("\"knock_rate_limit\":1"),
+	  "security.knock_rate_limit: must be an object" },
+	{ "window_seconds null", RL("\"window_seconds\":null"),
+	  "security.knock_rate_limit.window_seconds: must be a positive integer" },
+	{ "successful_requests string", RL("\"successful_requests\":\"1\""),
+	  "security.knock_rate_limit.successful_requests: must be a non-negative integer" },
+	{ "failed_requests bool", RL("\"failed_requests\":false"),
+	  "security.knock_rate_limit.failed_requests: must be a non-negative integer" },
+	{ "cors not object", CFG(",\"cors\":\"*\""), "cors: must be an object" },
+	{ "allowed_origin not string", CFG(",\"cors\":{\"allowed_origin\":[\"*\"]}"),
+	  "cors.allowed_origin: must be a string" },
+	{ "log not object", CFG(",\"log\":\"stderr\""), "log: must be an object" },
+	{ "log target not string", CFG(",\"log\":{\"target\":1}"), "log.target: must be a string" },
+	{ "log level not string", CFG(",\"log\":{\"level\":3}"), "log.level: must be a string" },
+
+	/* non-integral and out-of-range numbers */
+	{ "max_ttl 3.5", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":3.5}"),
+	  "api_keys[0].max_ttl: must be a positive integer" },
+	{ "max_ttl 0", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":0}"),
+	  "api_keys[0].max_ttl: must be a positive integer" },
+	{ "max_ttl -1", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":-1}"),
+	  "api_keys[0].max_ttl: must be a positive integer" },
+	{ "max_ttl 315360001", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":315360001}"),
+	  "api_keys[0].max_ttl: must be at most 315360000" },
+	{ "max_ttl 1e300", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1e300}"),
+	  "api_keys[0].max_ttl: must be at most 315360000" },
+	{ "max_ttl -1e300", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":-1e300}"),
+	  "api_keys[0].max_ttl: must be a positive integer" },
+	{ "max_ttl 1e999 (inf)", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1e999}"),
+	  "api_keys[0].max_ttl: must be at most 315360000" },
+	{ "second key's max_ttl (SPEC's example line)",
+	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},{\"key\":\"" KEY2 "\",\"max_ttl\":0}"),
+	  "api_keys[1].max_ttl: must be a positive integer" },
+	{ "cleanup_interval 3.5",
+	  "{\"whitelist\":{\"storage_path\":\"/x\",\"cleanup_interval_seconds\":3.5}," KEYS "}",
+	  "whitelist.cleanup_interval_seconds: must be a positive integer" },
+	{ "cleanup_interval 0",
+	  "{\"whitelist\":{\"storage_path\":\"/x\",\"cleanup_interval_seconds\":0}," KEYS "}",
+	  "whitelist.cleanup_interval_seconds: must be a positive integer" },
+	{ "cleanup_interval 86401",
+	  "{\"whitelist\":{\"storage_path\":\"/x\",\"cleanup_interval_seconds\":86401}," KEYS "}",
+	  "whitelist.cleanup_interval_seconds: must be at most 86400" },
+	{ "max_whitelist_entries 0", SEC("\"max_whitelist_entries\":0"),
+	  "security.max_whitelist_entries: must be a positive integer" },
+	{ "max_whitelist_entries 10000001", SEC("\"max_whitelist_entries\":10000001"),
+	  "security.max_whitelist_entries: must be at most 10000000" },
+	{ "max_whitelist_entries 1e300", SEC("\"max_whitelist_entries\":1e300"),
+	  "security.max_whitelist_entries: must be at most 10000000" },
+	{ "window_seconds 0.5", RL("\"window_seconds\":0.5"),
+	  "security.knock_rate_limit.window_seconds: must be a positive integer" },
+	{ "window_seconds 0", RL("\"window_seconds\":0"),
+	  "security.knock_rate_limit.window_seconds: must be a positive integer" },
+	{ "window_seconds 86401", RL("\"window_seconds\":86401"),
+	  "security.knock_rate_limit.window_seconds: must be at most 86400" },
+	{ "successful_requests -1", RL("\"successful_requests\":-1"),
+	  "security.knock_rate_limit.successful_requests: must be a non-negative integer" },
+	{ "successful_requests 2.5", RL("\"successful_requests\":2.5"),
+	  "security.knock_rate_limit.successful_requests: must be a non-negative integer" },
+	{ "successful_requests 1000001", RL("\"successful_requests\":1000001"),
+	  "security.knock_rate_limit.successful_requests: must be at most 1000000" },
+	{ "failed_requests 1e300", RL("\"failed_requests\":1e300"),
+	  "security.knock_rate_limit.failed_requests: must be at most 1000000" },
+	{ "failed_requests -0.5", RL("\"failed_requests\":-0.5"),
+	  "security.knock_rate_limit.failed_requests: must be a non-negative integer" },
+
+	/* empty strings */
+	{ "empty storage_path", "{\"whitelist\":{\"storage_path\":\"\"}," KEYS "}",
+	  "whitelist.storage_path: must not be empty" },
+	{ "empty key", KEY("{\"key\":\"\",\"max_ttl\":1}"), "api_keys[0].key: must not be empty" },
+	{ "empty name", KEY("{\"name\":\"\",\"key\":\"" KEY1 "\",\"max_ttl\":1}"),
+	  "api_keys[0].name: must not be empty" },
+	{ "empty trusted proxy", CFG(",\"server\":{\"trusted_proxies\":[\"\"]}"),
+	  "server.trusted_proxies[0]: must not be empty" },
+	{ "empty always_allowed", SEC("\"always_allowed_ips\":[\"\"]"),
+	  "security.always_allowed_ips[0]: must not be empty" },
+	{ "empty excluded path", SEC("\"excluded_paths\":[\"\"]"),
+	  "security.excluded_paths[0]: must not be empty" },
+	{ "empty host key", SEC("\"excluded_paths_by_host\":{\"\":[\"/x\"]}"),
+	  "security.excluded_paths_by_host[\"\"]: host must not be empty (use \"*\" for any host)" },
+	{ "empty allowed_origin", CFG(",\"cors\":{\"allowed_origin\":\"\"}"),
+	  "cors.allowed_origin: must not be empty" },
+	{ "empty log target", CFG(",\"log\":{\"target\":\"\"}"), "log.target: must not be empty" },
+	{ "empty log level", CFG(",\"log\":{\"level\":\"\"}"), "log.level: must not be empty" },
+
+	/* addresses */
+	{ "trusted proxy octet 300", CFG(",\"server\":{\"trusted_proxies\":[\"10.0.0.300\"]}"),
+	  "server.trusted_proxies[0]: not an IP address or CIDR: \"10.0.0.300\"" },
+	{ "trusted proxy prefix 33", CFG(",\"server\":{\"trusted_proxies\":[\"10.0.0.0/33\"]}"),
+	  "server.trusted_proxies[0]: not an IP address or CIDR: \"10.0.0.0/33\"" },
+	{ "trusted proxy host name", CFG(",\"server\":{\"trusted_proxies\":[\"localhost\"]}"),
+	  "server.trusted_proxies[0]: not an IP address or CIDR: \"localhost\"" },
+	{ "always_allowed third element", SEC("\"always_allowed_ips\":[\"1.2.3.4\",\"::1\",\"10.0.0.300\"]"),
+	  "security.always_allowed_ips[2]: not an IP address or CIDR: \"10.0.0.300\"" },
+	{ "always_allowed v6 prefix 129", SEC("\"always_allowed_ips\":[\"2001:db8::/129\"]"),
+	  "security.always_allowed_ips[0]: not an IP address or CIDR: \"2001:db8::/129\"" },
+	{ "always_allowed with space", SEC("\"always_allowed_ips\":[\"1.2.3.4 \"]"),
+	  "security.always_allowed_ips[0]: not an IP address or CIDR: \"1.2.3.4 \"" },
+	{ "long bad address is cut",
+	  SEC("\"always_allowed_ips\":[\"1111111111111111111111111111111111111111111111111111111111\"]"),
+	  "security.always_allowed_ips[0]: not an IP address or CIDR: "
+	  "\"111111111111111111111111111111111111111111111111...\"" },
+
+	/* paths, keys, values */
+	{ "relative storage_path", "{\"whitelist\":{\"storage_path\":\"var/wl.json\"}," KEYS "}",
+	  "whitelist.storage_path: must be an absolute path" },
+	{ "storage_path is a directory", "{\"whitelist\":{\"storage_path\":\"/var/lib/\"}," KEYS "}",
+	  "whitelist.storage_path: must name a file, not a directory" },
+	{ "missing whitelist", "{" KEYS "}", "whitelist.storage_path: missing (required)" },
+	{ "missing storage_path",
+	  "{\"whitelist\":{\"cleanup_interval_seconds\":5}," KEYS "}",
+	  "whitelist.storage_path: missing (required)" },
+	{ "missing api_keys", "{" WL "}", "api_keys: missing (required)" },
+	{ "empty api_keys", "{" WL ",\"api_keys\":[]}", "api_keys: must hold at least one key" },
+	{ "missing key", KEY("{\"name\":\"x\",\"max_ttl\":1}"), "api_keys[0].key: missing (required)" },
+	{ "missing max_ttl", KEY("{\"key\":\"" KEY1 "\"}"), "api_keys[0].max_ttl: missing (required)" },
+	{ "duplicate api key", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},{\"key\":\"" KEY2 "\","
+	  "\"max_ttl\":1},{\"key\":\"" KEY1 "\",\"max_ttl\":2}"),
+	  "api_keys[2].key: duplicate of api_keys[0]" },
+	{ "key with a control character", KEY("{\"key\":\"" KEY1 "\\t\",\"max_ttl\":1}"),
+	  "api_keys[0].key: must not contain control characters" },
+	{ "key with a trailing space", KEY("{\"key\":\"" KEY1 " \",\"max_ttl\":1}"),
+	  "api_keys[0].key: must not start or end with a space (HTTP drops it from the "
+	  "X-Api-Key header)" },
+	{ "name with a newline", KEY("{\"name\":\"a\\nb\",\"key\":\"" KEY1 "\",\"max_ttl\":1}"),
+	  "api_keys[0].name: must not contain control characters" },
+	{ "log level verbose", CFG(",\"log\":{\"level\":\"verbose\"}"),
+	  "log.level: must be \"error\", \"warn\", \"info\" or \"debug\", not \"verbose\"" },
+	{ "log level is case-sensitive", CFG(",\"log\":{\"level\":\"INFO\"}"),
+	  "log.level: must be \"error\", \"warn\", \"info\" or \"debug\", not \"INFO\"" },
+	{ "log target relative", CFG(",\"log\":{\"target\":\"knocker.log\"}"),
+	  "log.target: must be \"stderr\", \"syslog\" or an absolute path, not \"knocker.log\"" },
+	{ "log target directory", CFG(",\"log\":{\"target\":\"/var/log/\"}"),
+	  "log.target: must name a file, not a directory" },
+	{ "excluded path without /", SEC("\"excluded_paths\":[\"health\"]"),
+	  "security.excluded_paths[0]: must start with \"/\": \"health\"" },
+	{ "excluded path not normalized", SEC("\"excluded_paths\":[\"/a/../b\"]"),
+	  "security.excluded_paths[0]: not in normalized form: \"/a/../b\" (write it as \"/b\")" },
+	{ "excluded path with query", SEC("\"excluded_paths\":[\"/a?b\"]"),
+	  "security.excluded_paths[0]: not in normalized form: \"/a?b\" (write it as \"/a\")" },
+	{ "excluded path bad escape", SEC("\"excluded_paths\":[\"/a%zz\"]"),
+	  "security.excluded_paths[0]: not a valid URL path: \"/a%zz\"" },
+	{ "host path without /", SEC("\"excluded_paths_by_host\":{\"a.example\":[\"/x\",\"y\"]}"),
+	  "security.excluded_paths_by_host[\"a.example\"][1]: must start with \"/\": \"y\"" },
+	{ "bad host key", SEC("\"excluded_paths_by_host\":{\"a b\":[\"/x\"]}"),
+	  "security.excluded_paths_by_host[\"a b\"]: not a valid host name" },
+	{ "allowed_origin with CR LF", CFG(",\"cors\":{\"allowed_origin\":\"*\\r\\nX-Evil: 1\"}"),
+	  "cors.allowed_origin: must not contain control characters (CR, LF, ...)" },
+};
+
+static void
+test_bad(void)
+{
+	struct errlist errs, warns;
+	struct conf *c;
+	char want[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		memset(&errs, 0, sizeof(errs));
+		memset(&warns, 0, sizeof(warns));
+		c = parse(bad[i].json, &errs, &warns);
+		tap_ok(c == NULL, "%s: refused", bad[i].name);
+		snprintf(want, sizeof(want), F ": %s", bad[i].msg);
+		has_msg(&errs, want, bad[i].name);
+		tap_ok(none_contains(&errs, KEY1) && none_contains(&errs, KEY2),
+		    "%s: no key material in messages", bad[i].name);
+		conf_free(c);
+		errlist_free(&errs);
+		errlist_free(&warns);
+	}
+}
+
+static void
+test_many_errors(void)
+{
+	struct errlist errs = ERRLIST_INIT;
+	struct conf *c;
+	const char *json =
+	    "{\"server\":{\"trusted_proxies\":[\"10.0.0.300\"],\"x\":1},"
+	    "\"whitelist\":{\"storage_path\":\"rel\"},"
+	    "\"api_keys\":[{\"key\":\"" KEY1 "\",\"max_ttl\":0},{\"max_ttl\":5}],"
+	    "\"security\":{\"excluded_paths\":[\"nope\"]},"
+	    "\"log\":{\"level\":\"loud\"},\"extra\":true}";
+	static const char *const want[] = {
+		F ": server.x: unknown key",
+		F ": server.trusted_proxies[0]: not an IP address or CIDR: \"10.0.0.300\"",
+		F ": whitelist.storage_path: must be an absolute path",
+		F ": api_keys[0].max_ttl: must be a positive integer",
+		F ": api_keys[1].key: missing (required)",
+		F ": security.excluded_paths[0]: must start with \"/\": \"nope\"",
+		F ": log.level: must be \"error\", \"warn\", \"info\" or \"debug\", not \"loud\"",
+		F ": extra: unknown key",
+	};
+	size_t i;
+
+	c = parse(json, &errs, NULL);
+	tap_ok(c == NULL, "many errors: refused");
+	tap_is_int((int64_t)errs.count, (int64_t)(sizeof(want) / sizeof(want[0])),
+	    "many errors: every problem reported once");
+	for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		has_msg(&errs, want[i], want[i]);
+	conf_free(c);
+	errlist_free(&errs);
+
+	/* errs == NULL and warns == NULL are allowed. */
+	c = parse(json, NULL, NULL);
+	tap_ok(c == NULL, "many errors with errs NULL: refused");
+	conf_free(NULL);
+	tap_ok(1, "conf_free(NULL)");
+}
+
+static void
+test_warnings(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*json;
+		const char	*msg;	/* NULL: no warning at all */
+	} rows[] = {
+		{ "broad IPv4 trusted proxy", CFG(",\"server\":{\"trusted_proxies\":[\"::1\",\"10.0.0.0/8\"]}"),
+		  "server.trusted_proxies[1]: 10.0.0.0/8 is a range of addresses, not one proxy: any "
+		  "host in it can send a forged X-Forwarded-For and choose its client IP" },
+		{ "broad IPv6 trusted proxy", CFG(",\"server\":{\"trusted_proxies\":[\"fd00::1/64\"]}"),
+		  "server.trusted_proxies[0]: fd00::/64 is a range of addresses, not one proxy: any "
+		  "host in it can send a forged X-Forwarded-For and choose its client IP" },
+		{ "/32 trusted proxy is one address",
+		  CFG(",\"server\":{\"trusted_proxies\":[\"10.0.0.1/32\",\"::1/128\"]}"), NULL },
+		{ "always_allowed ranges are fine", SEC("\"always_allowed_ips\":[\"10.0.0.0/8\"]"), NULL },
+		{ "short key", KEY("{\"key\":\"abc123\",\"max_ttl\":1}"),
+		  "api_keys[0].key: shorter than 16 characters: weak; use 32 or more random bytes, "
+		  "hex-encoded" },
+		{ "15-character key", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},"
+		  "{\"key\":\"0123456789abcde\",\"max_ttl\":1}"),
+		  "api_keys[1].key: shorter than 16 characters: weak; use 32 or more random bytes, "
+		  "hex-encoded" },
+		{ "16-character key is fine", KEY("{\"key\":\"0123456789abcdef\",\"max_ttl\":1}"), NULL },
+		{ "excluded \"/\"", SEC("\"excluded_paths\":[\"/\"]"),
+		  "security.excluded_paths[0]: \"/\" matches every path: knocker protects nothing" },
+		{ "excluded \"/\" for any host", SEC("\"excluded_paths_by_host\":{\"*\":[\"/\"]}"),
+		  "security.excluded_paths_by_host[\"*\"][0]: \"/\" matches every path: knocker "
+		  "protects nothing" },
+		{ "excluded \"/\" for one host is a choice",
+		  SEC("\"excluded_paths_by_host\":{\"public.example\":[\"/\"]}"), NULL },
+	};
+	struct errlist errs, warns;
+	struct conf *c;
+	char want[1024];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		memset(&errs, 0, sizeof(errs));
+		memset(&warns, 0, sizeof(warns));
+		c = parse(rows[i].json, &errs, &warns);
+		if (!tap_ok(c != NULL, "%s: loads", rows[i].name))
+			tap_diag("%s", errs.count ? errs.msg[0] : "?");
+		if (rows[i].msg == NULL)
+			tap_is_int((int64_t)warns.count, 0, "%s: no warning", rows[i].name);
+		else {
+			snprintf(want, sizeof(want), F ": %s", rows[i].msg);
+			has_msg(&warns, want, rows[i].name);
+			tap_ok(none_contains(&warns, "abc123") && none_contains(&warns, KEY1),
+			    "%s: no key material in warnings", rows[i].name);
+		}
+		conf_free(c);
+		errlist_free(&errs);
+		errlist_free(&warns);
+	}
+}
+
+/* Writes text to dir/name with mode; returns the path (static buffer). */
+static const char *
+write_file(const char *dir, const char *name, const char *text, size_t len, mode_t mode)
+{
+	static char path[600];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "w");
+	if (fp == NULL || fwrite(text, 1, len, fp) != len || fclose(fp) != 0 ||
+	    chmod(path, mode) != 0) {
+		printf("Bail out! cannot write %s\n", path);
+		exit(1);
+	}
+	return path;
+}
+
+static void
+remove_dir(const char *dir)
+{
+	static const char *const names[] = { "ok.json", "grp.json", "world.json", "ww.json",
+	    "badworld.json", "secret.json", "empty.json", "limit.json", "big.json" };
+	char path[600];
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+	tap_ok(rmdir(dir) == 0, "temporary directory removed");
+}
+
+static void
+test_load(void)
+{
+	const char *dir = tap_tmpdir("conf");
+	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
+	struct conf *c;
+	const char *p;
+	char want[1024], path[600], *big;
+	size_t n;
+
+	/* A good file, mode 0600: loads, no warning. */
+	p = write_file(dir, "ok.json", spec_example, strlen(spec_example), 0600);
+	c = conf_load(p, &errs, &warns);
+	tap_ok(c != NULL, "conf_load: 0600 file loads");
+	tap_is_int((int64_t)warns.count, 0, "conf_load: 0600 file: no warning");
+	tap_is_str(c != NULL ? c->path : NULL, p, "conf_load: path recorded");
+	conf_free(c);
+	errlist_free(&errs);
+	errlist_free(&warns);
+
+	/* 0640: group may read, no warning. */
+	p = write_file(dir, "grp.json", spec_example, strlen(spec_example), 0640);
+	c = conf_load(p, &errs, &warns);
+	tap_ok(c != NULL && warns.count == 0, "conf_load: 0640 file loads without warning");
+	conf_free(c);
+	errlist_free(&errs);
+	errlist_free(&warns);
+
+	/* 0644: warning, still loads. */
+	p = write_file(dir, "world.json", spec_example, strlen(spec_example), 0644);
+	c = conf_load(p, &errs, &warns);
+	tap_ok(c != NULL, "conf_load: 0644 file still loads");
+	snprintf(want, sizeof(want), "%s: readable by other users; it holds API keys: "
+	    "chmod 600 or 640", p);
+	has_msg(&warns, want, "conf_load: 0644 file: readable-by-others warning");
+	tap_is_int((int64_t)warns.count, 1, "conf_load: 0644 file: one warning");
+	conf_free(c);
+	errlist_free(&errs);
+	errlist_free(&warns);
+
+	/* 0666: also writable by others. */
+	p = write_file(dir, "ww.json", spec_example, strlen(spec_example), 0666);
+	c = conf_load(p, &errs, &warns);
+	tap_ok(c != NULL, "conf_load: 0666 file still loads");
+	snprintf(want, sizeof(want), "%s: writable by other users: anyone can change the API "
+	    "keys: chmod 600 or 640", p);
+	has_msg(&warns, want, "conf_load: 0666 file: writable-by-others warning");
+	conf_free(c);
+	errlist_free(&errs);
+	errlist_free(&warns);
+
+	/* A bad file readable by others: both the warning and the error. */
+	p = write_file(dir, "badworld.json", "{", 1, 0644);
+	c = conf_load(p, &errs, &warns);
+	tap_ok(c == NULL && warns.count == 1, "conf_load: bad 0644 file: refused, warned");
+	snprintf(want, sizeof(want), "%s: not valid JSON: syntax error near line 1, column 2 "
+	    "(byte 1)", p);
+	has_msg(&errs, want, "conf_load: bad file: syntax error names the file");
+	conf_free(c);
+	errlist_free(&errs);
+	errlist_free(&warns);
+
+	/* Missing file. */
+	snprintf(path, sizeof(path), "%s/nope.json", dir);
+	c = conf_load(path, &errs, &warns);
+	tap_ok(c == NULL, "conf_load: missing file refused");
+	snprintf(want, sizeof(want), "%s: cannot open: No such file or directory", path);
+	has_msg(&errs, want, "conf_load: missing file message");
+	errlist_free(&errs);
+
+	/* Unreadable: root reads any file, so only test mode 000 as a user. */
+	if (geteuid() != 0) {
+		p = write_file(dir, "secret.json", spec_example, strlen(spec_example), 0000);
+		c = conf_load(p, &errs, &warns);
+		tap_ok(c == NULL, "conf_load: mode 000 file refused");
+		snprintf(want, sizeof(want), "%s: cannot open: Permission denied", p);
+		has_msg(&errs, want, "conf_load: unreadable file message");
+		errlist_free(&errs);
+	} else
+		tap_diag("running as root: mode 000 is readable; the directory and FIFO cases "
+		    "cover unreadable paths");
+
+	/* A directory. */
+	c = conf_load(dir, &errs, &warns);
+	tap_ok(c == NULL, "conf_load: directory refused");
+	snprintf(want, sizeof(want), "%s: not a regular file", dir);
+	has_msg(&errs, want, "conf_load: directory message");
+	errlist_free(&errs);
+
+	/* A FIFO: refused at once, never blocks. */
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	if (mkfifo(path, 0600) == 0) {
+		c = conf_load(path, &errs, &warns);
+		tap_ok(c == NULL, "conf_load: FIFO refused without blocking");
+		snprintf(want, sizeof(want), "%s: not a regular file", path);
+		has_msg(&errs, want, "conf_load: FIFO message");
+		errlist_free(&errs);
+		unlink(path);
+	} else
+		tap_ok(0, "mkfifo: %s", strerror(errno));
+
+	/* Empty file. */
+	p = write_file(dir, "empty.json", "", 0, 0600);
+	c = conf_load(p, &errs, &warns);
+	snprintf(want, sizeof(want), "%s: not valid JSON: the file is empty", p);
+	tap_ok(c == NULL, "conf_load: empty file refused");
+	has_msg(&errs, want, "conf_load: empty file message");
+	errlist_free(&errs);
+
+	/* Exactly the size limit: loads (padded with spaces). */
+	big = malloc(CONF_MAX_FILE_SIZE + 1);
+	if (big == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	n = strlen(spec_example);
+	memcpy(big, spec_example, n);
+	memset(big + n, ' ', CONF_MAX_FILE_SIZE + 1 - n);
+	p = write_file(dir, "limit.json", big, CONF_MAX_FILE_SIZE, 0600);
+	c = conf_load(p, &errs, &warns);
+	tap_ok(c != NULL, "conf_load: file of exactly CONF_MAX_FILE_SIZE bytes loads");
+	conf_free(c);
+	errlist_free(&errs);
+
+	/* One byte more: too large. */
+	p = write_file(dir, "big.json", big, CONF_MAX_FILE_SIZE + 1, 0600);
+	c = conf_load(p, &errs, &warns);
+	tap_ok(c == NULL, "conf_load: file over the limit refused");
+	snprintf(want, sizeof(want), "%s: too large: %d bytes (at most %d)", p,
+	    CONF_MAX_FILE_SIZE + 1, CONF_MAX_FILE_SIZE);
+	has_msg(&errs, want, "conf_load: too large message");
+	errlist_free(&errs);
+
+	/* conf_parse checks the size too. */
+	c = conf_parse(big, CONF_MAX_FILE_SIZE + 1, F, &errs, NULL);
+	tap_ok(c == NULL, "conf_parse: text over the limit refused");
+	has_msg(&errs, F ": too large: more than 1048576 bytes", "conf_parse: too large message");
+	errlist_free(&errs);
+	free(big);
+
+	/* NUL byte inside the text. */
+	{
+		static const char nul[] = "{\n\"log\":{}\0}";
+
+		c = conf_parse(nul, sizeof(nul) - 1, F, &errs, NULL);
+		tap_ok(c == NULL, "conf_parse: NUL byte refused");
+		has_msg(&errs, F ": not valid JSON: NUL byte at line 2, column 9 (byte 10)",
+		    "conf_parse: NUL byte message");
+		errlist_free(&errs);
+	}
+	/* Text need not be NUL-terminated: len is honoured. */
+	{
+		char buf[512];
+
+		n = strlen(CFG(""));
+		memcpy(buf, CFG(""), n);
+		memset(buf + n, 'x', sizeof(buf) - n);
+		c = conf_parse(buf, n, F, &errs, NULL);
+		tap_ok(c != NULL, "conf_parse: unterminated text of the given length loads");
+		conf_free(c);
+		errlist_free(&errs);
+	}
+	errlist_free(&warns);
+	remove_dir(dir);
+}
+
+int
+main(void)
+{
+	test_minimal();
+	test_spec_example();
+	test_full_values();
+	test_bad();
+	test_many_errors();
+	test_warnings();
+	test_load();
+	return tap_done();
+}
