@@ -1,0 +1,333 @@
+# Integration test library (bash). Source it, then call kn_init NAME.
+#
+# Starts REAL processes (spawn-fcgi + knocker, lighttpd, ...) on loopback
+# ports, remembers their pids, and stops them on exit. Prints TAP.
+# Environment (set by make check): abs_top_srcdir, abs_top_builddir, KNOCKER.
+
+KN_NTESTS=0
+KN_FAILED=0
+KN_PIDS=""
+KN_PORTS_USED=" "
+KN_SRC=${abs_top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+KN_BUILD=${abs_top_builddir:-$KN_SRC}
+KNOCKER=${KNOCKER:-$KN_BUILD/knocker}
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+
+kn_bail() {
+	echo "Bail out! $*"
+	exit 1
+}
+
+kn_diag() {
+	printf '%s\n' "$@" | sed 's/^/# /'
+}
+
+# --- TAP ----------------------------------------------------------------------
+
+kn__report() {	# STATUS(0 ok) NAME
+	KN_NTESTS=$((KN_NTESTS + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $KN_NTESTS - $2"
+	else
+		echo "not ok $KN_NTESTS - $2"
+		KN_FAILED=$((KN_FAILED + 1))
+	fi
+	return "$1"
+}
+
+kn_ok() {	# NAME cmd...  passes if cmd exits 0
+	local name=$1
+	shift
+	"$@"
+	kn__report $? "$name"
+}
+
+kn_is() {	# GOT WANT NAME
+	if [ "$1" = "$2" ]; then
+		kn__report 0 "$3"
+	else
+		kn__report 1 "$3"
+		kn_diag "got:      '$1'" "expected: '$2'"
+		return 1
+	fi
+}
+
+kn_like() {	# GOT EXTENDED-REGEX NAME
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		kn__report 0 "$3"
+	else
+		kn__report 1 "$3"
+		kn_diag "got:      '$1'" "expected to match: $2"
+		return 1
+	fi
+}
+
+kn_unlike() {	# GOT EXTENDED-REGEX NAME
+	if printf '%s' "$1" | grep -Eq -- "$2"; then
+		kn__report 1 "$3"
+		kn_diag "got:      '$1'" "expected NOT to match: $2"
+		return 1
+	fi
+	kn__report 0 "$3"
+}
+
+kn_done() {
+	echo "1..$KN_NTESTS"
+	[ "$KN_NTESTS" -gt 0 ] && [ "$KN_FAILED" -eq 0 ]
+	exit $?
+}
+
+# --- set-up and clean-up ------------------------------------------------------
+
+kn_init() {	# NAME
+	KN_NAME=$1
+	KN_DIR=$(mktemp -d "${TMPDIR:-/tmp}/knocker-it-$1-XXXXXX") || kn_bail "mktemp failed"
+	chmod 755 "$KN_DIR"
+	trap kn__cleanup EXIT
+	trap 'exit 130' INT TERM
+	[ -x "$KNOCKER" ] || kn_bail "knocker binary not found at $KNOCKER"
+	mkdir -p "$KN_DIR/state" "$KN_DIR/www"
+}
+
+kn__cleanup() {
+	local rc=$?
+	kn_stop_all
+	if [ "${KN_KEEP:-0}" = 1 ] || [ "$KN_FAILED" -gt 0 ] || [ "$rc" -ne 0 ]; then
+		echo "# kept test directory: $KN_DIR"
+		for f in "$KN_DIR"/*.log "$KN_DIR"/state/*.log; do
+			[ -s "$f" ] || continue
+			echo "# --- tail of $f"
+			tail -n 20 "$f" | sed 's/^/#   /'
+		done
+	else
+		rm -rf "$KN_DIR"
+	fi
+}
+
+kn_need_bin() {	# NAME...
+	local b
+	for b in "$@"; do
+		if ! command -v "$b" >/dev/null 2>&1; then
+			kn__report 1 "required program '$b' is installed"
+			kn_bail "'$b' is missing: install it (see scripts/deps)"
+		fi
+	done
+}
+
+# A free TCP port in 20000-32000 (below Linux's ephemeral range), unused on
+# 127.0.0.1 and ::1, never handed out twice in one test.
+kn_port() {
+	local p listening tries=0
+	listening=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://')
+	while :; do
+		p=$((20000 + RANDOM % 12000))
+		tries=$((tries + 1))
+		[ $tries -gt 200 ] && kn_bail "no free port"
+		case "$KN_PORTS_USED" in *" $p "*) continue ;; esac
+		printf '%s\n' "$listening" | grep -qx "$p" && continue
+		KN_PORTS_USED="$KN_PORTS_USED$p "
+		echo "$p"
+		return 0
+	done
+}
+
+# Waits until HOST:PORT accepts connections while PID is alive.
+kn_wait_port() {	# HOST PORT PID [what]
+	local i
+	for i in $(seq 1 100); do
+		if [ -n "$3" ] && ! kn_alive "$3"; then
+			kn_diag "${4:-process} $3 died while starting"
+			return 1
+		fi
+		if (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; then
+			return 0
+		fi
+		sleep 0.1
+	done
+	kn_diag "${4:-process} did not listen on $1:$2"
+	return 1
+}
+
+# True if PID runs (a zombie counts as gone).
+kn_alive() {
+	local st
+	st=$(awk '/^State:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+	[ -n "$st" ] && [ "$st" != Z ]
+}
+
+kn_track() {	# PID...
+	KN_PIDS="$KN_PIDS $*"
+}
+
+kn_stop_pid() {	# PID
+	local i
+	kill -TERM "$1" 2>/dev/null || return 0
+	for i in $(seq 1 50); do
+		kn_alive "$1" || return 0
+		sleep 0.1
+	done
+	kill -KILL "$1" 2>/dev/null
+	return 0
+}
+
+kn_stop_all() {
+	local p
+	for p in $KN_PIDS; do
+		kn_stop_pid "$p"
+	done
+	KN_PIDS=""
+}
+
+# --- templates and configs ----------------------------------------------------
+
+# Copies TEMPLATE to OUT replacing every @NAME@ by the value of the shell
+# variable NAME; a placeholder without a value is an error.
+kn_render() {	# TEMPLATE OUT
+	local content name
+	content=$(cat "$1") || kn_bail "cannot read template $1"
+	for name in $(grep -o '@[A-Z][A-Z0-9_]*@' "$1" | sort -u | tr -d @); do
+		[ -n "${!name+x}" ] || kn_bail "template $1: no value for @$name@"
+		content=${content//@$name@/${!name}}
+	done
+	printf '%s\n' "$content" >"$2"
+}
+
+kn_random_key() {
+	od -An -tx1 -N32 /dev/urandom | tr -d ' \n'
+}
+
+# Renders conf-examples/knocker.json for this test into OUT (mode 0600):
+# storage and log in $KN_DIR/state, fresh random keys in KN_API_KEY (no
+# remote whitelist) and KN_ADMIN_KEY (remote whitelist allowed).
+# Extra arguments are jq filters applied in order, e.g.
+#   '.server.trusted_proxies = ["127.0.0.1"]'
+kn_make_config() {	# OUT [jq-filter...]
+	local out=$1 f tmp
+	shift
+	: "${KN_API_KEY:=$(kn_random_key)}"
+	: "${KN_ADMIN_KEY:=$(kn_random_key)}"
+	export KN_API_KEY KN_ADMIN_KEY
+	STORAGE_DIR=$KN_DIR/state API_KEY=$KN_API_KEY ADMIN_KEY=$KN_ADMIN_KEY \
+	    LOG_FILE=$KN_DIR/state/knocker.log kn_render "$KN_SRC/conf-examples/knocker.json" "$out"
+	for f in "$@"; do
+		tmp=$(jq "$f" "$out") || kn_bail "jq filter failed: $f"
+		printf '%s\n' "$tmp" >"$out"
+	done
+	chmod 600 "$out"
+}
+
+# --- processes ----------------------------------------------------------------
+
+# spawn-fcgi -F WORKERS knocker on a new TCP port of ADDR; exports
+# KN_APP_PORT and KN_APP_PIDS (the workers).
+kn_spawn_knocker() {	# CONFIG [WORKERS] [ADDR]
+	local conf=$1 n=${2:-2} addr=${3:-127.0.0.1} pidfile p out
+	kn_need_bin spawn-fcgi
+	KN_APP_PORT=$(kn_port)
+	pidfile=$KN_DIR/spawn-$KN_APP_PORT.pid
+	out=$(spawn-fcgi -a "$addr" -p "$KN_APP_PORT" -F "$n" -P "$pidfile" -- "$KNOCKER" -c "$conf" 2>&1) ||
+	    { kn_diag "spawn-fcgi failed: $out"; return 1; }
+	KN_APP_PIDS=$(tr '\n' ' ' <"$pidfile")
+	kn_track $KN_APP_PIDS
+	for p in $KN_APP_PIDS; do
+		kn_alive "$p" || { kn_diag "knocker worker $p died at start"; return 1; }
+	done
+	case "$addr" in *:*) addr="[$addr]" ;; esac
+	kn_wait_port "${addr//[\[\]]/}" "$KN_APP_PORT" "${KN_APP_PIDS%% *}" knocker
+	export KN_APP_PORT KN_APP_PIDS
+}
+
+# The same on a unix socket (mode 0660); exports KN_APP_SOCKET, KN_APP_PIDS.
+kn_spawn_knocker_socket() {	# CONFIG [WORKERS] [extra spawn-fcgi args...]
+	local conf=$1 n=${2:-2} pidfile i out
+	shift 2 2>/dev/null || shift $#
+	KN_APP_SOCKET=$KN_DIR/knocker-$RANDOM.sock
+	pidfile=$KN_APP_SOCKET.pid
+	out=$(spawn-fcgi -s "$KN_APP_SOCKET" -M 0660 -F "$n" -P "$pidfile" "$@" -- "$KNOCKER" -c "$conf" 2>&1) ||
+	    { kn_diag "spawn-fcgi failed: $out"; return 1; }
+	KN_APP_PIDS=$(tr '\n' ' ' <"$pidfile")
+	kn_track $KN_APP_PIDS
+	for i in $(seq 1 50); do
+		[ -S "$KN_APP_SOCKET" ] && break
+		sleep 0.1
+	done
+	[ -S "$KN_APP_SOCKET" ]
+	export KN_APP_SOCKET KN_APP_PIDS
+}
+
+# Starts lighttpd in the foreground (in the background of this shell) after
+# checking its config; waits for server.port on 127.0.0.1. Exports
+# KN_LIGHTTPD_PID.
+kn_start_lighttpd() {	# CONF
+	local conf=$1 port out
+	kn_need_bin lighttpd
+	out=$(lighttpd -tt -f "$conf" 2>&1) || { kn_diag "lighttpd -tt failed:" "$out"; return 1; }
+	port=$(sed -n 's/^[[:space:]]*server\.port[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' "$conf" | head -1)
+	lighttpd -D -f "$conf" >>"$KN_DIR/lighttpd-stdout.log" 2>&1 &
+	KN_LIGHTTPD_PID=$!
+	kn_track "$KN_LIGHTTPD_PID"
+	kn_wait_port 127.0.0.1 "$port" "$KN_LIGHTTPD_PID" lighttpd
+	export KN_LIGHTTPD_PID
+}
+
+# A stand-in for the service users protect: a second lighttpd on its own
+# port serving a marker page (BACKEND-OK) for any path. Exports
+# KN_BACKEND_PORT.
+kn_start_backend() {
+	local dir=$KN_DIR/backend
+	mkdir -p "$dir/www"
+	echo "BACKEND-OK" >"$dir/www/index.html"
+	KN_BACKEND_PORT=$(kn_port)
+	cat >"$dir/lighttpd.conf" <<-EOF
+	server.document-root = "$dir/www"
+	server.port = $KN_BACKEND_PORT
+	server.bind = "127.0.0.1"
+	server.errorlog = "$dir/error.log"
+	server.modules = ( "mod_rewrite" )
+	url.rewrite-once = ( ".*" => "/index.html" )
+	mimetype.assign = ( ".html" => "text/html" )
+	EOF
+	kn_start_lighttpd "$dir/lighttpd.conf"
+	export KN_BACKEND_PORT
+}
+
+# --- HTTP ------------------------------------------------------------------------
+
+# Prints the status code; body in $KN_BODY_FILE (and $KN_BODY), headers in
+# $KN_HEADERS_FILE. Extra curl arguments follow the URL.
+kn_http() {	# METHOD URL [curl args...]
+	local method=$1 url=$2
+	shift 2
+	KN_BODY_FILE=$KN_DIR/last-body
+	KN_HEADERS_FILE=$KN_DIR/last-headers
+	curl -g -s -S -o "$KN_BODY_FILE" -D "$KN_HEADERS_FILE" -w '%{http_code}' \
+	    --max-time 20 -X "$method" "$@" "$url" 2>>"$KN_DIR/curl.log" || true
+}
+
+# Like kn_http but sets KN_STATUS and KN_BODY in the current shell.
+kn_req() {	# METHOD URL [curl args...]
+	KN_STATUS=$(kn_http "$@")
+	KN_BODY=$(cat "$KN_DIR/last-body" 2>/dev/null)
+	KN_HEADERS_FILE=$KN_DIR/last-headers
+}
+
+# POST a knock with $KN_API_KEY (or KEY=... in the environment). With a
+# JSON body, sends it as application/json. Sets KN_STATUS and KN_BODY.
+kn_knock() {	# URL [json-body] [curl args...]
+	local url=$1 body=${2-}
+	shift
+	[ $# -gt 0 ] && shift
+	if [ -n "$body" ]; then
+		kn_req POST "$url" -H "X-Api-Key: ${KEY:-$KN_API_KEY}" -H 'Content-Type: application/json' \
+		    --data-binary "$body" "$@"
+	else
+		kn_req POST "$url" -H "X-Api-Key: ${KEY:-$KN_API_KEY}" --data-binary '' "$@"
+	fi
+}
+
+# Value of header NAME in the last answer (case-insensitive).
+kn_header() {	# NAME
+	tr -d '\r' <"$KN_DIR/last-headers" | awk -v n="$1" 'BEGIN { n = tolower(n) }
+	    { i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) { print substr($0, i + 2); exit } }'
+}
