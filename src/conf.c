@@ -17,6 +17,7 @@
 #include "conf.h"
 #include "ipmap.h"
 #include "ipnet.h"
+#include "jsontext.h"
 #include "log.h"
 #include "urlpath.h"
 
@@ -710,33 +711,6 @@ parse_top(struct ctx *x, const cJSON *root)
 	parse_log(x, m[5].item);
 }
 
-/* cJSON turns a "\u0000" escape into a NUL that silently cuts the string
-   ("secret\u0000x" would load as "secret"). Finds the first such escape
-   inside a string of a text cJSON accepted. */
-static bool
-find_nul_escape(const char *s, size_t len, size_t *at)
-{
-	bool in_str = false;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (!in_str) {
-			in_str = s[i] == '"';
-			continue;
-		}
-		if (s[i] == '"')
-			in_str = false;
-		else if (s[i] == '\\' && i + 1 < len) {
-			if (s[i + 1] == 'u' && len - i >= 6 && memcmp(s + i + 2, "0000", 4) == 0) {
-				*at = i;
-				return true;
-			}
-			i++;
-		}
-	}
-	return false;
-}
-
 /* 1-based line and column of byte offset off. */
 static void
 line_col(const char *s, size_t off, size_t *line, size_t *col)
@@ -840,7 +814,7 @@ conf_parse(const char *json, size_t len, const char *name, struct errlist *errs,
 		    line, col, off);
 		goto done;
 	}
-	if (find_nul_escape(copy, len, &off)) {
+	if (jsontext_find_nul_escape(copy, len, &off)) {
 		line_col(copy, off, &line, &col);
 		conf_err(&x, NULL, "\\u0000 in a string at line %zu, column %zu (byte %zu): "
 		    "not allowed", line, col, off);

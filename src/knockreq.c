@@ -8,32 +8,8 @@
 #include <cjson/cJSON.h>
 
 #include "ipnet.h"
+#include "jsontext.h"
 #include "knockreq.h"
-
-/* cJSON turns a "\u0000" escape into a NUL that silently cuts the string
-   ("1.2.3.4\u0000junk" would read as "1.2.3.4"). Called on text cJSON
-   accepted: true if a string in it holds that escape. */
-static bool
-has_nul_escape(const char *s, size_t len)
-{
-	bool in_str = false;
-	size_t i;
-
-	for (i = 0; i < len; i++) {
-		if (!in_str) {
-			in_str = s[i] == '"';
-			continue;
-		}
-		if (s[i] == '"')
-			in_str = false;
-		else if (s[i] == '\\' && i + 1 < len) {
-			if (s[i + 1] == 'u' && len - i >= 6 && memcmp(s + i + 2, "0000", 4) == 0)
-				return true;
-			i++;
-		}
-	}
-	return false;
-}
 
 /* Characters (UTF-8 code points, as the original counts them), not bytes. */
 static size_t
@@ -108,7 +84,7 @@ knockreq_parse(const char *body, size_t len, struct knockreq *out)
 		st = KNOCKREQ_NOT_OBJECT;
 		goto done;
 	}
-	if (has_nul_escape(copy, len)) {
+	if (jsontext_find_nul_escape(copy, len, NULL)) {
 		st = KNOCKREQ_INVALID;
 		goto done;
 	}
