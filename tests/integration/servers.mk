@@ -1,1 +1,20 @@
-# server deployments (issue 4)
+# Every deployment (issue 4): each test runs its conf-examples/ file.
+TESTS += \
+	tests/integration/test_nginx.sh \
+	tests/integration/test_apache.sh \
+	tests/integration/test_caddy.sh \
+	tests/integration/test_cgi.sh \
+	tests/integration/test_spawnfcgi.sh
+EXTRA_DIST += \
+	tests/integration/flows.sh \
+	tests/integration/test_nginx.sh \
+	tests/integration/test_apache.sh \
+	tests/integration/test_caddy.sh \
+	tests/integration/test_cgi.sh \
+	tests/integration/test_spawnfcgi.sh \
+	conf-examples/nginx.conf \
+	conf-examples/apache2.conf \
+	conf-examples/Caddyfile \
+	conf-examples/lighttpd-cgi.conf \
+	conf-examples/knocker-spawn-fcgi.service \
+	conf-examples/www/knock-help.html
