@@ -66,6 +66,9 @@ log_close(void)
 	log_sink = SINK_STDERR;
 }
 
+static void log_emit(enum log_level, const char *, int, const char *, va_list)
+    __attribute__((format(printf, 4, 0)));
+
 static void
 log_emit(enum log_level level, const char *module, int errnum, const char *fmt, va_list ap)
 {
