@@ -211,6 +211,9 @@ install_signals(void)
 	sigemptyset(&sa.sa_mask);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
+	/* Over a file-size limit, write() must fail with EFBIG (the knock gets
+	   a 500 and the old whitelist stays) instead of killing the worker. */
+	sigaction(SIGXFSZ, &sa, NULL);
 	/* No SA_RESTART: a blocked accept() must return so the loop can end. */
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGTERM, &sa, NULL);
