@@ -73,6 +73,11 @@ kn_unlike() {	# GOT EXTENDED-REGEX NAME
 }
 
 kn_done() {
+	local reports
+	# Workers under spawn-fcgi have no stderr: sanitizer builds log to files.
+	reports=$(ls "$KN_DIR"/sanitizer.* 2>/dev/null)
+	kn_is "$reports" "" "no AddressSanitizer/UBSan report from any knocker process"
+	[ -z "$reports" ] || head -n 30 $reports | sed 's/^/# /'
 	echo "1..$KN_NTESTS"
 	[ "$KN_NTESTS" -gt 0 ] && [ "$KN_FAILED" -eq 0 ]
 	exit $?
@@ -87,6 +92,8 @@ kn_init() {	# NAME
 	trap kn__cleanup EXIT
 	trap 'exit 130' INT TERM
 	[ -x "$KNOCKER" ] || kn_bail "knocker binary not found at $KNOCKER"
+	export ASAN_OPTIONS="log_path=$KN_DIR/sanitizer:${ASAN_OPTIONS-}"
+	export UBSAN_OPTIONS="log_path=$KN_DIR/sanitizer:print_stacktrace=1:${UBSAN_OPTIONS-}"
 	mkdir -p "$KN_DIR/state" "$KN_DIR/www"
 }
 
