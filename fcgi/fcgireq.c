@@ -8,27 +8,46 @@
 
 struct param {
 	const char	*name;
+	size_t		 len;		/* strlen(name), computed at compile time */
 	size_t		 offset;	/* of the const char * in struct request */
 };
 
-#define P(name, field) { name, offsetof(struct request, field) }
+#define P(name, field) { name, sizeof(name) - 1, offsetof(struct request, field) }
+/* Grouped by name length: a parameter is compared only with the names of
+   its own length (this runs for every parameter of every request). */
 static const struct param params[] = {
-	P("REQUEST_METHOD", method),
-	P("SCRIPT_NAME", script_name),
 	P("PATH_INFO", path_info),
-	P("DOCUMENT_URI", document_uri),
+	P("HTTP_HOST", host),
+	P("SCRIPT_NAME", script_name),
 	P("REQUEST_URI", request_uri),
 	P("REMOTE_ADDR", remote_addr),
-	P("HTTP_HOST", host),
-	P("HTTP_X_FORWARDED_FOR", x_forwarded_for),
-	P("HTTP_X_FORWARDED_HOST", x_forwarded_host),
-	P("HTTP_X_ORIGINAL_URI", x_original_uri),
-	P("HTTP_X_FORWARDED_URI", x_forwarded_uri),
-	P("HTTP_X_API_KEY", api_key),
+	P("DOCUMENT_URI", document_uri),
 	P("CONTENT_TYPE", content_type),
+	P("REQUEST_METHOD", method),
+	P("HTTP_X_API_KEY", api_key),
 	P("CONTENT_LENGTH", content_length),
+	P("HTTP_X_ORIGINAL_URI", x_original_uri),
+	P("HTTP_X_FORWARDED_FOR", x_forwarded_for),
+	P("HTTP_X_FORWARDED_URI", x_forwarded_uri),
+	P("HTTP_X_FORWARDED_HOST", x_forwarded_host),
 };
 #undef P
+#define NPARAMS (sizeof(params) / sizeof(params[0]))
+#define MAX_NAME_LEN 21
+
+/* params[first[len]] .. params[first[len + 1] - 1] have names of length len
+   (kept in step with the table above; test_fcgireq checks every name). */
+static const unsigned char first[MAX_NAME_LEN + 2] = {
+	0, 0, 0, 0, 0, 0, 0, 0, 0,	/* 0..8 */
+	0,				/* 9: PATH_INFO, HTTP_HOST */
+	2, 2,				/* 10; 11: SCRIPT_NAME, REQUEST_URI, REMOTE_ADDR */
+	5,				/* 12: DOCUMENT_URI, CONTENT_TYPE */
+	7, 7,				/* 13; 14: REQUEST_METHOD, HTTP_X_API_KEY, CONTENT_LENGTH */
+	10, 10, 10, 10, 10,		/* 15..18; 19: HTTP_X_ORIGINAL_URI */
+	11,				/* 20: HTTP_X_FORWARDED_FOR, HTTP_X_FORWARDED_URI */
+	13,				/* 21: HTTP_X_FORWARDED_HOST */
+	14				/* end */
+};
 
 void
 fcgireq_from_env(const char *const *envp, struct request *req)
@@ -54,10 +73,12 @@ fcgireq_from_env(const char *const *envp, struct request *req)
 				apache_role = eq + 1;
 			continue;
 		}
-		for (i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
+		if (len > MAX_NAME_LEN)
+			continue;
+		for (i = first[len]; i < first[len + 1]; i++) {
 			const char **slot;
 
-			if (strlen(params[i].name) != len || memcmp(kv, params[i].name, len) != 0)
+			if (memcmp(kv, params[i].name, len) != 0)
 				continue;
 			slot = (const char **)(void *)((char *)req + params[i].offset);
 			if (*slot == NULL)

@@ -20,7 +20,7 @@ EXTRA_DIST += fuzz/replay.sh fuzz/corpus
 
 if FUZZING
 FUZZ_PROGS = fuzz/fuzz_conf fuzz/fuzz_wlfile fuzz/fuzz_knockreq fuzz/fuzz_clientip fuzz/fuzz_urlpath
-EXTRA_PROGRAMS = $(FUZZ_PROGS)
+EXTRA_PROGRAMS += $(FUZZ_PROGS)
 fuzz_fuzz_conf_SOURCES = fuzz/fuzz_conf.c
 fuzz_fuzz_conf_LDFLAGS = -fsanitize=fuzzer
 fuzz_fuzz_conf_LDADD = $(CORE_LIBS)
