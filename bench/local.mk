@@ -9,4 +9,3 @@ EXTRA_DIST += bench/run bench/gen_whitelist.awk
 bench: knocker bench/trivial_authz
 	KNOCKER=$(abs_top_builddir)/knocker TRIVIAL=$(abs_top_builddir)/bench/trivial_authz \
 	    $(SHELL) $(srcdir)/bench/run $(BENCH_ARGS)
-.PHONY: bench

@@ -47,5 +47,7 @@ fuzz: $(FUZZ_PROGS)
 	  ./fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
 	    fuzz/work/$$t $(srcdir)/fuzz/corpus/$$t || exit 1; \
 	done
-.PHONY: fuzz
+else
+fuzz:
+	@echo "make fuzz: configure with CC=clang --enable-fuzzing first" >&2; exit 1
 endif
