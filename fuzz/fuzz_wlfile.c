@@ -22,16 +22,23 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (m == NULL || again == NULL)
 		abort();
 	if (wlfile_parse((const char *)data, size, m, NULL) == 0) {
-		/* Everything written (all values > INT64_MIN) reads back the same. */
+		/* Every entry with a value > INT64_MIN is written (the format
+		   keeps values > now) and reads back the same; nothing else does. */
+		size_t kept = 0;
+
 		if (wlfile_format(m, INT64_MIN, &text, &len) != 0)
 			abort();
 		if (strlen(text) != len || wlfile_parse(text, len, again, NULL) != 0)
 			abort();
-		if (ipmap_count(again) != ipmap_count(m))
-			abort();
-		while (ipmap_next(m, &pos, &net, &v))
+		while (ipmap_next(m, &pos, &net, &v)) {
+			if (v == INT64_MIN)
+				continue;
+			kept++;
 			if (ipmap_get(again, &net, &w) != 1 || w != v)
 				abort();
+		}
+		if (ipmap_count(again) != kept)
+			abort();
 		free(text);
 	}
 	ipmap_free(m);

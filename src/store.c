@@ -706,8 +706,12 @@ store_cleanup(struct store *s, int64_t now)
 	size_t pos = 0;
 	int64_t value;
 
+	/* An unreadable or corrupt file leaves an empty view: nothing to clean.
+	   store_refresh logged it once; the next store_add renames a corrupt
+	   file aside. Failing here would only repeat that log line every
+	   cleanup interval. */
 	if (store_refresh(s) == -1)
-		return -1;	/* already logged; nothing we could clean */
+		return 0;
 	while (ipmap_next(s->view, &pos, &net, &value) == 1)
 		if (value <= now)
 			return store_rewrite(s, NULL, 0, now);
