@@ -1,4 +1,5 @@
-# Every deployment (issue 4): each test runs its conf-examples/ file.
+# Every deployment (issue 4): each test runs its conf-examples/ file through
+# the shared flow of tests/integration/flows.sh against real servers.
 TESTS += \
 	tests/integration/test_nginx.sh \
 	tests/integration/test_apache.sh \
@@ -17,4 +18,5 @@ EXTRA_DIST += \
 	conf-examples/Caddyfile \
 	conf-examples/lighttpd-cgi.conf \
 	conf-examples/knocker-spawn-fcgi.service \
-	conf-examples/www/knock-help.html
+	conf-examples/www/knock-help.html \
+	docs/DEPLOY.md

@@ -1,77 +1,158 @@
 #!/bin/bash
-# spawn-fcgi deployments: the systemd unit's command line (TCP, -F 4, an
-# unprivileged user), and a unix socket with a restricted mode, each behind
-# real lighttpd.
+# spawn-fcgi deployments, unprivileged (workers as nobody:nogroup, the state
+# directory owned by nobody):
+#   plain:   the ExecStart line of conf-examples/knocker-spawn-fcgi.service
+#            (spawn-fcgi -n, TCP), with this test's binary, config, port and
+#            user, behind conf-examples/lighttpd.conf;
+#   trusted: a unix socket (-M 0660 -U/-G), -F 3 workers, behind
+#            conf-examples/nginx.conf (its workers run as nobody).
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$KN_SRC/tests/integration/flows.sh"
 
 kn_init spawnfcgi
-kn_need_bin spawn-fcgi lighttpd curl jq
+kn_need_bin spawn-fcgi lighttpd nginx cgi-fcgi setpriv pgrep curl jq
 
-mkdir -p "$KN_DIR/www/private" "$KN_DIR/data"
-echo SECRET-PAGE >"$KN_DIR/www/private/index.html"
-chown nobody:nogroup "$KN_DIR/data"
-chmod 700 "$KN_DIR/data"
-kn_make_config "$KN_DIR/knocker.json" ".whitelist.storage_path = \"$KN_DIR/data/whitelist.json\"" \
-    ".log.target = \"$KN_DIR/data/knocker.log\""
-chown root:nogroup "$KN_DIR/knocker.json"
-chmod 640 "$KN_DIR/knocker.json"
+UNIT=$KN_SRC/conf-examples/knocker-spawn-fcgi.service
+SPAWN_FCGI=$(command -v spawn-fcgi)
+SETPRIV=$(command -v setpriv)
+# The whitelist directory belongs to the workers' user, like /var/lib/knocker.
+chown nobody:nogroup "$KN_DIR/state"
+chmod 700 "$KN_DIR/state"
+# Sanitizer builds write their reports to $KN_DIR/sanitizer.*: let the
+# unprivileged workers create them (sticky, like /tmp).
+chmod 1777 "$KN_DIR"
 
-# The unit's ExecStart, with this test's paths, port and user.
-port=$(kn_port)
-cmd=$(sed -n 's/^ExecStart=//p' "$KN_SRC/conf-examples/knocker-spawn-fcgi.service")
-cmd=${cmd//\/usr\/local\/sbin\/knocker/$KNOCKER}
-cmd=${cmd//\/etc\/knocker\/knocker.json/$KN_DIR/knocker.json}
-cmd=${cmd//-p 9000/-p $port -P $KN_DIR/unit.pid}
-cmd=${cmd//-u knocker -g knocker/-u nobody -g nogroup}
-cmd=${cmd//\/usr\/bin\/spawn-fcgi/$(command -v spawn-fcgi)}
-kn_diag "unit command: $cmd"
-check=$(sed -n 's/^ExecStartPre=//p' "$KN_SRC/conf-examples/knocker-spawn-fcgi.service")
-check=${check//\/usr\/local\/sbin\/knocker/$KNOCKER}
-check=${check//\/etc\/knocker\/knocker.json/$KN_DIR/knocker.json}
-kn_like "$($check 2>&1)" ': ok$' "the unit's ExecStartPre config check passes"
-kn_ok "the unit's ExecStart starts the workers" $cmd
-pids=$(tr '\n' ' ' <"$KN_DIR/unit.pid")
-kn_track $pids
-kn_is "$(echo $pids | wc -w)" 4 "-F 4 gives four workers"
-users=$(for p in $pids; do awk '/^Uid:/ {print $2}' /proc/$p/status; done | sort -u)
-kn_is "$users" "$(id -u nobody)" "every worker runs as nobody"
-kn_ok "workers listen" kn_wait_port 127.0.0.1 "$port" "${pids%% *}" knocker
+unit_line() {	# KEY: the value of KEY= in the unit
+	sed -n "s/^$1=//p" "$UNIT"
+}
 
-HTTP_PORT=$(kn_port) KNOCK_PORT=$port AUTHZ_PORT=$port BACKEND_PORT=1 WWW_DIR=$KN_DIR/www RUN_DIR=$KN_DIR \
-    kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$KN_DIR/lighttpd.conf"
-kn_ok "lighttpd starts" kn_start_lighttpd "$KN_DIR/lighttpd.conf"
-URL=http://127.0.0.1:$(sed -n 's/^server.port *= *//p' "$KN_DIR/lighttpd.conf")
-kn_req GET "$URL/private/index.html"
-kn_is "$KN_STATUS" 401 "TCP: denied before a knock"
-kn_knock "$URL/knock"
-kn_is "$KN_STATUS" 200 "TCP: knock taken by an unprivileged worker"
-kn_req GET "$URL/private/index.html"
-kn_is "$KN_STATUS" 200 "TCP: allowed after the knock"
-kn_is "$(stat -c '%U %a' "$KN_DIR/data/whitelist.json")" "nobody 600" "the whitelist file is owned by nobody, mode 0600"
-kn_is "$(stat -c '%U %a' "$KN_DIR/data/whitelist.json.lock")" "nobody 600" "the lock file too"
+# A command line of the unit with this test's binary, config, port and user.
+unit_cmd() {	# COMMAND CONFIG PORT
+	local c=$1
+	c=${c//\/usr\/local\/sbin\/knocker/$KNOCKER}
+	c=${c//\/etc\/knocker\/knocker.json/$2}
+	c=${c//-p 9000/-p $3}
+	c=${c//-u knocker -g knocker/-u nobody -g nogroup}
+	c=${c//--reuid=knocker --regid=knocker/--reuid=nobody --regid=nogroup}
+	c=${c//\/usr\/bin\/spawn-fcgi/$SPAWN_FCGI}
+	c=${c//\/usr\/bin\/setpriv/$SETPRIV}
+	printf '%s' "$c"
+}
 
-# Unix socket, mode 0660, group nogroup: lighttpd (root here) connects.
-kn_ok "spawn-fcgi on a unix socket starts" kn_spawn_knocker_socket "$KN_DIR/knocker.json" 2 \
-    -u nobody -g nogroup -U nobody -G nogroup
-kn_is "$(stat -c '%a %U %G' "$KN_APP_SOCKET")" "660 nobody nogroup" "socket mode 0660, owned by the given user and group"
-port2=$(kn_port)
-sed -e "s|\"host\" => \"127.0.0.1\", \"port\" => $port|\"socket\" => \"$KN_APP_SOCKET\"|" \
-    -e "s|^server.port *= *[0-9]*|server.port = $port2|" -e "s|\\[::1\\]:[0-9]*|[::1]:$port2|" \
-    -e "s|lighttpd.pid|lighttpd2.pid|" "$KN_DIR/lighttpd.conf" >"$KN_DIR/socket.conf"
-kn_ok "lighttpd uses the socket" grep -q '"socket" =>' "$KN_DIR/socket.conf"
-kn_ok "a second lighttpd starts" kn_start_lighttpd "$KN_DIR/socket.conf"
-URL2=http://127.0.0.1:$(sed -n 's/^server.port *= *//p' "$KN_DIR/socket.conf")
-kn_req GET "$URL2/private/index.html"
-kn_is "$KN_STATUS" 200 "socket: the knock taken over TCP is honoured"
-kn_req GET "http://[::1]:$port2/private/index.html"
-kn_is "$KN_STATUS" 401 "socket: ::1 is denied"
+start_spawnfcgi() {	# NAME CONFIG; sets URL4, URL6
+	local run=$KN_DIR/$1 port http out
+	mkdir -p "$run"
+	# Like /etc/knocker/knocker.json: root:<workers' group>, 0640.
+	chown root:nogroup "$2"
+	chmod 640 "$2"
+	port=$(kn_port)
+	http=$(kn_port)
+	if [ "$1" = plain ]; then
+		UNIT_CMD=$(unit_cmd "$(unit_line ExecStart)" "$2" "$port")
+		kn_diag "unit ExecStart: $UNIT_CMD"
+		$UNIT_CMD >>"$run/spawn-fcgi.log" 2>&1 &
+		UNIT_PID=$!
+		kn_track "$UNIT_PID"
+		kn_wait_port 127.0.0.1 "$port" "$UNIT_PID" "knocker (unit)" || return 1
+		HTTP_PORT=$http KNOCK_PORT=$port AUTHZ_PORT=$port BACKEND_PORT=$KN_BACKEND_PORT \
+		    WWW_DIR=$KN_DIR/www RUN_DIR=$run kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$run/lighttpd.conf"
+		kn_start_lighttpd "$run/lighttpd.conf" || return 1
+	else
+		SOCK=$KN_DIR/run/knocker.sock
+		mkdir -p "$KN_DIR/run"
+		out=$(spawn-fcgi -s "$SOCK" -M 0660 -U nobody -G nogroup -F 3 -P "$run/spawn.pid" \
+		    -u nobody -g nogroup -- "$KNOCKER" -c "$2" 2>&1) || { kn_diag "spawn-fcgi failed: $out"; return 1; }
+		SOCK_PIDS=$(tr '\n' ' ' <"$run/spawn.pid")
+		kn_track $SOCK_PIDS
+		[ -S "$SOCK" ] || return 1
+		HTTP_PORT=$http KNOCKER=unix:$SOCK BACKEND_PORT=$KN_BACKEND_PORT WWW_DIR=$KN_DIR/www RUN_DIR=$run \
+		    kn_render "$KN_SRC/conf-examples/nginx.conf" "$run/nginx.conf"
+		nginx -t -q -c "$run/nginx.conf" -p "$run" 2>>"$run/nginx-stderr.log" || return 1
+		nginx -c "$run/nginx.conf" -p "$run" -g 'daemon off;' 2>>"$run/nginx-stderr.log" &
+		kn_track $!
+		kn_wait_port 127.0.0.1 "$http" $! nginx || return 1
+	fi
+	URL4=http://127.0.0.1:$http
+	URL6="http://[::1]:$http"
+}
 
-# Stopping: SIGTERM ends every worker.
-for p in $pids; do kill -TERM "$p"; done
-sleep 1
-gone=0
-for p in $pids; do kn_alive "$p" || gone=$((gone + 1)); done
-kn_is "$gone" 4 "SIGTERM stops all four workers"
-kn_like "$(cat "$KN_DIR/data/knocker.log")" "worker [0-9]+ stopping" "workers log their clean stop"
+uid_of() {	# PID -> "uid gid"
+	awk '/^Uid:/ {u = $2} /^Gid:/ {g = $2} END {print u, g}' "/proc/$1/status"
+}
+
+# --- the unit file -------------------------------------------------------------
+exec_start=$(unit_line ExecStart)
+kn_like "$exec_start" '^/usr/bin/spawn-fcgi -n ' "unit: ExecStart runs spawn-fcgi in the foreground (-n)"
+kn_like "$exec_start" ' -u knocker -g knocker -- /usr/local/sbin/knocker -c /etc/knocker/knocker.json$' \
+    "unit: the workers drop to the knocker user; knocker gets its config with -c"
+cmd=$(unit_cmd "$exec_start" /X.json 12345)
+kn_is "$(printf '%s' "$cmd" | grep -o -e "$KNOCKER " -e ' /X.json' -e '-p 12345' -e '-u nobody -g nogroup' | wc -l)" 4 \
+    "unit: this test can put its own binary, config, port and user into ExecStart"
+for want in 'Type=exec' 'ProtectSystem=strict' 'ReadWritePaths=/var/lib/knocker' 'NoNewPrivileges=yes'; do
+	kn_ok "unit: $want" grep -qx "$want" "$UNIT"
+done
+if command -v systemd-analyze >/dev/null 2>&1; then
+	sed "s|/usr/local/sbin/knocker|$KNOCKER|g" "$UNIT" >"$KN_DIR/knocker.service"
+	out=$(systemd-analyze verify "$KN_DIR/knocker.service" 2>&1)
+	kn_is "$?:$out" "0:" "unit: systemd-analyze verify finds nothing to complain about"
+else
+	kn_diag "systemd-analyze is not installed: unit syntax not verified"
+fi
+
+# --- both deployments through the shared flow ------------------------------------
+kn_make_config "$KN_DIR/check.json"
+chown root:nogroup "$KN_DIR/check.json"
+chmod 640 "$KN_DIR/check.json"
+pre=$(unit_line ExecStartPre)
+kn_like "$pre" '^/usr/bin/setpriv --reuid=knocker --regid=knocker --init-groups /usr/local/sbin/knocker -t ' \
+    "unit: ExecStartPre checks the config as the workers' user"
+cmd=$(unit_cmd "$pre" "$KN_DIR/check.json" 0)
+kn_like "$($cmd 2>&1)" "^$KN_DIR/check.json: ok\$" \
+    "unit: its ExecStartPre (knocker -t as nobody) passes for a good config"
+mkdir -m 755 "$KN_DIR/rootonly"
+kn_make_config "$KN_DIR/check2.json" ".whitelist.storage_path = \"$KN_DIR/rootonly/whitelist.json\""
+chown root:nogroup "$KN_DIR/check2.json"
+chmod 640 "$KN_DIR/check2.json"
+cmd=$(unit_cmd "$pre" "$KN_DIR/check2.json" 0)
+out=$($cmd 2>&1)
+kn_is "$?" 1 "unit: ExecStartPre fails when the workers' user cannot write the whitelist directory"
+kn_like "$out" "whitelist.storage_path: cannot write to directory $KN_DIR/rootonly" "unit: and says why"
+
+kn_flow spawnfcgi /knock start_spawnfcgi
+
+# --- what spawn-fcgi set up ------------------------------------------------------
+kn_is "$(readlink -f "/proc/$UNIT_PID/exe")" "$(readlink -f "$KNOCKER")" \
+    "-n: spawn-fcgi became knocker (the unit's main process is the worker)"
+kn_is "$(pgrep -P "$UNIT_PID" | wc -l)" 0 "-n: one process, no children"
+kn_is "$(uid_of "$UNIT_PID")" "$(id -u nobody) $(id -g nobody)" "-n -u nobody -g nogroup: the worker runs as nobody:nogroup"
+kn_is "$(echo $SOCK_PIDS | wc -w)" 3 "-F 3: three workers"
+kn_is "$(for p in $SOCK_PIDS; do uid_of "$p"; done | sort -u)" "$(id -u nobody) $(id -g nobody)" \
+    "-F 3 -u nobody: every worker runs as nobody:nogroup"
+kn_is "$(stat -c '%a %U %G' "$SOCK")" "660 nobody nogroup" "-M 0660 -U nobody -G nogroup: the socket's mode and owner"
+out=$(setpriv --reuid=www-data --regid=nogroup --clear-groups env REQUEST_METHOD=GET SCRIPT_NAME=/health \
+    cgi-fcgi -bind -connect "$SOCK" 2>&1)
+kn_like "$out" '\{"status":"ok"\}' "socket: a member of its group can talk FastCGI to it"
+out=$(setpriv --reuid=www-data --regid=www-data --clear-groups env REQUEST_METHOD=GET SCRIPT_NAME=/health \
+    cgi-fcgi -bind -connect "$SOCK" 2>&1)
+kn_is "$?:$out" "13:Could not connect to $SOCK" "socket: any other user cannot connect (EACCES)"
+for f in whitelist.json whitelist.json.lock trusted-whitelist.json trusted-whitelist.json.lock; do
+	kn_is "$(stat -c '%U %a' "$KN_DIR/state/$f" 2>&1)" "nobody 600" "$f: owned by the workers' user, mode 0600"
+done
+
+# --- stopping: SIGTERM, as systemctl stop does -------------------------------------
+kill -TERM "$UNIT_PID"
+wait "$UNIT_PID"
+kn_is "$?" 0 "-n: the worker exits 0 on SIGTERM (a clean stop for systemd)"
+for p in $SOCK_PIDS; do kill -TERM "$p"; done
+for i in $(seq 1 50); do
+	left=0
+	for p in $SOCK_PIDS; do kn_alive "$p" && left=$((left + 1)); done
+	[ "$left" -eq 0 ] && break
+	sleep 0.1
+done
+kn_is "$left" 0 "SIGTERM stops every worker"
+for p in $UNIT_PID $SOCK_PIDS; do
+	kn_ok "worker $p logged its clean stop" grep -q "worker $p stopping" "$KN_DIR/state/knocker.log"
+done
 
 kn_done
