@@ -1,1 +1,29 @@
-# client/ (owned by its issue)
+# The knock command-line client (issue 7): client/, its man page, the
+# systemd user unit for "knock watch", and its integration test.
+if BUILD_CLIENT
+bin_PROGRAMS += knock
+knock_SOURCES = \
+	client/knock.c \
+	client/kconf.c client/kconf.h \
+	client/khttp.c client/khttp.h \
+	client/kreport.c client/kreport.h \
+	client/watch.c client/watch.h
+knock_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(LIBBSD_CFLAGS)
+knock_LDADD = $(CURL_LIBS) $(CJSON_LIBS) $(LIBBSD_LIBS)
+dist_man_MANS += client/knock.1
+
+# The unit names the installed binary: generated with this build's $(bindir)
+# (the file in the source tree says /usr/local/bin, the default prefix).
+systemduserunitdir = $(prefix)/lib/systemd/user
+systemduserunit_DATA = client/unit/knock-watch.service
+client/unit/knock-watch.service: $(srcdir)/client/knock-watch.service
+	$(AM_V_GEN)$(MKDIR_P) client/unit && \
+	sed 's|/usr/local/bin/knock|$(bindir)/knock|' $(srcdir)/client/knock-watch.service >$@.tmp && \
+	mv $@.tmp $@
+CLEANFILES += client/unit/knock-watch.service
+
+TESTS += tests/integration/test_cli.sh
+endif
+EXTRA_DIST += \
+	client/knock-watch.service \
+	tests/integration/test_cli.sh

@@ -1,1 +1,25 @@
-# web/ (owned by its issue)
+# The web app (issue 7): static files, no build step, installed to $(webdir)
+# for the web server to serve next to /knock (conf-examples/lighttpd-webapp.conf).
+webdir = $(datadir)/knocker/web
+dist_web_DATA = \
+	web/index.html \
+	web/app.js \
+	web/style.css \
+	web/sw.js \
+	web/manifest.webmanifest
+webiconsdir = $(webdir)/icons
+dist_webicons_DATA = \
+	web/icons/icon-192.png \
+	web/icons/icon-512.png \
+	web/icons/icon-maskable-512.png
+
+# The browser test: real chromium (Debian) driven by playwright-core (npm).
+TESTS += tests/integration/test_web.sh
+EXTRA_DIST += \
+	web/make-icons.mjs \
+	conf-examples/lighttpd-webapp.conf \
+	tests/integration/test_web.sh \
+	tests/web/package.json \
+	tests/web/package-lock.json \
+	tests/web/webapp.test.mjs
+CLEANFILES += tests/web/web-app.png

@@ -1,0 +1,86 @@
+#!/bin/bash
+# The web app (web/) in Debian's chromium, driven by playwright-core from
+# npm, against a real knocker under spawn-fcgi behind real lighttpd that
+# serves web/ on the same origin (conf-examples/lighttpd.conf plus
+# conf-examples/lighttpd-webapp.conf). The browser checks are in
+# tests/web/webapp.test.mjs; each one is a TAP line here.
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+kn_init web
+kn_need_bin lighttpd spawn-fcgi curl jq node npm
+CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
+if [ ! -x "$CHROMIUM" ]; then
+	kn__report 1 "chromium is installed at $CHROMIUM"
+	kn_bail "chromium is missing: apt-get install chromium"
+fi
+# Where the phone-sized screenshot goes (docs/web-app.png is a copy of it).
+SHOT=${KNOCKER_WEB_SCREENSHOT:-$KN_BUILD/tests/web/web-app.png}
+mkdir -p "$(dirname "$SHOT")" "$KN_DIR/www/private"
+echo "SECRET-PAGE" >"$KN_DIR/www/private/index.html"
+
+# --- the stack ---------------------------------------------------------------------
+kn_make_config "$KN_DIR/knocker.json"
+kn_ok "knocker starts under spawn-fcgi" kn_spawn_knocker "$KN_DIR/knocker.json" 2
+PORT=$(kn_port)
+HTTP_PORT=$PORT KNOCK_PORT=$KN_APP_PORT AUTHZ_PORT=$KN_APP_PORT BACKEND_PORT=$(kn_port) \
+    WWW_DIR=$KN_DIR/www RUN_DIR=$KN_DIR kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$KN_DIR/lighttpd.conf"
+WEB_DIR=$KN_SRC/web kn_render "$KN_SRC/conf-examples/lighttpd-webapp.conf" "$KN_DIR/webapp.conf"
+echo "include \"$KN_DIR/webapp.conf\"" >>"$KN_DIR/lighttpd.conf"
+kn_ok "lighttpd serves /knock and the web app" kn_start_lighttpd "$KN_DIR/lighttpd.conf"
+BASE=http://127.0.0.1:$PORT
+
+kn_req GET "$BASE/access/"
+kn_is "$KN_STATUS" 200 "GET /access/ serves the app"
+kn_like "$(kn_header Content-Type)" '^text/html' "as text/html"
+kn_like "$(kn_header Content-Security-Policy)" "script-src 'self'" "with a Content-Security-Policy"
+kn_req GET "$BASE/access/manifest.webmanifest"
+kn_is "$(kn_header Content-Type)" "application/manifest+json" "the manifest has its MIME type"
+kn_is "$(jq -r '.icons | length' <<<"$KN_BODY")" 3 "the manifest lists three icons"
+
+# --- playwright-core, installed from the lock file into a scratch directory
+# (the source tree may be read-only, as under make distcheck) -------------------------
+NODE_DIR=$KN_DIR/node
+mkdir -p "$NODE_DIR"
+cp "$KN_SRC/tests/web/package.json" "$KN_SRC/tests/web/package-lock.json" "$KN_SRC"/tests/web/*.mjs "$NODE_DIR/"
+if (cd "$NODE_DIR" && npm ci --no-audit --no-fund --loglevel=error) >"$KN_DIR/npm.log" 2>&1; then
+	kn__report 0 "npm ci installs playwright-core from tests/web/package-lock.json"
+else
+	kn__report 1 "npm ci installs playwright-core from tests/web/package-lock.json"
+	sed 's/^/# /' "$KN_DIR/npm.log" | tail -n 20
+	kn_bail "cannot install playwright-core"
+fi
+
+# --- the browser -----------------------------------------------------------------------------
+# webapp.test.mjs prints one JSON object per check ({"ok", "name", "diag"}).
+results=$KN_DIR/browser.jsonl
+BASE_URL=$BASE API_KEY=$KN_API_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$SHOT \
+    WHITELIST=$KN_DIR/state/whitelist.json PROFILE_PARENT=$KN_DIR \
+    timeout 180 node "$NODE_DIR/webapp.test.mjs" >"$results" 2>"$KN_DIR/node-stderr.log"
+rc=$?
+finished=0
+while IFS= read -r line; do
+	case "$line" in
+	'{'*) ;;
+	*) kn_diag "$line"; continue ;;
+	esac
+	name=$(jq -r '.name' <<<"$line")
+	if [ "$name" = "__finished__" ]; then
+		finished=1
+		continue
+	fi
+	if [ "$(jq -r '.ok' <<<"$line")" = true ]; then
+		kn__report 0 "$name"
+	else
+		kn__report 1 "$name"
+		kn_diag "$(jq -r '.diag // ""' <<<"$line")"
+	fi
+done <"$results"
+kn_is "$rc:$finished" "0:1" "the browser test ran to the end"
+[ "$rc" -eq 0 ] || sed 's/^/# /' "$KN_DIR/node-stderr.log" | tail -n 30
+
+# --- the screenshot -------------------------------------------------------------------------------
+kn_is "$(od -An -tx1 -j12 -N12 "$SHOT" 2>/dev/null | tr -d ' \n')" "494844520000030c00000698" \
+    "the screenshot is a 780x1688 PNG (390x844 at 2x)"
+kn_diag "screenshot: $SHOT"
+
+kn_done

@@ -1,0 +1,282 @@
+// Browser test of the knocker web app, run by tests/integration/test_web.sh
+// against a real knocker behind lighttpd that serves web/ under /access/.
+// Prints one JSON object per check: {"ok": bool, "name": str, "diag": str},
+// then {"name": "__finished__"}. Never prints the API key.
+//
+// Environment: BASE_URL (http://127.0.0.1:PORT), API_KEY, CHROMIUM (path),
+// SCREENSHOT (PNG to write), WHITELIST (knocker's whitelist file),
+// PROFILE_PARENT (directory for the fresh chromium profile).
+import { chromium } from 'playwright-core';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const { BASE_URL, API_KEY, CHROMIUM, SCREENSHOT, WHITELIST } = process.env;
+const APP = `${BASE_URL}/access/`;
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+	'--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// --- reporting ------------------------------------------------------------------------
+const hideKey = (s) => String(s).split(API_KEY).join('<API_KEY>');
+function report(ok, name, diag) {
+	console.log(JSON.stringify({ ok: !!ok, name: hideKey(name), diag: ok ? '' : hideKey(diag ?? '') }));
+}
+const is = (got, want, name) =>
+	report(got === want, name, `got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
+const like = (got, re, name) =>
+	report(re.test(String(got)), name, `got ${JSON.stringify(got)}, expected to match ${re}`);
+async function step(name, fn) {
+	try {
+		await fn();
+	} catch (err) {
+		report(false, `${name}: ran without error`, err && err.stack ? err.stack : err);
+	}
+}
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const seconds = (mmss) => mmss.split(':').reduce((a, b) => a * 60 + Number(b), 0);
+
+// --- the browser --------------------------------------------------------------------------
+const profile = mkdtempSync(join(process.env.PROFILE_PARENT || '/tmp', 'chromium-profile-'));
+const ctx = await chromium.launchPersistentContext(profile, {
+	executablePath: CHROMIUM,
+	headless: true,
+	args: CHROMIUM_ARGS,
+	viewport: { width: 390, height: 844 },
+	deviceScaleFactor: 2,
+	isMobile: true,
+	hasTouch: true,
+	timeout: 60000,
+});
+const page = ctx.pages()[0] ?? await ctx.newPage();
+page.setDefaultTimeout(10000);
+
+const knocks = [];		// requests to /knock: { method, fromSW }
+const consoleErrors = [];
+page.on('request', (r) => {
+	if (new URL(r.url()).pathname === '/knock')
+		knocks.push({ method: r.method() });
+});
+page.on('console', (m) => {
+	// Failed fetches (401s we cause on purpose, offline) are logged by the browser itself.
+	if (m.type() === 'error' && !/Failed to load resource|net::ERR_/.test(m.text()))
+		consoleErrors.push(m.text());
+});
+page.on('pageerror', (e) => consoleErrors.push(e.message));
+
+const isKnock = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/knock';
+// Runs action and returns the POST /knock response it caused.
+async function knockDuring(action) {
+	const resp = page.waitForResponse(isKnock);
+	await action();
+	return resp;
+}
+const text = (sel) => page.textContent(sel).then((t) => t.trim());
+const whitelisted = () => page.waitForFunction(() =>
+	document.querySelector('#status').textContent.startsWith('Whitelisted'));
+const fetchStatus = (path) => page.evaluate(async (p) => {
+	const r = await fetch(p, { cache: 'no-store' });
+	return `${r.status} ${(await r.text()).trim()}`;
+}, path);
+
+try {
+	await step('first visit', async () => {
+		await page.goto(APP, { waitUntil: 'load' });
+		is(await page.title(), 'Knock – knocker', 'the app opens under /access/');
+		like(await text('#status'), /^Enter your API key in Settings to knock\.$/, 'first visit: the app asks for the key');
+		is(await page.getAttribute('#settings', 'open'), '', 'first visit: the settings are open');
+		is(knocks.length, 0, 'first visit: no knock without a key');
+		like(await fetchStatus('/private/index.html'), /^401 /, 'before knocking, a protected URL fetched from the page is 401');
+	});
+
+	await step('accessibility', async () => {
+		const unlabeled = await page.$$eval('input', (els) => els.filter((e) => e.labels.length === 0).map((e) => e.id));
+		is(unlabeled.join(','), '', 'every input has a label');
+		is(await page.getAttribute('#status', 'aria-live'), 'polite', 'the status is an aria-live region');
+		is(await page.getAttribute('#countdown', 'role'), 'timer', 'the countdown is a timer (not read out every second)');
+		is(await page.getAttribute('#error', 'role'), 'alert', 'errors are announced (role=alert)');
+		is(await page.getAttribute('html', 'lang'), 'en', 'the page declares its language');
+		const c = await page.evaluate(() => {
+			const rgb = (s) => s.match(/[\d.]+/g).slice(0, 3).map(Number);
+			const lum = ([r, g, b]) => {
+				const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+				return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+			};
+			const ratio = (a, b) => { const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+			const k = getComputedStyle(document.querySelector('#knock'));
+			const card = getComputedStyle(document.querySelector('.card'));
+			const muted = getComputedStyle(document.querySelector('.help'));
+			return { button: ratio(k.color, k.backgroundColor), text: ratio(card.color, card.backgroundColor),
+				muted: ratio(muted.color, card.backgroundColor) };
+		});
+		report(c.button >= 4.5 && c.text >= 4.5 && c.muted >= 4.5,
+			`text contrast at least 4.5:1 (button ${c.button.toFixed(1)}, text ${c.text.toFixed(1)}, help ${c.muted.toFixed(1)})`,
+			JSON.stringify(c));
+		const layout = await page.evaluate(() => {
+			const b = document.querySelector('#knock').getBoundingClientRect();
+			return { overflow: document.documentElement.scrollWidth > window.innerWidth, w: b.width, h: b.height };
+		});
+		report(!layout.overflow && layout.w >= 300 && layout.h >= 48,
+			`phone layout: no sideways scrolling, a big Knock button (${Math.round(layout.w)}x${Math.round(layout.h)} px)`,
+			JSON.stringify(layout));
+	});
+
+	await step('settings validation', async () => {
+		await page.fill('#key', API_KEY);
+		await page.fill('#ttl', '0');
+		const before = knocks.length;
+		await page.click('#save');
+		is(await page.isVisible('#settings-error'), true, 'a bad TTL is refused by the form');
+		like(await text('#settings-error'), /whole number of seconds/, 'and the message says what is allowed');
+		is(await page.getAttribute('#ttl', 'aria-invalid'), 'true', 'the field is marked invalid');
+		is(knocks.length, before, 'no knock with invalid settings');
+	});
+
+	await step('wrong key', async () => {
+		await page.fill('#key', 'wrong-key');
+		await page.fill('#ttl', '120');
+		const resp = await knockDuring(() => page.click('#save'));
+		is(resp.status(), 401, 'a wrong key gets 401');
+		await page.waitForSelector('#error:not([hidden])');
+		is(await text('#error-text'), 'Invalid or missing API key.', 'wrong key: the server\'s error text is shown');
+		is(await text('#error-help'), 'Check the API key in Settings.', 'wrong key: and what to do');
+		like(await page.getAttribute('#status', 'class'), /status-bad/, 'wrong key: the status turns red');
+	});
+
+	await step('knock', async () => {
+		await page.fill('#key', API_KEY);
+		await page.fill('#ttl', '120');
+		const t0 = Math.floor(Date.now() / 1000);
+		const resp = await knockDuring(() => page.press('#ttl', 'Enter'));	// the keyboard submits the form
+		const req = resp.request();
+		is(req.headers()['x-api-key'] === API_KEY, true, 'the knock sends the key in X-Api-Key');
+		is(req.postData(), '{"ttl":120}', 'the knock sends the TTL as a JSON body');
+		is(resp.status(), 200, 'the knock is answered 200');
+		await whitelisted();
+		is(await text('#status'), 'Whitelisted 127.0.0.1 for 2 minutes.', 'the status says whitelisted (announced)');
+		is(await page.isHidden('#error'), true, 'the earlier error is gone');
+		is(await text('#ip'), '127.0.0.1', 'the current IP is shown');
+		is(await text('#whitelisted'), 'Yes', 'the whitelisted state is shown');
+		like(await text('#expires-at'), /^\(at .+\)$/, 'the expiry time is shown');
+		const c1 = await text('#countdown');
+		like(c1, /^(2:00|1:5\d)$/, `the countdown starts at the TTL (${c1})`);
+		await sleep(2200);
+		const c2 = await text('#countdown');
+		report(/^\d+:\d\d$/.test(c2) && seconds(c2) < seconds(c1) && seconds(c1) - seconds(c2) <= 6,
+			`the countdown runs (${c1} -> ${c2})`, `${c1} -> ${c2}`);
+		const wl = JSON.parse(readFileSync(WHITELIST, 'utf8'));
+		const left = wl['127.0.0.1'] - t0;
+		report(left >= 118 && left <= 122, `knocker's whitelist holds 127.0.0.1 for 120 s (${left})`, JSON.stringify(wl));
+		like(await fetchStatus('/private/index.html'), /^200 SECRET-PAGE$/, 'after the knock the protected URL is 200');
+		const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('knocker.settings.v1')));
+		is(`${saved.url}|${saved.key === API_KEY}|${saved.ttl}`, '|true|120', 'the settings are in localStorage');
+	});
+
+	await step('knock on open', async () => {
+		const resp = await knockDuring(() => page.reload());
+		is(resp.status(), 200, 'opening the page knocks');
+		await whitelisted();
+		is(await page.getAttribute('#settings', 'open'), null, 'with saved settings the settings stay closed');
+	});
+
+	await step('keyboard', async () => {
+		await page.evaluate(() => document.activeElement && document.activeElement.blur());
+		let reached = false;
+		for (let i = 0; i < 10 && !reached; i++) {
+			await page.keyboard.press('Tab');
+			reached = await page.evaluate(() => document.activeElement && document.activeElement.id === 'knock');
+		}
+		is(reached, true, 'Tab reaches the Knock button');
+		const resp = await knockDuring(() => page.keyboard.press('Enter'));
+		is(resp.status(), 200, 'Enter on the Knock button knocks');
+		await whitelisted();
+	});
+
+	await step('foreground', async () => {
+		await sleep(2200);	// the app skips foreground knocks within 2 s of the last one
+		// Headless chromium never hides a page, so flip what the app reads.
+		const flip = (state) => page.evaluate((s) => {
+			Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => s });
+			document.dispatchEvent(new Event('visibilitychange'));
+		}, state);
+		const before = knocks.length;
+		await flip('hidden');
+		await sleep(300);
+		is(knocks.length, before, 'going to the background does not knock');
+		const resp = await knockDuring(() => flip('visible'));
+		is(resp.status(), 200, 'coming back to the foreground knocks again');
+		await whitelisted();
+	});
+
+	await step('service worker', async () => {
+		await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
+		const shell = page.waitForResponse((r) => new URL(r.url()).pathname === '/access/app.js');
+		const resp = await knockDuring(() => page.reload());
+		is(await page.evaluate(() => !!navigator.serviceWorker.controller), true, 'a service worker controls the page');
+		is((await shell).fromServiceWorker(), true, 'the app shell goes through the service worker');
+		is(resp.fromServiceWorker(), false, 'the knock (POST) bypasses the service worker');
+		const status = page.waitForResponse((r) => new URL(r.url()).pathname === '/knock' && r.request().method() === 'GET');
+		await page.evaluate((key) => fetch('/knock', { headers: { 'X-Api-Key': key } }), API_KEY);
+		is((await status).fromServiceWorker(), false, 'the status (GET /knock) bypasses the service worker');
+		const cached = await page.evaluate(async () => {
+			const out = [];
+			for (const k of await caches.keys())
+				for (const r of await (await caches.open(k)).keys())
+					out.push(new URL(r.url).pathname);
+			return out.sort();
+		});
+		report(cached.includes('/access/') && cached.includes('/access/app.js') && cached.includes('/access/manifest.webmanifest'),
+			'the app shell is cached', cached.join(' '));
+		is(cached.filter((p) => !p.startsWith('/access/')).join(' '), '', 'nothing else is cached (no /knock, no protected URL)');
+		const cdp = await ctx.newCDPSession(page);
+		const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
+		is(installabilityErrors.map((e) => e.errorId).join(','), '', 'chromium finds the app installable');
+		await cdp.detach();
+	});
+
+	await step('manifest', async () => {
+		const m = await page.evaluate(async () => {
+			const href = document.querySelector('link[rel=manifest]').href;
+			const man = await (await fetch(href)).json();
+			const icons = [];
+			for (const i of man.icons) {
+				const b = new DataView(await (await fetch(new URL(i.src, href))).arrayBuffer());
+				icons.push(`${i.sizes}/${i.purpose}=${b.getUint32(0) === 0x89504e47 ? 'png' : '?'}` +
+					`${b.getUint32(16)}x${b.getUint32(20)}`);
+			}
+			return { display: man.display, start: man.start_url, icons: icons.join(' ') };
+		});
+		is(m.display, 'standalone', 'the manifest opens the app standalone');
+		is(m.icons, '192x192/any=png192x192 512x512/any=png512x512 512x512/maskable=png512x512',
+			'the icons are PNGs of the sizes the manifest states, one maskable');
+	});
+
+	await step('offline', async () => {
+		await ctx.setOffline(true);
+		await page.reload();
+		is(await page.title(), 'Knock – knocker', 'offline, the app still opens (from the service worker cache)');
+		await page.waitForSelector('#error:not([hidden])');
+		is(await text('#error-text'), 'You are offline.', 'offline, the knock fails with a clear message');
+		is(await text('#error-help'), 'Connect to the internet, then knock again.', 'and says what to do');
+		const resp = await knockDuring(() => ctx.setOffline(false));
+		is(resp.status(), 200, 'back online, the app knocks by itself');
+		await whitelisted();
+	});
+
+	await step('screenshot', async () => {
+		await sleep(1100);	// let the countdown tick once after the knock
+		await page.screenshot({ path: SCREENSHOT });
+		report(true, 'screenshot taken (390x844 at 2x)');
+	});
+
+	await step('forget', async () => {
+		await page.click('#settings > summary');
+		await page.click('#forget');
+		is(await page.evaluate(() => localStorage.getItem('knocker.settings.v1')), null, '"Forget settings" removes the key from localStorage');
+		is(await page.inputValue('#key'), '', 'and clears the form');
+	});
+
+	is(consoleErrors.join(' | '), '', 'no script errors or CSP violations in the console');
+} finally {
+	await ctx.close();
+	rmSync(profile, { recursive: true, force: true });
+}
+console.log(JSON.stringify({ ok: true, name: '__finished__' }));

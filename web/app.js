@@ -1,0 +1,330 @@
+// knocker web app: knocks (POST with X-Api-Key) when opened, when the Knock
+// button is pressed and when the page comes back to the foreground, and
+// counts down to the expiry. Settings live in localStorage. Plain JS, no
+// build step; the HTTP contract is knocker's POST /knock.
+'use strict';
+
+(() => {
+	const STORAGE_KEY = 'knocker.settings.v1';
+	const DEFAULT_URL = '/knock';		// relative to the page: same origin
+	const MAX_TTL = 315360000;
+	const REKNOCK_GAP_MS = 2000;		// foreground knocks closer than this are skipped
+
+	const $ = (id) => document.getElementById(id);
+	const ui = {
+		status: $('status'), ip: $('ip'), whitelisted: $('whitelisted'),
+		countdown: $('countdown'), expiresAt: $('expires-at'), knock: $('knock'),
+		error: $('error'), errorText: $('error-text'), errorHelp: $('error-help'),
+		settings: $('settings'), form: $('settings-form'), url: $('url'), key: $('key'),
+		showKey: $('show-key'), ttl: $('ttl'), settingsError: $('settings-error'),
+		forget: $('forget'),
+	};
+
+	let settings = loadSettings();
+	let expiry = null;		// { localMs, serverAt } of the current entry
+	let timer = null;
+	let busy = false;
+	let lastKnockEnd = 0;
+
+	// --- settings ---------------------------------------------------------------------
+	function loadSettings() {
+		try {
+			const s = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}');
+			return {
+				url: typeof s.url === 'string' ? s.url : '',
+				key: typeof s.key === 'string' ? s.key : '',
+				ttl: Number.isInteger(s.ttl) && s.ttl > 0 ? s.ttl : null,
+			};
+		} catch {
+			return { url: '', key: '', ttl: null };
+		}
+	}
+
+	function knockUrl() {
+		return new URL(settings.url || DEFAULT_URL, document.baseURI).href;
+	}
+
+	// Returns { settings } or { field, message }.
+	function readForm() {
+		const url = ui.url.value.trim();
+		const key = ui.key.value.trim();
+		const ttlText = ui.ttl.value.trim();
+		if (url) {
+			let u = null;
+			try { u = new URL(url, document.baseURI); } catch { /* below */ }
+			if (!u || (u.protocol !== 'https:' && u.protocol !== 'http:'))
+				return { field: ui.url, message: 'The knock URL must be a path like /knock or start with https://.' };
+		}
+		if (!key)
+			return { field: ui.key, message: 'Enter the API key you got for this device.' };
+		if (!/^[\x21-\x7e]+$/.test(key))
+			return { field: ui.key, message: 'The API key may contain only letters, digits and punctuation (no spaces).' };
+		let ttl = null;
+		if (ttlText) {
+			if (!/^[0-9]+$/.test(ttlText) || Number(ttlText) < 1 || Number(ttlText) > MAX_TTL)
+				return { field: ui.ttl, message: `The lifetime must be a whole number of seconds from 1 to ${MAX_TTL}, or empty.` };
+			ttl = Number(ttlText);
+		}
+		return { settings: { url, key, ttl } };
+	}
+
+	function fillForm() {
+		ui.url.value = settings.url;
+		ui.key.value = settings.key;
+		ui.ttl.value = settings.ttl ?? '';
+	}
+
+	function settingsProblem(field, message) {
+		for (const f of [ui.url, ui.key, ui.ttl])
+			f.removeAttribute('aria-invalid');
+		if (!field) {
+			ui.settingsError.hidden = true;
+			ui.settingsError.textContent = '';
+			return;
+		}
+		field.setAttribute('aria-invalid', 'true');
+		ui.settingsError.textContent = message;
+		ui.settingsError.hidden = false;
+		field.focus();
+	}
+
+	// --- display --------------------------------------------------------------------------
+	function setStatus(kind, text) {
+		ui.status.className = `status status-${kind}`;
+		ui.status.textContent = text;
+	}
+
+	function showError(text, help) {
+		ui.errorText.textContent = text;
+		ui.errorHelp.textContent = help;
+		ui.error.hidden = false;
+	}
+
+	function hideError() {
+		ui.error.hidden = true;
+		ui.errorText.textContent = '';
+		ui.errorHelp.textContent = '';
+	}
+
+	function duration(secs) {
+		const d = Math.floor(secs / 86400);
+		const h = Math.floor((secs % 86400) / 3600);
+		const m = Math.floor((secs % 3600) / 60);
+		const s = secs % 60;
+		const two = (n) => String(n).padStart(2, '0');
+		if (d > 0) return `${d} d ${two(h)}:${two(m)}:${two(s)}`;
+		if (h > 0) return `${h}:${two(m)}:${two(s)}`;
+		return `${m}:${two(s)}`;
+	}
+
+	function spoken(secs) {
+		if (secs >= 7200) return `${Math.round(secs / 3600)} hours`;
+		if (secs >= 120) return `${Math.round(secs / 60)} minutes`;
+		return `${secs} seconds`;
+	}
+
+	function tick() {
+		if (!expiry) return;
+		const left = Math.max(0, Math.ceil((expiry.localMs - Date.now()) / 1000));
+		ui.countdown.textContent = duration(left);
+		if (left === 0) {
+			stopCountdown();
+			ui.whitelisted.textContent = 'No (expired)';
+			setStatus('bad', 'Expired. Knock again to get back in.');
+		}
+	}
+
+	function startCountdown(localMs, serverAt) {
+		expiry = { localMs, serverAt };
+		const at = new Date(serverAt * 1000);
+		ui.expiresAt.textContent = `(at ${at.toLocaleTimeString()})`;
+		clearInterval(timer);
+		timer = setInterval(tick, 1000);
+		tick();
+	}
+
+	function stopCountdown() {
+		clearInterval(timer);
+		timer = null;
+		expiry = null;
+		ui.countdown.textContent = '–';
+		ui.expiresAt.textContent = '';
+	}
+
+	// --- talking to knocker -----------------------------------------------------------------
+	async function readJson(res) {
+		try {
+			const text = await res.text();
+			return text.length <= 16384 ? JSON.parse(text) : null;
+		} catch {
+			return null;
+		}
+	}
+
+	function retryAfter(res) {
+		const v = res.headers.get('Retry-After');
+		if (!v) return null;
+		if (/^[0-9]+$/.test(v.trim())) return Number(v.trim());
+		const when = Date.parse(v);
+		return Number.isNaN(when) ? null : Math.max(0, Math.ceil((when - Date.now()) / 1000));
+	}
+
+	// What went wrong and what to do, from an answer that is not a success.
+	function explain(res, data) {
+		const msg = data && typeof data.error === 'string' ? data.error : '';
+		const code = res.status;
+		if (res.type === 'opaqueredirect')
+			return ['The knock URL redirects somewhere else.',
+				'Put the final address (for example with https://) in Settings.'];
+		switch (code) {
+		case 401:
+			return [msg || 'Invalid or missing API key.', 'Check the API key in Settings.'];
+		case 403:
+			return [msg || 'Forbidden.', 'This key may not do that; ask the server\'s administrator.'];
+		case 429: {
+			const wait = retryAfter(res);
+			return [msg || 'Too many knock attempts.', wait !== null
+				? `Wait ${wait} s, then knock again.` : 'Wait a minute, then knock again.'];
+		}
+		case 400:
+			return [msg || 'The server refused the request.', /TTL/.test(msg)
+				? 'Check the lifetime in Settings: whole seconds, or empty for your key\'s maximum.'
+				: 'Check the settings.'];
+		case 404:
+		case 405:
+			return [`The knock URL did not answer as knocker (HTTP ${code}).`,
+				'Check the Knock URL in Settings, e.g. https://home.example.org/knock.'];
+		default:
+			if (code >= 500)
+				return [msg || `The server failed (HTTP ${code}).`,
+					'Try again later; if it keeps failing, tell the server\'s administrator.'];
+			if (res.ok)
+				return ['The knock URL did not answer as knocker.', 'Check the Knock URL in Settings.'];
+			return [msg || `Unexpected answer (HTTP ${code}).`, 'Check the Knock URL in Settings.'];
+		}
+	}
+
+	function failed(text, help) {
+		showError(text, help);
+		if (expiry && expiry.localMs > Date.now())
+			setStatus('bad', `Knock failed. The last knock still holds until ${new Date(expiry.serverAt * 1000).toLocaleTimeString()}.`);
+		else
+			setStatus('bad', `Knock failed: ${text}`);
+	}
+
+	async function knock() {
+		if (busy) return;
+		if (!settings.key) {
+			ui.settings.open = true;
+			setStatus('idle', 'Enter your API key in Settings, then press “Save and knock”.');
+			ui.key.focus();
+			return;
+		}
+		busy = true;
+		ui.knock.disabled = true;
+		ui.knock.setAttribute('aria-busy', 'true');
+		ui.knock.textContent = 'Knocking…';
+		hideError();
+		setStatus('idle', 'Knocking…');
+		const headers = { 'X-Api-Key': settings.key };
+		let body;
+		if (settings.ttl) {
+			headers['Content-Type'] = 'application/json';
+			body = JSON.stringify({ ttl: settings.ttl });
+		}
+		const started = Date.now();
+		try {
+			let res;
+			try {
+				res = await fetch(knockUrl(), {
+					method: 'POST', headers, body, cache: 'no-store', credentials: 'omit',
+					redirect: 'manual', referrerPolicy: 'no-referrer',
+				});
+			} catch {
+				if (navigator.onLine === false)
+					failed('You are offline.', 'Connect to the internet, then knock again.');
+				else
+					failed('Could not reach the knock URL.',
+						'Check your connection and the Knock URL in Settings. A knock URL on another site must allow this page (cors.allowed_origin).');
+				return;
+			}
+			const data = await readJson(res);
+			if (res.status === 200 && data && typeof data.whitelisted_entry === 'string' &&
+			    Number.isInteger(data.expires_in_seconds) && Number.isInteger(data.expires_at)) {
+				ui.ip.textContent = data.whitelisted_entry;
+				ui.whitelisted.textContent = 'Yes';
+				startCountdown(started + data.expires_in_seconds * 1000, data.expires_at);
+				setStatus('ok', `Whitelisted ${data.whitelisted_entry} for ${spoken(data.expires_in_seconds)}.`);
+				return;
+			}
+			const [text, help] = explain(res, data);
+			if (res.status === 401)
+				ui.settings.open = true;
+			failed(text, help);
+		} finally {
+			busy = false;
+			lastKnockEnd = Date.now();
+			ui.knock.disabled = false;
+			ui.knock.removeAttribute('aria-busy');
+			ui.knock.textContent = 'Knock';
+		}
+	}
+
+	// --- events -------------------------------------------------------------------------------
+	ui.knock.addEventListener('click', () => knock());
+
+	ui.form.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		const r = readForm();
+		if (!r.settings) {
+			settingsProblem(r.field, r.message);
+			return;
+		}
+		settingsProblem(null);
+		settings = r.settings;
+		try {
+			localStorage.setItem(STORAGE_KEY, JSON.stringify(settings));
+		} catch {
+			settingsProblem(ui.key, 'This browser refused to store the settings (private mode?). They last until you close the page.');
+		}
+		knock();
+	});
+
+	ui.forget.addEventListener('click', () => {
+		localStorage.removeItem(STORAGE_KEY);
+		settings = { url: '', key: '', ttl: null };
+		fillForm();
+		settingsProblem(null);
+		stopCountdown();
+		hideError();
+		ui.ip.textContent = '–';
+		ui.whitelisted.textContent = '–';
+		setStatus('idle', 'Settings forgotten. This browser no longer holds the key.');
+	});
+
+	ui.showKey.addEventListener('change', () => {
+		ui.key.type = ui.showKey.checked ? 'text' : 'password';
+	});
+
+	// Back in the foreground (switched apps, unlocked the phone): knock again,
+	// the public IP may have changed meanwhile.
+	document.addEventListener('visibilitychange', () => {
+		if (document.visibilityState === 'visible' && settings.key &&
+		    Date.now() - lastKnockEnd > REKNOCK_GAP_MS)
+			knock();
+	});
+	window.addEventListener('online', () => {
+		if (settings.key) knock();
+	});
+
+	if ('serviceWorker' in navigator)
+		navigator.serviceWorker.register('sw.js').catch(() => { /* the app works without it */ });
+
+	fillForm();
+	if (settings.key) {
+		knock();
+	} else {
+		ui.settings.open = true;
+		setStatus('idle', 'Enter your API key in Settings to knock.');
+	}
+})();
