@@ -17,6 +17,16 @@ kn_make_config "$KN_DIR/knocker.json"
 out=$("$KNOCKER" -t -c "$KN_DIR/knocker.json" 2>&1)
 kn_is "$out" "$KN_DIR/knocker.json: ok" "knocker -t accepts the rendered example config"
 
+# The command line
+kn_like "$("$KNOCKER" -V)" '^knocker [0-9]+\.[0-9]+\.[0-9]+$' "knocker -V prints the version"
+kn_like "$("$KNOCKER" -h)" '^usage: knocker' "knocker -h prints the usage"
+"$KNOCKER" -x >/dev/null 2>&1
+kn_is "$?" 2 "a bad option exits 2"
+"$KNOCKER" -t extra >/dev/null 2>&1
+kn_is "$?" 2 "a stray argument exits 2"
+out=$(env -u KNOCKER_CONFIG "$KNOCKER" -t 2>&1)
+kn_like "$out" 'knocker/knocker\.json' "without -c or KNOCKER_CONFIG, the default path is used and named"
+
 kn_ok "spawn-fcgi starts 2 knocker workers" kn_spawn_knocker "$KN_DIR/knocker.json" 2
 kn_is "$(echo $KN_APP_PIDS | wc -w)" 2 "two worker pids"
 kn_ok "backend service starts" kn_start_backend

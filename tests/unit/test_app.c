@@ -425,6 +425,41 @@ test_expiry(struct app *app)
 	fake_now -= 5;
 }
 
+/* app_idle rewrites the file without expired entries once per interval. */
+static void
+test_periodic_cleanup(struct app *app, const char *dir)
+{
+	char path[600], buf[4096];
+	struct response resp;
+	struct rq knock = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.99",
+	    .key = KEY_PHONE, .ctype = "application/json", .body = "{\"ttl\":5}" };
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/whitelist.json", dir);
+	run(app, &knock, &resp);
+	tap_is_int(resp.status, 200, "cleanup: a short knock");
+	fake_now += 10;			/* the entry has expired */
+	app->last_cleanup = fake_now - 1;
+	app_idle(app);
+	f = fopen(path, "r");
+	n = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	buf[n] = '\0';
+	if (f != NULL)
+		fclose(f);
+	tap_ok(strstr(buf, "198.51.100.99") != NULL, "cleanup: not before the interval has passed");
+	app->last_cleanup = fake_now - 60;	/* cleanup_interval_seconds default */
+	app_idle(app);
+	f = fopen(path, "r");
+	n = f != NULL ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	buf[n] = '\0';
+	if (f != NULL)
+		fclose(f);
+	tap_ok(n > 0 && strstr(buf, "198.51.100.99") == NULL, "cleanup: the expired entry is dropped from the file");
+	tap_ok(strstr(buf, "198.51.100.1\"") != NULL, "cleanup: live entries stay");
+	fake_now -= 10;
+}
+
 static void
 test_rate_limit(const char *dir)
 {
@@ -561,6 +596,7 @@ main(void)
 	test_verify(&app);
 	test_expiry(&app);
 	test_corrupt_store_denies(&app, dir_copy);
+	test_periodic_cleanup(&app, dir_copy);
 	app_fini(&app);
 	conf_free(conf);
 
