@@ -1,18 +1,26 @@
 #include "config.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include <bsd/string.h>
+
 #include "fcgireq.h"
+
+enum repeat { FIRST_WINS, JOIN, AMBIGUOUS };
 
 struct param {
 	const char	*name;
 	size_t		 len;		/* strlen(name), computed at compile time */
 	size_t		 offset;	/* of the const char * in struct request */
+	enum repeat	 repeat;	/* what a repeated name means */
 };
 
-#define P(name, field) { name, sizeof(name) - 1, offsetof(struct request, field) }
+#define P(name, field) { name, sizeof(name) - 1, offsetof(struct request, field), FIRST_WINS }
+#define PJ(name, field) { name, sizeof(name) - 1, offsetof(struct request, field), JOIN }
+#define PA(name, field) { name, sizeof(name) - 1, offsetof(struct request, field), AMBIGUOUS }
 /* Grouped by name length: a parameter is compared only with the names of
    its own length (this runs for every parameter of every request). */
 static const struct param params[] = {
@@ -24,14 +32,16 @@ static const struct param params[] = {
 	P("DOCUMENT_URI", document_uri),
 	P("CONTENT_TYPE", content_type),
 	P("REQUEST_METHOD", method),
-	P("HTTP_X_API_KEY", api_key),
+	PA("HTTP_X_API_KEY", api_key),
 	P("CONTENT_LENGTH", content_length),
-	P("HTTP_X_ORIGINAL_URI", x_original_uri),
-	P("HTTP_X_FORWARDED_FOR", x_forwarded_for),
-	P("HTTP_X_FORWARDED_URI", x_forwarded_uri),
-	P("HTTP_X_FORWARDED_HOST", x_forwarded_host),
+	PA("HTTP_X_ORIGINAL_URI", x_original_uri),
+	PJ("HTTP_X_FORWARDED_FOR", x_forwarded_for),
+	PA("HTTP_X_FORWARDED_URI", x_forwarded_uri),
+	PA("HTTP_X_FORWARDED_HOST", x_forwarded_host),
 };
 #undef P
+#undef PJ
+#undef PA
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
 #define MAX_NAME_LEN 21
 
@@ -49,10 +59,24 @@ static const unsigned char first[MAX_NAME_LEN + 2] = {
 	14				/* end */
 };
 
+/* Appends ", value" to the joined value in scratch (starting it from the
+   first value); on overflow the result is "," (malformed). */
+static const char *
+join_value(const char *sofar, const char *value, char *scratch, size_t size)
+{
+	if (sofar != scratch && strlcpy(scratch, sofar, size) >= size)
+		return ",";
+	if (strlcat(scratch, ", ", size) >= size || strlcat(scratch, value, size) >= size)
+		return ",";
+	return scratch;
+}
+
 void
-fcgireq_from_env(const char *const *envp, struct request *req)
+fcgireq_from_env(const char *const *envp, struct request *req, char *scratch,
+    size_t scratch_size)
 {
 	const char *role = NULL, *apache_role = NULL;
+	bool ambiguous[NPARAMS] = { false };
 	size_t i;
 
 	memset(req, 0, sizeof(*req));
@@ -81,8 +105,14 @@ fcgireq_from_env(const char *const *envp, struct request *req)
 			if (memcmp(kv, params[i].name, len) != 0)
 				continue;
 			slot = (const char **)(void *)((char *)req + params[i].offset);
-			if (*slot == NULL)
+			if (*slot == NULL && !ambiguous[i])
 				*slot = eq + 1;
+			else if (params[i].repeat == AMBIGUOUS) {
+				*slot = NULL;
+				ambiguous[i] = true;
+			} else if (params[i].repeat == JOIN && *slot != NULL &&
+			    strcmp(*slot, ",") != 0)
+				*slot = join_value(*slot, eq + 1, scratch, scratch_size);
 			break;
 		}
 	}

@@ -295,6 +295,8 @@ done:
 int
 ratelimit_lock(struct ratelimit *rl, int64_t now)
 {
+	int tries;
+
 	if (rl->locked) {
 		log_warnx(MOD, "%s: already locked", rl->path);
 		return -1;
@@ -305,16 +307,32 @@ ratelimit_lock(struct ratelimit *rl, int64_t now)
 		rl->locked = true;	/* nothing to track: no I/O at all */
 		return 0;
 	}
-	rl->fd = open(rl->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-	if (rl->fd == -1) {
-		log_warn(MOD, "cannot open %s", rl->path);
-		return -1;
-	}
-	while (flock(rl->fd, LOCK_EX) == -1) {
-		if (errno != EINTR) {
-			log_warn(MOD, "cannot lock %s", rl->path);
-			close(rl->fd);
-			rl->fd = -1;
+	/* The state file is its own lock. If it was deleted or replaced while
+	   we waited, another worker may hold a lock on the new one: retry on
+	   whatever the path names now. */
+	for (tries = 0;; tries++) {
+		struct stat held, named;
+
+		rl->fd = open(rl->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+		if (rl->fd == -1) {
+			log_warn(MOD, "cannot open %s", rl->path);
+			return -1;
+		}
+		while (flock(rl->fd, LOCK_EX) == -1) {
+			if (errno != EINTR) {
+				log_warn(MOD, "cannot lock %s", rl->path);
+				close(rl->fd);
+				rl->fd = -1;
+				return -1;
+			}
+		}
+		if (fstat(rl->fd, &held) == 0 && stat(rl->path, &named) == 0 &&
+		    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
+			break;
+		close(rl->fd);
+		rl->fd = -1;
+		if (tries == 20) {
+			log_warnx(MOD, "%s keeps being replaced; cannot lock it", rl->path);
 			return -1;
 		}
 	}

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -292,7 +293,8 @@ store_load_file(const struct store *s, struct ipmap **map, int *fd, struct stat 
 	*fd = -1;
 	*reason = BAD_NONE;
 	*errnum = 0;
-	if ((f = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) == -1) {
+	/* O_NONBLOCK: a FIFO at the path must not hang the worker in open(). */
+	if ((f = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
 		if (errno == ENOENT)
 			return 0;
 		*reason = BAD_OPEN;
@@ -418,11 +420,12 @@ store_entry_cmp(const void *a, const void *b)
 }
 
 /* Builds in *out the entries of m that expire after now, at most max of
-   them (those expiring latest). Sets *changed if anything was dropped.
+   them: keep (may be NULL; the entry just knocked, which a 200 promised)
+   and then those expiring latest. Sets *changed if anything was dropped.
    Returns 0 or -1 on OOM. */
 static int
-store_prune(const struct ipmap *m, int64_t now, int64_t max, struct ipmap **out,
-    bool *changed)
+store_prune(const struct ipmap *m, int64_t now, int64_t max, const struct ipnet *keep_net,
+    struct ipmap **out, bool *changed)
 {
 	struct store_entry *all = NULL;
 	struct ipmap *next = NULL;
@@ -443,7 +446,19 @@ store_prune(const struct ipmap *m, int64_t now, int64_t max, struct ipmap **out,
 	}
 	keep = n;
 	if ((uint64_t)keep > (uint64_t)max) {
-		qsort(all, n, sizeof(*all), store_entry_cmp);
+		size_t first = 0;
+
+		for (i = 0; keep_net != NULL && i < n; i++) {
+			if (memcmp(&all[i].net, keep_net, sizeof(*keep_net)) == 0) {
+				struct store_entry t = all[0];
+
+				all[0] = all[i];
+				all[i] = t;
+				first = 1;
+				break;
+			}
+		}
+		qsort(all + first, n - first, sizeof(*all), store_entry_cmp);
 		keep = (size_t)max;
 	}
 	if ((next = ipmap_new()) == NULL)
@@ -599,9 +614,10 @@ store_rewrite(struct store *s, const struct ipnet *entry, int64_t expires_at,
 {
 	enum bad_reason reason;
 	struct ipmap *cur = NULL, *next = NULL;
+	struct ipnet knocked;
 	struct stat st;
 	bool changed = false;
-	int lockfd, fd = -1, errnum, r, rc = -1;
+	int lockfd, dirfd = -1, fd = -1, errnum, r, rc = -1;
 
 	lockfd = open(s->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
 	    0600);
@@ -612,6 +628,19 @@ store_rewrite(struct store *s, const struct ipnet *entry, int64_t expires_at,
 	while (flock(lockfd, LOCK_EX) == -1) {
 		if (errno != EINTR) {
 			log_warn(MOD, "cannot lock %s", s->lock_path);
+			goto done;
+		}
+	}
+	/* The lock file is the documented lock, but anyone can delete it while
+	   it is held, and the next writer would then lock a new file. The
+	   directory itself cannot be swapped under us that way: lock it too. */
+	if ((dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		log_warn(MOD, "cannot open directory %s", s->dir);
+		goto done;
+	}
+	while (flock(dirfd, LOCK_EX) == -1) {
+		if (errno != EINTR) {
+			log_warn(MOD, "cannot lock directory %s", s->dir);
 			goto done;
 		}
 	}
@@ -641,16 +670,15 @@ store_rewrite(struct store *s, const struct ipnet *entry, int64_t expires_at,
 	}
 
 	if (entry != NULL) {
-		struct ipnet net;
-
-		ipnet_mask(entry, entry->prefix, &net);
-		if (ipmap_put(cur, &net, expires_at) == -1) {
+		ipnet_mask(entry, entry->prefix, &knocked);
+		if (ipmap_put(cur, &knocked, expires_at) == -1) {
 			log_warnx(MOD, "cannot update whitelist file %s: out of memory", s->path);
 			goto done;
 		}
 		changed = true;
 	}
-	if (store_prune(cur, now, s->max_entries, &next, &changed) == -1) {
+	if (store_prune(cur, now, s->max_entries, entry != NULL ? &knocked : NULL, &next,
+	    &changed) == -1) {
 		log_warnx(MOD, "cannot update whitelist file %s: out of memory", s->path);
 		goto done;
 	}
@@ -687,6 +715,8 @@ done:
 		close(fd);
 	ipmap_free(cur);
 	ipmap_free(next);
+	if (dirfd != -1)
+		close(dirfd);	/* releases the directory lock */
 	close(lockfd);		/* releases the lock */
 	return rc;
 }
@@ -739,6 +769,7 @@ store_err(char *err, size_t err_size, const char *fmt, ...)
 int
 store_check_ready(struct store *s, char *err, size_t err_size)
 {
+	struct statvfs vfs;
 	struct stat st;
 
 	if (err != NULL && err_size > 0)
@@ -757,6 +788,20 @@ store_check_ready(struct store *s, char *err, size_t err_size)
 		store_err(err, err_size, "cannot write to directory %s: %s", s->dir,
 		    strerror(errno));
 		return -1;
+	}
+	/* Room for a new copy of the file (written before the rename) and
+	   one more block: on a full disk every knock would fail. */
+	if (statvfs(s->dir, &vfs) == 0) {
+		unsigned long long need = vfs.f_frsize > 0 ? vfs.f_frsize : 4096, avail;
+
+		if (stat(s->path, &st) == 0 && st.st_size > 0)
+			need += (unsigned long long)st.st_size;
+		avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
+		if (avail < need || vfs.f_favail == 0) {
+			store_err(err, err_size, "cannot write to directory %s: %s", s->dir,
+			    strerror(ENOSPC));
+			return -1;
+		}
 	}
 	if (store_refresh(s) == -1) {
 		if (s->bad_errno != 0)

@@ -1,25 +1,35 @@
 #!/bin/bash
-# The per-IP knock limits hold for the sum of 4 workers.
+# The per-client knock limits (successful_requests 3, failed_requests 4)
+# hold for the sum of 4 workers behind real lighttpd: for knocks one after
+# the other (spread over the workers) and for bursts sent all at once.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 . "$KN_SRC/tests/integration/robust_lib.sh"
 
 kn_init ratelimit
-kn_need_bin lighttpd spawn-fcgi curl jq
+kn_need_bin lighttpd spawn-fcgi curl jq xargs
 
-kn_make_config "$KN_DIR/knocker.json" \
+# 127.0.0.1 is a trusted proxy (X-Forwarded-For names the client, so each
+# part below has its own client); ::1 is an ordinary client.
+kn_make_config "$KN_DIR/knocker.json" '.server.trusted_proxies = ["127.0.0.1"]' \
     '.security.knock_rate_limit = {"window_seconds": 60, "successful_requests": 3, "failed_requests": 4}'
 kn_ok "4 workers behind lighttpd start" kn_stack "$KN_DIR/knocker.json" 4
+pids=$KN_APP_PIDS
 
-codes="" pids_seen=""
+# --- one after the other, from ::1 -------------------------------------------
+codes="" retry="" body429=""
 for i in $(seq 1 10); do
-	kn_knock "$URL/knock"
+	kn_knock "$URL6/knock"
 	codes="$codes $KN_STATUS"
-	[ "$KN_STATUS" = 429 ] && retry=$(kn_header Retry-After) && body429=$KN_BODY
+	if [ "$KN_STATUS" = 429 ] && [ -z "$retry" ]; then
+		retry=$(kn_header Retry-After)
+		body429=$KN_BODY
+	fi
 done
-kn_is "$codes" " 200 200 200 429 429 429 429 429 429 429" "10 knocks: exactly 3 succeed, then 429"
-kn_like "$retry" '^[0-9]+$' "429 carries Retry-After ($retry)"
-kn_ok "Retry-After is within the window" test "$retry" -ge 1 -a "$retry" -le 60
-kn_is "$body429" '{"error":"Too many knock attempts."}' "429 body"
+kn_is "$codes" " 200 200 200 429 429 429 429 429 429 429" "10 knocks from ::1: exactly 3 answered 200, then 429"
+kn_like "$retry" '^[0-9]+$' "the 429 carries Retry-After ($retry)"
+kn_ok "Retry-After is within the window (1..60)" test "${retry:-0}" -ge 1 -a "${retry:-0}" -le 60
+kn_is "$body429" '{"error":"Too many knock attempts."}' "the 429 body"
+kn_is "$(kn_http GET "$URL6/private/index.html")" 200 "the 3 knocks that got 200 did whitelist ::1"
 
 codes=""
 for i in $(seq 1 10); do
@@ -27,12 +37,64 @@ for i in $(seq 1 10); do
 	codes="$codes $KN_STATUS"
 done
 kn_is "$codes" " 401 401 401 401 429 429 429 429 429 429" "10 bad-key knocks from ::1: exactly 4 answered 401, then 429"
-kn_req GET "$URL6/knock" -H "X-Api-Key: $KN_API_KEY"
-kn_is "$KN_STATUS" 200 "the failure limit does not block a good status request"
+KEY=$KN_API_KEY kn_knock "$URL6/knock"
+kn_is "$KN_STATUS" 429 "the good key does not get past the exhausted success limit either"
 
-served=$(grep -o 'knocker\[[0-9]*\]: info: knock' "$KN_DIR/state/knocker.log" | sort -u | wc -l)
-kn_diag "knock log lines came from $served different workers"
-kn_ok "the knocks were spread over more than one worker" test "$served" -ge 2
+served=$(grep -o 'knocker\[[0-9]*\]: info: knock: ' "$KN_DIR/state/knocker.log" | sort -u | wc -l)
+kn_ok "those knocks were answered by more than one worker ($served)" test "$served" -ge 2
+
+# --- failures and successes are counted apart --------------------------------
+c=198.51.100.10
+codes=""
+for i in 1 2 3 4; do codes="$codes $(KEY=bad kn_knock_as "$URL" $c)"; done
+for i in 1 2 3 4; do codes="$codes $(kn_knock_as "$URL" $c)"; done
+codes="$codes $(KEY=bad kn_knock_as "$URL" $c)"
+kn_is "$codes" " 401 401 401 401 200 200 200 429 429" \
+    "4 failures do not use up the 3 successes (then both limits hold)"
+
+# A status request answered 200 counts as a success, a wrong key as a failure.
+c=198.51.100.11
+codes=""
+for i in 1 2 3; do
+	kn_req GET "$URL/knock" -H "X-Api-Key: $KN_API_KEY" -H "X-Forwarded-For: $c"
+	codes="$codes $KN_STATUS"
+done
+codes="$codes $(kn_knock_as "$URL" $c)"
+kn_is "$codes" " 200 200 200 429" "3 status requests use up the success limit: the knock after them is 429"
+kn_req GET "$URL/knock" -H "X-Api-Key: $KN_API_KEY" -H "X-Forwarded-For: $c"
+kn_is "$KN_STATUS" 429 "and so is a 4th status request"
+
+# Other failures (400, 403, 413, 415) count too.
+c=198.51.100.12
+kn_req POST "$URL/knock" -H "X-Api-Key: $KN_API_KEY" -H "X-Forwarded-For: $c" -H 'Content-Type: application/json' --data-binary '{"ttl":0}'
+codes=" $KN_STATUS"
+kn_req POST "$URL/knock" -H "X-Api-Key: $KN_API_KEY" -H "X-Forwarded-For: $c" -H 'Content-Type: application/json' --data-binary '{"ip_address":"192.0.2.1"}'
+codes="$codes $KN_STATUS"
+kn_req POST "$URL/knock" -H "X-Api-Key: $KN_API_KEY" -H "X-Forwarded-For: $c" -H 'Content-Type: text/plain' --data-binary 'x'
+codes="$codes $KN_STATUS"
+head -c 5000 /dev/zero | tr '\0' ' ' >"$KN_DIR/5k"
+kn_req POST "$URL/knock" -H "X-Api-Key: $KN_API_KEY" -H "X-Forwarded-For: $c" -H 'Content-Type: application/json' --data-binary @"$KN_DIR/5k"
+codes="$codes $KN_STATUS"
+codes="$codes $(KEY=bad kn_knock_as "$URL" $c)"
+kn_is "$codes" " 400 403 415 413 429" "400, 403, 415 and 413 are failures: the 5th failure is 429"
+
+# --- bursts: all at once, over 4 workers ---------------------------------------
+export URL KN_API_KEY
+burst() {	# CLIENT KEY -> one status per line
+	seq 1 20 | xargs -P 20 -I{} curl -s -o /dev/null -w '%{http_code}\n' --max-time 60 \
+	    -H "X-Api-Key: $2" -H "X-Forwarded-For: $1" --data-binary '' "$URL/knock"
+}
+out=$(burst 198.51.100.20 "$KN_API_KEY" | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')
+kn_is "$out" "200x3 429x17 " "20 simultaneous knocks from one client: exactly 3 answered 200, 17 got 429"
+out=$(burst 198.51.100.21 bad-key | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')
+kn_is "$out" "401x4 429x16 " "20 simultaneous bad-key knocks: exactly 4 answered 401, 16 got 429"
+kn_is "$(kn_verify_as "$URL" 198.51.100.20)" 200 "the burst's client is whitelisted"
+kn_is "$(kn_verify_as "$URL" 198.51.100.21)" 401 "the bad-key client is not"
+
+# Each client has its own limits.
+kn_is "$(kn_knock_as "$URL" 198.51.100.22)" 200 "another client is not limited by the others"
+
 kn_ok "the rate-limit file is mode 0600" test "$(stat -c %a "$KN_DIR/state/whitelist.json.ratelimit")" = 600
+kn_is "$(kn_count_alive $pids)" 4 "all 4 workers are still running"
 
 kn_done
