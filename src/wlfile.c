@@ -364,15 +364,33 @@ wlfile_parse(const char *buf, size_t len, struct ipmap *map, size_t *skipped)
 /* Bytes per entry at most: quotes, address, colon, int64 with sign, comma. */
 #define WL_ENTRY_MAX	(2 + IPNET_STRLEN + 1 + 20 + 1)
 
+/* Writes v in decimal at p (no NUL); returns the number of bytes. */
+static size_t
+put_int64(char *p, int64_t v)
+{
+	char digits[20];
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+	size_t n = 0, len = 0;
+
+	do {
+		digits[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		p[len++] = '-';
+	while (n > 0)
+		p[len++] = digits[--n];
+	return len;
+}
+
 int
 wlfile_format(const struct ipmap *map, int64_t now, char **out, size_t *out_len)
 {
 	char ip[IPNET_STRLEN];
 	struct ipnet net;
-	size_t n, cap, off = 0, pos = 0;
+	size_t n, cap, off = 0, pos = 0, len;
 	int64_t value;
 	char *buf;
-	int r;
 
 	*out = NULL;
 	*out_len = 0;
@@ -387,13 +405,20 @@ wlfile_format(const struct ipmap *map, int64_t now, char **out, size_t *out_len)
 		if (value <= now)
 			continue;
 		ipnet_format(&net, ip, sizeof(ip));
-		r = snprintf(buf + off, cap - off, "%s\"%s\":%" PRId64,
-		    off > 1 ? "," : "", ip, value);
-		if (r < 0 || (size_t)r >= cap - off) {
+		len = strlen(ip);
+		if (cap - off < len + 26) {	/* ,"": a sign and 19 digits */
 			free(buf);
 			return -1;
 		}
-		off += (size_t)r;
+		/* By hand rather than snprintf: this is the cost of every knock. */
+		if (off > 1)
+			buf[off++] = ',';
+		buf[off++] = '"';
+		memcpy(buf + off, ip, len);
+		off += len;
+		buf[off++] = '"';
+		buf[off++] = ':';
+		off += put_int64(buf + off, value);
 	}
 	if (cap - off < 2) {
 		free(buf);
