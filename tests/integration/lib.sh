@@ -7,7 +7,6 @@
 KN_NTESTS=0
 KN_FAILED=0
 KN_PIDS=""
-KN_PORTS_USED=" "
 KN_SRC=${abs_top_srcdir:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 KN_BUILD=${abs_top_builddir:-$KN_SRC}
 KNOCKER=${KNOCKER:-$KN_BUILD/knocker}
@@ -99,10 +98,10 @@ kn_init() {	# NAME
 
 kn__cleanup() {
 	local rc=$?
-	kn_stop_all
+	kn_stop_all || rc=1
 	if [ "${KN_KEEP:-0}" = 1 ] || [ "$KN_FAILED" -gt 0 ] || [ "$rc" -ne 0 ]; then
 		echo "# kept test directory: $KN_DIR"
-		for f in "$KN_DIR"/*.log "$KN_DIR"/state/*.log; do
+		for f in "$KN_DIR"/*.log "$KN_DIR"/*/*.log; do
 			[ -s "$f" ] || continue
 			echo "# --- tail of $f"
 			tail -n 20 "$f" | sed 's/^/#   /'
@@ -110,6 +109,7 @@ kn__cleanup() {
 	else
 		rm -rf "$KN_DIR"
 	fi
+	[ "$rc" -eq 0 ] || exit "$rc"
 }
 
 kn_need_bin() {	# NAME...
@@ -122,18 +122,23 @@ kn_need_bin() {	# NAME...
 	done
 }
 
-# A free TCP port in 20000-32000 (below Linux's ephemeral range), unused on
-# 127.0.0.1 and ::1, never handed out twice in one test.
+# A free TCP port in 20000-32000 (below Linux's ephemeral range 32768-60999,
+# so no outgoing connection takes it meanwhile), not listening on any address
+# (127.0.0.1, ::1 or a wildcard) and never handed out twice in one test: the
+# ports given out are kept in $KN_DIR/ports, so callers may use $(kn_port).
 kn_port() {
 	local p listening tries=0
-	listening=$(ss -Htln 2>/dev/null | awk '{print $4}' | sed 's/.*://')
+	[ -n "${KN_DIR-}" ] || kn_bail "kn_port: call kn_init first"
+	listening=$(ss -Htln 2>/dev/null) || kn_bail "kn_port: 'ss -Htln' failed (install iproute2)"
+	listening=$(printf '%s\n' "$listening" | awk '{ n = split($4, a, ":"); print a[n] }')
+	touch "$KN_DIR/ports"
 	while :; do
-		p=$((20000 + RANDOM % 12000))
+		p=$((20000 + RANDOM % 12001))
 		tries=$((tries + 1))
-		[ $tries -gt 200 ] && kn_bail "no free port"
-		case "$KN_PORTS_USED" in *" $p "*) continue ;; esac
+		[ $tries -gt 500 ] && kn_bail "kn_port: no free port in 20000-32000"
+		grep -qx "$p" "$KN_DIR/ports" && continue
 		printf '%s\n' "$listening" | grep -qx "$p" && continue
-		KN_PORTS_USED="$KN_PORTS_USED$p "
+		echo "$p" >>"$KN_DIR/ports"
 		echo "$p"
 		return 0
 	done
@@ -167,35 +172,57 @@ kn_track() {	# PID...
 	KN_PIDS="$KN_PIDS $*"
 }
 
-kn_stop_pid() {	# PID
-	local i
-	kill -TERM "$1" 2>/dev/null || return 0
+# Stops PIDs: TERM, up to 5 s for all of them together, then KILL; returns
+# non-zero (and says which) if any is still running after that.
+kn_stop_pid() {	# PID...
+	local p i left
+	[ $# -gt 0 ] || return 0
+	kill -TERM "$@" 2>/dev/null
 	for i in $(seq 1 50); do
-		kn_alive "$1" || return 0
+		left=""
+		for p in "$@"; do
+			kn_alive "$p" && left="$left $p"
+		done
+		[ -z "$left" ] && break
 		sleep 0.1
 	done
-	kill -KILL "$1" 2>/dev/null
+	if [ -n "$left" ]; then
+		kn_diag "still running 5 s after SIGTERM, sending SIGKILL:$left"
+		kill -KILL $left 2>/dev/null
+		for i in $(seq 1 20); do
+			left=""
+			for p in "$@"; do
+				kn_alive "$p" && left="$left $p"
+			done
+			[ -z "$left" ] && break
+			sleep 0.1
+		done
+	fi
+	[ -z "$left" ] || { kn_diag "could not stop:$left"; return 1; }
+	# Reap the ones this shell started (lighttpd -D &); others are not ours.
+	wait "$@" 2>/dev/null
 	return 0
 }
 
+# Stops every recorded process (kn_track); non-zero if one survives.
 kn_stop_all() {
-	local p
-	for p in $KN_PIDS; do
-		kn_stop_pid "$p"
-	done
+	local pids=$KN_PIDS
 	KN_PIDS=""
+	kn_stop_pid $pids
 }
 
 # --- templates and configs ----------------------------------------------------
 
 # Copies TEMPLATE to OUT replacing every @NAME@ by the value of the shell
-# variable NAME; a placeholder without a value is an error.
+# variable NAME; a placeholder whose variable is unset or empty is an error
+# (Bail out!), so a template never reaches a server half-filled.
 kn_render() {	# TEMPLATE OUT
 	local content name
 	content=$(cat "$1") || kn_bail "cannot read template $1"
 	for name in $(grep -o '@[A-Z][A-Z0-9_]*@' "$1" | sort -u | tr -d @); do
-		[ -n "${!name+x}" ] || kn_bail "template $1: no value for @$name@"
-		content=${content//@$name@/${!name}}
+		[ -n "${!name-}" ] || kn_bail "template $1: no value for @$name@"
+		# quoted: '&' and '\' in a value stay literal (bash 5.2 patsub_replacement)
+		content=${content//@$name@/"${!name}"}
 	done
 	printf '%s\n' "$content" >"$2"
 }
@@ -264,18 +291,43 @@ kn_spawn_knocker_socket() {	# CONFIG [WORKERS] [extra spawn-fcgi args...]
 }
 
 # Starts lighttpd in the foreground (in the background of this shell) after
-# checking its config; waits for server.port on 127.0.0.1. Exports
-# KN_LIGHTTPD_PID.
+# checking its config with -tt; waits until server.port on 127.0.0.1 and every
+# $SERVER["socket"] of the config accept connections, watching the pid. If it
+# dies or never listens, its error log goes to stderr and this returns 1.
+# Exports KN_LIGHTTPD_PID.
 kn_start_lighttpd() {	# CONF
-	local conf=$1 port out
+	local conf=$1 port out errlog sock host sp
 	kn_need_bin lighttpd
-	out=$(lighttpd -tt -f "$conf" 2>&1) || { kn_diag "lighttpd -tt failed:" "$out"; return 1; }
+	out=$(lighttpd -tt -f "$conf" 2>&1) || {
+		kn_diag "lighttpd -tt -f $conf failed:" "$out"
+		printf 'lighttpd -tt -f %s failed:\n%s\n' "$conf" "$out" >&2
+		return 1
+	}
 	port=$(sed -n 's/^[[:space:]]*server\.port[[:space:]]*=[[:space:]]*\([0-9]*\).*/\1/p' "$conf" | head -1)
+	errlog=$(sed -n 's/^[[:space:]]*server\.errorlog[[:space:]]*=[[:space:]]*"\([^"]*\)".*/\1/p' "$conf" | head -1)
 	lighttpd -D -f "$conf" >>"$KN_DIR/lighttpd-stdout.log" 2>&1 &
 	KN_LIGHTTPD_PID=$!
 	kn_track "$KN_LIGHTTPD_PID"
-	kn_wait_port 127.0.0.1 "$port" "$KN_LIGHTTPD_PID" lighttpd
 	export KN_LIGHTTPD_PID
+	set -- "127.0.0.1 ${port:-80}"
+	for sock in $(sed -n 's/.*\$SERVER\["socket"\][[:space:]]*==[[:space:]]*"\([^"]*\)".*/\1/p' "$conf"); do
+		sp=${sock##*:}
+		host=${sock%:*}
+		host=${host#[}
+		host=${host%]}
+		set -- "$@" "${host:-127.0.0.1} $sp"
+	done
+	for sock in "$@"; do
+		kn_wait_port ${sock% *} ${sock#* } "$KN_LIGHTTPD_PID" lighttpd && continue
+		{
+			echo "lighttpd ($conf) did not come up on ${sock% *} port ${sock#* }"
+			[ -n "$errlog" ] && [ -f "$errlog" ] && { echo "--- $errlog"; tail -n 30 "$errlog"; }
+			echo "--- lighttpd stdout/stderr"
+			tail -n 30 "$KN_DIR/lighttpd-stdout.log"
+		} >&2
+		return 1
+	done
+	return 0
 }
 
 # A stand-in for the service users protect: a second lighttpd on its own

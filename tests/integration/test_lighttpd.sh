@@ -63,10 +63,17 @@ kn_is "$KN_BODY" '{"client_ip":"127.0.0.1","whitelisted":false,"expires_at":null
 KEY=wrong-key kn_knock "$V4/knock"
 kn_is "$KN_STATUS" 401 "wrong key is 401"
 kn_is "$KN_BODY" '{"error":"Invalid or missing API key."}' "wrong key error body"
+kn_is "$(kn_header Access-Control-Allow-Origin)" "*" "the 401 answer of /knock carries the CORS header too"
+before=$(date +%s)
 kn_knock "$V4/knock"
+after=$(date +%s)
 kn_is "$KN_STATUS" 200 "knock answers 200"
 kn_like "$KN_BODY" '^\{"whitelisted_entry":"127\.0\.0\.1","expires_at":[0-9]+,"expires_in_seconds":3600\}$' \
     "knock answer has exactly the three fields, compact"
+exp=$(printf '%s' "$KN_BODY" | sed -n 's/.*"expires_at":\([0-9]*\).*/\1/p')
+kn_ok "expires_at is the time of the knock + the key's max_ttl (3600)" \
+    test "${exp:-0}" -ge $((before + 3600)) -a "${exp:-0}" -le $((after + 3600))
+kn_like "$(kn_header Content-Type)" '^application/json' "knock answer is application/json"
 kn_is "$(kn_header Access-Control-Allow-Origin)" "*" "knock answer carries the CORS header"
 
 # --- allow after the knock, in whichever worker answers ---
@@ -105,8 +112,20 @@ kn_req GET "$V4/private/index.html"
 kn_is "$KN_STATUS" 401 "denied again once the TTL expired"
 
 # --- the other endpoints ---
+kn_req GET "$V4/.knocker/health"
+kn_is "$KN_STATUS:$KN_BODY" '200:{"status":"ok"}' "GET /.knocker/health is 200 {\"status\":\"ok\"}"
+kn_req GET "$V4/.knocker/ready"
+kn_is "$KN_STATUS:$KN_BODY" '200:{"status":"ok"}' "GET /.knocker/ready is 200 {\"status\":\"ok\"}"
+kn_req GET "$V4/.knocker/nothing-here"
+kn_is "$KN_STATUS:$KN_BODY" '404:{"error":"Not found."}' "an unknown endpoint is 404 with the JSON error"
+kn_req GET "$V4/.knocker/knock" -H "X-Api-Key: $KN_API_KEY"
+kn_like "$KN_STATUS:$KN_BODY" '^200:\{"client_ip":"127\.0\.0\.1","whitelisted":false,' \
+    "the status endpoint also answers under the /.knocker/ prefix"
+kn_req GET "$V4/knock"
+kn_is "$KN_STATUS:$KN_BODY" '401:{"error":"Invalid or missing API key."}' "status without a key is 401"
 kn_req OPTIONS "$V4/knock"
 kn_is "$KN_STATUS" 204 "OPTIONS /knock is 204"
+kn_is "$(kn_header Access-Control-Allow-Origin)" "*" "OPTIONS names the allowed origin"
 kn_is "$(kn_header Access-Control-Allow-Methods)" "GET, POST, OPTIONS" "OPTIONS names the methods"
 kn_is "$(kn_header Access-Control-Allow-Headers)" "X-Api-Key, Content-Type" "OPTIONS names the headers"
 kn_req POST "$V4/knock" -H "X-Api-Key: $KN_API_KEY" -H 'Content-Type: text/plain' --data-binary 'hello'
@@ -119,8 +138,12 @@ kn_is "$KN_STATUS:$KN_BODY" '403:{"error":"API key lacks remote whitelist permis
 # Two separate spawn-fcgi instances on the same config and store: lighttpd
 # sends /knock to A and the authorizer checks to B.
 A_PORT=$KN_APP_PORT
-kn_ok "a second knocker instance starts" kn_spawn_knocker "$KN_DIR/knocker.json" 1
+A_PIDS=$KN_APP_PIDS
+kn_ok "a second knocker instance (2 workers) starts" kn_spawn_knocker "$KN_DIR/knocker.json" 2
 B_PORT=$KN_APP_PORT
+B_PIDS=$KN_APP_PIDS
+kn_ok "the instances are different processes on different ports" \
+    test "$A_PORT" != "$B_PORT" -a "$A_PIDS" != "$B_PIDS"
 mkdir -p "$KN_DIR/split"
 HTTP_PORT=$(kn_port) KNOCK_PORT=$A_PORT AUTHZ_PORT=$B_PORT BACKEND_PORT=$KN_BACKEND_PORT \
     WWW_DIR=$KN_DIR/www RUN_DIR=$KN_DIR/split kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$KN_DIR/split.conf"
@@ -132,11 +155,21 @@ kn_knock "$SPLIT/knock"
 kn_is "$KN_STATUS" 200 "instance A takes the knock"
 kn_req GET "$SPLIT/private/index.html"
 kn_is "$KN_STATUS" 200 "instance B honours A's knock on the very next request"
+allowed=0
+for i in $(seq 1 20); do
+	[ "$(kn_http GET "$SPLIT/private/index.html")" = 200 ] && allowed=$((allowed + 1))
+done
+kn_is "$allowed" 20 "instance B: 20 of 20 verifies after A's knock are allowed (both workers)"
+KEY=$KN_ADMIN_KEY kn_knock "$SPLIT/knock" '{"ttl":1}'
+kn_is "$KN_STATUS" 200 "instance A takes a knock that shortens the entry to 1 s"
+sleep 2
+kn_req GET "$SPLIT/private/index.html"
+kn_is "$KN_STATUS" 401 "instance B sees the replaced, now expired entry and denies"
 
 # --- workers survived everything ---
 alive=0
-for p in $KN_APP_PIDS; do kn_alive "$p" && alive=$((alive + 1)); done
-kn_ok "knocker workers are still running" test "$alive" -ge 1
+for p in $A_PIDS $B_PIDS; do kn_alive "$p" && alive=$((alive + 1)); done
+kn_is "$alive" 4 "all 4 knocker workers (2 per instance) are still running"
 kn_unlike "$(cat "$KN_DIR"/state/*.log "$KN_DIR"/*.log 2>/dev/null)" "$KN_API_KEY|$KN_ADMIN_KEY" \
     "no API key appears in any log"
 
