@@ -101,3 +101,17 @@ tap_tmpdir(const char *tag)
 	}
 	return path;
 }
+
+const char *
+tap_path(const char *dir, const char *name)
+{
+	static char buf[64][768];
+	static int next;
+	char *p = buf[next++ % 64];
+
+	if (snprintf(p, sizeof(buf[0]), "%s/%s", dir, name) >= (int)sizeof(buf[0])) {
+		printf("Bail out! path too long\n");
+		exit(1);
+	}
+	return p;
+}

@@ -22,4 +22,8 @@ int tap_done(void);
    returns a static buffer, or exits the test with "Bail out!". */
 const char *tap_tmpdir(const char *tag);
 
+/* "dir/name" in one of 64 rotating static buffers (each valid for 63 more
+   calls); exits the test with "Bail out!" if it does not fit. */
+const char *tap_path(const char *dir, const char *name);
+
 #endif

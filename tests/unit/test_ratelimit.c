@@ -22,19 +22,7 @@
 
 static char dir[512];
 
-static const char *
-path_in(const char *name)
-{
-	static char buf[64][768];	/* results stay valid for 63 more calls */
-	static int next;
-	char *p = buf[next++ % 64];
-
-	if (snprintf(p, sizeof(buf[0]), "%s/%s", dir, name) >= (int)sizeof(buf[0])) {
-		printf("Bail out! path too long\n");
-		exit(1);
-	}
-	return p;
-}
+#define path_in(name) tap_path(dir, (name))
 
 static struct ipnet
 ip(const char *s)
