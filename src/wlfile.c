@@ -383,12 +383,31 @@ put_int64(char *p, int64_t v)
 	return len;
 }
 
+/* Writes one member ("net":value, after a comma unless first) at p, which
+   has room for WL_ENTRY_MAX bytes; returns the number of bytes. */
+static size_t
+wl_put_member(char *p, const struct ipnet *net, int64_t value, bool first)
+{
+	size_t off = 0, len;
+
+	/* By hand rather than snprintf: this is the cost of every knock. */
+	if (!first)
+		p[off++] = ',';
+	p[off++] = '"';
+	ipnet_format(net, p + off, IPNET_STRLEN);
+	len = strlen(p + off);
+	off += len;
+	p[off++] = '"';
+	p[off++] = ':';
+	off += put_int64(p + off, value);
+	return off;
+}
+
 int
 wlfile_format(const struct ipmap *map, int64_t now, char **out, size_t *out_len)
 {
-	char ip[IPNET_STRLEN];
 	struct ipnet net;
-	size_t n, cap, off = 0, pos = 0, len;
+	size_t n, cap, off = 0, pos = 0;
 	int64_t value;
 	char *buf;
 
@@ -404,29 +423,36 @@ wlfile_format(const struct ipmap *map, int64_t now, char **out, size_t *out_len)
 	while (ipmap_next(map, &pos, &net, &value) == 1) {
 		if (value <= now)
 			continue;
-		ipnet_format(&net, ip, sizeof(ip));
-		len = strlen(ip);
-		if (cap - off < len + 26) {	/* ,"": a sign and 19 digits */
-			free(buf);
-			return -1;
-		}
-		/* By hand rather than snprintf: this is the cost of every knock. */
-		if (off > 1)
-			buf[off++] = ',';
-		buf[off++] = '"';
-		memcpy(buf + off, ip, len);
-		off += len;
-		buf[off++] = '"';
-		buf[off++] = ':';
-		off += put_int64(buf + off, value);
-	}
-	if (cap - off < 2) {
-		free(buf);
-		return -1;
+		off += wl_put_member(buf + off, &net, value, off == 1);
 	}
 	buf[off++] = '}';
 	buf[off] = '\0';
 	*out = buf;
 	*out_len = off;
 	return 0;
+}
+
+int
+wlfile_write(const struct ipmap *map, int64_t now, wlfile_emit_fn emit, void *ctx)
+{
+	char buf[WLFILE_CHUNK];
+	struct ipnet net;
+	size_t off = 0, pos = 0;
+	bool first = true;
+	int64_t value;
+
+	buf[off++] = '{';
+	while (ipmap_next(map, &pos, &net, &value) == 1) {
+		if (value <= now)
+			continue;
+		if (sizeof(buf) - off < WL_ENTRY_MAX + 1) {
+			if (emit(ctx, buf, off) == -1)
+				return -1;
+			off = 0;
+		}
+		off += wl_put_member(buf + off, &net, value, first);
+		first = false;
+	}
+	buf[off++] = '}';
+	return emit(ctx, buf, off);
 }
