@@ -19,9 +19,8 @@
 
 #include "statefile.h"
 
-/* Fills *e (errno is kept) and returns -1. */
-static int KN_PRINTF(2, 3)
-sf_fail(struct sf_err *e, const char *fmt, ...)
+int
+sf_errorf(struct sf_err *e, const char *fmt, ...)
 {
 	int saved = errno;
 	va_list ap;
@@ -35,7 +34,7 @@ sf_fail(struct sf_err *e, const char *fmt, ...)
 
 /* Same, with ": strerror(errno)" appended. */
 #define sf_failsys(e, fmt, ...) \
-	sf_fail((e), fmt ": %s", __VA_ARGS__, strerror(errno))
+	sf_errorf((e), fmt ": %s", __VA_ARGS__, strerror(errno))
 
 int
 sf_dir_check(const char *dir, uid_t *owner, struct sf_err *e)
@@ -46,16 +45,16 @@ sf_dir_check(const char *dir, uid_t *owner, struct sf_err *e)
 		return sf_failsys(e, "storage directory %s", dir);
 	if (!S_ISDIR(st.st_mode)) {
 		errno = ENOTDIR;
-		return sf_fail(e, "storage directory %s is not a directory", dir);
+		return sf_errorf(e, "storage directory %s is not a directory", dir);
 	}
 	if ((st.st_mode & 077) != 0) {
 		errno = EPERM;
-		return sf_fail(e, "storage directory %s has group or other permissions "
+		return sf_errorf(e, "storage directory %s has group or other permissions "
 		    "(mode %04o; it must be 0700)", dir, (unsigned)(st.st_mode & 07777));
 	}
 	if (st.st_uid != geteuid() && geteuid() != 0) {
 		errno = EPERM;
-		return sf_fail(e, "storage directory %s belongs to uid %lu, not to this "
+		return sf_errorf(e, "storage directory %s belongs to uid %lu, not to this "
 		    "process (uid %lu)", dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
 	}
 	*owner = st.st_uid;
@@ -98,16 +97,16 @@ sf_check_fd(int fd, const char *path, uid_t owner, struct stat *st, struct sf_er
 		return sf_failsys(e, "cannot stat %s", path);
 	if (!S_ISREG(st->st_mode)) {
 		errno = EINVAL;
-		return sf_fail(e, "%s is not a regular file", path);
+		return sf_errorf(e, "%s is not a regular file", path);
 	}
 	if (st->st_uid != owner) {
 		errno = EPERM;
-		return sf_fail(e, "%s belongs to uid %lu, not to the storage directory's "
+		return sf_errorf(e, "%s belongs to uid %lu, not to the storage directory's "
 		    "owner (uid %lu)", path, (unsigned long)st->st_uid, (unsigned long)owner);
 	}
 	if ((st->st_mode & 022) != 0) {
 		errno = EPERM;
-		return sf_fail(e, "%s is writable by group or others (mode %04o)", path,
+		return sf_errorf(e, "%s is writable by group or others (mode %04o)", path,
 		    (unsigned)(st->st_mode & 07777));
 	}
 	/* Regular files never block; reads and writes are plain from here. */
@@ -126,7 +125,7 @@ sf_open_existing(const char *path, int flags, int *fd, struct sf_err *e)
 	if (errno == ENOENT)
 		return 1;
 	if (errno == ELOOP)
-		return sf_fail(e, "%s is a symbolic link", path);
+		return sf_errorf(e, "%s is a symbolic link", path);
 	return sf_failsys(e, "cannot open %s", path);
 }
 
@@ -229,7 +228,7 @@ sf_read_all(int fd, size_t max, char **buf, size_t *len, struct sf_err *e)
 		off += (size_t)n;
 		if (off > max) {
 			errno = EFBIG;
-			sf_fail(e, "file larger than %zu bytes", max);
+			sf_errorf(e, "file larger than %zu bytes", max);
 			goto fail;
 		}
 	}
@@ -290,7 +289,7 @@ sf_lock(const char *lock_path, uid_t owner, int timeout_ms, int *fd, struct sf_e
 			return -1;
 		if (sf_flock(*fd, timeout_ms) == -1) {
 			if (errno == ETIMEDOUT)
-				sf_fail(e, "%s: still locked by another process after %d ms",
+				sf_errorf(e, "%s: still locked by another process after %d ms",
 				    lock_path, timeout_ms);
 			else
 				sf_failsys(e, "cannot lock %s", lock_path);
@@ -303,7 +302,7 @@ sf_lock(const char *lock_path, uid_t owner, int timeout_ms, int *fd, struct sf_e
 		*fd = -1;
 		if (tries == 8) {
 			errno = EAGAIN;
-			return sf_fail(e, "%s keeps being replaced; cannot lock it", lock_path);
+			return sf_errorf(e, "%s keeps being replaced; cannot lock it", lock_path);
 		}
 	}
 fail:
@@ -344,7 +343,7 @@ sf_tmp_create(struct sf_tmp *t, const char *target, uid_t owner, struct sf_err *
 		if (n < 0 || (size_t)n >= sizeof(t->path)) {
 			t->path[0] = '\0';
 			errno = ENAMETOOLONG;
-			return sf_fail(e, "%s: path too long for a temporary file", target);
+			return sf_errorf(e, "%s: path too long for a temporary file", target);
 		}
 		t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
 		    O_NOCTTY, 0600);
@@ -412,7 +411,7 @@ sf_tmp_commit(struct sf_tmp *t, const char *target, enum sf_sync sync, struct sf
 
 	if (fd == -1 || t->path[0] == '\0') {
 		errno = EBADF;
-		return sf_fail(e, "%s: no temporary file to commit", target);
+		return sf_errorf(e, "%s: no temporary file to commit", target);
 	}
 	if (sync == SF_DURABLE && fsync(fd) == -1) {
 		sf_failsys(e, "cannot fsync %s", t->path);

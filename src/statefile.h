@@ -44,6 +44,11 @@ struct sf_err {
 	char	msg[320];
 };
 
+/* Formats one line into *e, keeps errno, returns -1: for modules built on
+   this one (shmstate, store) to report in the same way. */
+KN_PRINTF(2, 3) KN_NONNULL(1, 2)
+int sf_errorf(struct sf_err *e, const char *fmt, ...);
+
 enum sf_sync {
 	SF_DURABLE,	/* fsync the file and the directory */
 	SF_DERIVED	/* no fsync: the file can be rebuilt from a durable one */
