@@ -33,6 +33,7 @@
 #define MSG_TTL_LARGE	"TTL too large. Maximum allowed is 315360000 seconds (10 years)."
 #define MSG_RATE	"Too many knock attempts."
 #define MSG_PERSIST	"Internal server error: whitelist persistence failed."
+#define MSG_BUSY	"Whitelist store busy."
 
 #define KNOCK_METHODS	"GET, POST, OPTIONS"
 
@@ -54,7 +55,7 @@ app_init(struct app *app, const struct conf *conf)
 		return 0;
 	if ((size_t)snprintf(rlpath, sizeof(rlpath), "%s.ratelimit", conf->storage_path) >= sizeof(rlpath))
 		return -1;
-	app->store = store_new(conf->storage_path, conf->max_entries);
+	app->store = store_new(conf->storage_path, conf->max_entries, NULL);
 	app->ratelimit = ratelimit_new(rlpath, conf->rl_window, conf->rl_success, conf->rl_failure);
 	if (app->store == NULL || app->ratelimit == NULL) {
 		app_fini(app);
@@ -228,6 +229,7 @@ verify_allows(struct app *app, const struct request *req, bool forwarded)
 	const struct conf *conf = app->conf;
 	const char *uri = req->request_uri, *host = req->host;
 	struct ipnet client;
+	int64_t now;
 
 	if (conf == NULL)
 		return false;
@@ -245,9 +247,10 @@ verify_allows(struct app *app, const struct request *req, bool forwarded)
 		return false;
 	if (ipmap_lookup(conf->always_allowed, &client, NULL))
 		return true;
-	if (store_refresh(app->store) != 0)
+	now = app->now();
+	if (store_refresh(app->store, now) != 0)
 		return false;
-	return store_lookup(app->store, &client, app->now(), NULL) == 1;
+	return store_lookup(app->store, &client, now, NULL) == 1;
 }
 
 static void
@@ -463,7 +466,15 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 		goto done;
 	}
 	expires_at = now + plan.ttl;
-	if (store_add(app->store, &plan.entry, expires_at, now) != 0) {
+	switch (store_add(app->store, &plan.entry, expires_at, now)) {
+	case STORE_OK:
+		break;
+	case STORE_BUSY:
+		resp_error(resp, 503, MSG_BUSY);
+		resp_header(resp, "Retry-After", "1");
+		goto done;
+	case STORE_FAIL:
+	default:
 		resp_error(resp, 500, MSG_PERSIST);
 		goto done;
 	}
@@ -509,7 +520,7 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	}
 	always = ipmap_lookup(conf->always_allowed, client, NULL);
 	if (!always) {
-		if (store_refresh(app->store) != 0) {
+		if (store_refresh(app->store, now) != 0) {
 			resp_error(resp, 500, MSG_PERSIST);
 			return;
 		}
@@ -705,6 +716,6 @@ app_idle(struct app *app)
 	if (now - app->last_cleanup < app->conf->cleanup_interval)
 		return;
 	app->last_cleanup = now;
-	if (store_cleanup(app->store, now) != 0)
+	if (store_cleanup(app->store, now) != STORE_OK)
 		log_warnx("store", "periodic cleanup failed");
 }
