@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -592,6 +593,34 @@ store_read_current(struct store *s, uid_t owner, int64_t now, const struct ipmap
 	return 0;
 }
 
+/* Removes the temp files a killed writer left beside whitelist.json and
+   its index: every writer of either holds the lock we hold, so none of
+   them is anyone's write in progress. */
+static void
+store_sweep(const struct store *s)
+{
+	const char *base = strrchr(s->path, '/');
+	char tmp[512], idxtmp[512];
+	struct dirent *ent;
+	DIR *d;
+
+	base = base != NULL ? base + 1 : s->path;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-", base) >= sizeof(tmp) ||
+	    (size_t)snprintf(idxtmp, sizeof(idxtmp), "%s.idx.tmp-", base) >= sizeof(idxtmp))
+		return;
+	if ((d = opendir(s->dir)) == NULL)
+		return;
+	while ((ent = readdir(d)) != NULL) {
+		if (strncmp(ent->d_name, tmp, strlen(tmp)) != 0 &&
+		    strncmp(ent->d_name, idxtmp, strlen(idxtmp)) != 0)
+			continue;
+		if (unlinkat(dirfd(d), ent->d_name, 0) == 0)
+			log_info(MOD, "removed %s/%s, left by an interrupted write", s->dir,
+			    ent->d_name);
+	}
+	closedir(d);
+}
+
 /* The writer: under the lock, adds entry (may be NULL), drops what expired
    and what is over max_entries, writes whitelist.json and its index if
    anything changed, and makes the result the view. */
@@ -621,6 +650,7 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 		log_warnx(MOD, "cannot update the whitelist: %s", e.msg);
 		return errno == ETIMEDOUT ? STORE_BUSY : STORE_FAIL;
 	}
+	store_sweep(s);
 	if (store_read_current(s, owner, now, &base, &bidx, &parsed, &fd, &id, &changed) == -1)
 		goto done;
 

@@ -741,6 +741,21 @@ test_write_failures(void)
 	free(after);
 	rmdir(path_in("fail.json.lock"));
 	tap_is_int(add(s, "192.0.2.5", T0 + 100, T0), STORE_OK, "store_add_should_work_again");
+
+	/* Temp files a killed writer left: removed by the next writer, their
+	   content not taken, a symlink not followed. */
+	spew(path_in("fail.json.tmp-0011223344556677"), "{\"6.6.6.6\":9999999999}", 22);
+	spew(path_in("fail.json.idx.tmp-8899aabbccddeeff"), "junk", 4);
+	spew(path_in("victim"), "v", 1);
+	if (symlink(path_in("victim"), path_in("fail.json.tmp-link")) == -1)
+		tap_diag("symlink: %s", strerror(errno));
+	tap_is_int(add(s, "192.0.2.6", T0 + 100, T0), STORE_OK, "store_add_should_succeed_over_leftovers");
+	tap_ok(!has_file_starting(dir, "fail.json.tmp") && !has_file_starting(dir, "fail.json.idx.tmp"),
+	    "store_add_should_remove_leftover_temp_files");
+	tap_is_int(disk_has(p, "6.6.6.6", NULL), 0, "store_add_should_not_take_a_leftovers_content");
+	after = slurp(path_in("victim"), &alen);
+	tap_is_str(after, "v", "store_add_should_not_follow_a_leftover_symlink");
+	free(after);
 	free(before);
 	store_free(s);
 }
