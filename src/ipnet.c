@@ -249,32 +249,40 @@ put_v6(char *p, const uint8_t a[16])
 	return p;
 }
 
-char *
-ipnet_format(const struct ipnet *n, char *buf, size_t size)
+size_t
+ipnet_put(const struct ipnet *n, char *p)
 {
-	char text[IPNET_STRLEN], *p = text;
-	size_t len;
+	char *start = p;
 
-	if (buf == NULL || size == 0)
-		return buf;
-	buf[0] = '\0';
 	/* By hand: this runs for every entry each time the whitelist is
 	   written, and inet_ntop + snprintf cost ten times more. */
 	if (n->family == 4)
 		p = put_v4(p, n->addr);
 	else if (n->family == 6)
 		p = put_v6(p, n->addr);
-	else {
-		return buf;
-	}
+	else
+		return 0;
 	if (!ipnet_is_host(n)) {
 		*p++ = '/';
 		p = put_decimal(p, n->prefix);
 	}
-	*p = '\0';
-	len = (size_t)(p - text);
-	if (len < size)
-		memcpy(buf, text, len + 1);
+	return (size_t)(p - start);
+}
+
+char *
+ipnet_format(const struct ipnet *n, char *buf, size_t size)
+{
+	char text[IPNET_STRLEN];
+	size_t len;
+
+	if (buf == NULL || size == 0)
+		return buf;
+	len = ipnet_put(n, text);
+	if (len < size) {
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+	} else
+		buf[0] = '\0';
 	return buf;
 }
 

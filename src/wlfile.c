@@ -364,23 +364,35 @@ wlfile_parse(const char *buf, size_t len, struct ipmap *map, size_t *skipped)
 /* Bytes per entry at most: quotes, address, colon, int64 with sign, comma. */
 #define WL_ENTRY_MAX	(2 + IPNET_STRLEN + 1 + 20 + 1)
 
-/* Writes v in decimal at p (no NUL); returns the number of bytes. */
+static const char wl_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Writes v in decimal at p (no NUL); returns the number of bytes. Two
+   digits per division: expiries are ten digits, and every entry has one. */
 static size_t
 put_int64(char *p, int64_t v)
 {
-	char digits[20];
+	char digits[20], *q = digits + sizeof(digits);
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	size_t n = 0, len = 0;
+	size_t len = 0, n;
 
-	do {
-		digits[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
+	while (u >= 100) {
+		q -= 2;
+		memcpy(q, wl_pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		q -= 2;
+		memcpy(q, wl_pairs + 2 * u, 2);
+	} else
+		*--q = (char)('0' + u);
 	if (v < 0)
 		p[len++] = '-';
-	while (n > 0)
-		p[len++] = digits[--n];
-	return len;
+	n = (size_t)(digits + sizeof(digits) - q);
+	memcpy(p + len, q, n);
+	return len + n;
 }
 
 /* Writes one member ("net":value, after a comma unless first) at p, which
@@ -388,15 +400,13 @@ put_int64(char *p, int64_t v)
 static size_t
 wl_put_member(char *p, const struct ipnet *net, int64_t value, bool first)
 {
-	size_t off = 0, len;
+	size_t off = 0;
 
 	/* By hand rather than snprintf: this is the cost of every knock. */
 	if (!first)
 		p[off++] = ',';
 	p[off++] = '"';
-	ipnet_format(net, p + off, IPNET_STRLEN);
-	len = strlen(p + off);
-	off += len;
+	off += ipnet_put(net, p + off);
 	p[off++] = '"';
 	p[off++] = ':';
 	off += put_int64(p + off, value);

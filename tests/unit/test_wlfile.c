@@ -395,6 +395,35 @@ test_write_chunks(void)
 	ipmap_free(m);
 }
 
+/* Every digit count and sign of an expiry is written exactly. */
+static void
+test_format_numbers(void)
+{
+	static const struct { int64_t v; const char *text; } rows[] = {
+		{ 0, "0" }, { 1, "1" }, { 9, "9" }, { 10, "10" }, { 99, "99" }, { 100, "100" },
+		{ 101, "101" }, { 999, "999" }, { 1000, "1000" }, { 10001, "10001" },
+		{ 1767225600, "1767225600" }, { INT64_MAX, "9223372036854775807" },
+		{ -1, "-1" }, { -10, "-10" }, { -101, "-101" },
+		{ INT64_MIN + 1, "-9223372036854775807" },	/* INT64_MIN is never > now */
+	};
+	char want[64], *out;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ipmap *m = ipmap_new();
+
+		put(m, "192.0.2.1", rows[i].v);
+		out = NULL;
+		if (wlfile_format(m, rows[i].v - 1, &out, &len) == 0) {
+			snprintf(want, sizeof(want), "{\"192.0.2.1\":%s}", rows[i].text);
+			tap_is_str(out, want, "wlfile_format_should_write_%s", rows[i].text);
+		} else
+			tap_ok(0, "wlfile_format_should_succeed_for_%s", rows[i].text);
+		free(out);
+		ipmap_free(m);
+	}
+}
+
 int
 main(void)
 {
@@ -404,5 +433,6 @@ main(void)
 	test_no_clear();
 	test_format();
 	test_write_chunks();
+	test_format_numbers();
 	return tap_done();
 }
