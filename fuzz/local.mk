@@ -1,9 +1,9 @@
 # Fuzzing (issue 5). make check replays the committed corpora through a
 # plain main() (fuzz/replay.c); with --enable-fuzzing (CC=clang) `make fuzz`
 # builds libFuzzer binaries and runs each for FUZZ_SECONDS.
-FUZZ_NAMES = conf wlfile knockreq clientip urlpath
+FUZZ_NAMES = conf wlfile knockreq clientip urlpath ipmap_image
 REPLAY_PROGS = fuzz/replay_conf fuzz/replay_wlfile fuzz/replay_knockreq \
-	fuzz/replay_clientip fuzz/replay_urlpath
+	fuzz/replay_clientip fuzz/replay_urlpath fuzz/replay_ipmap_image
 check_PROGRAMS += $(REPLAY_PROGS)
 fuzz_replay_conf_SOURCES = fuzz/replay.c fuzz/fuzz_conf.c
 fuzz_replay_conf_LDADD = $(CORE_LIBS)
@@ -15,11 +15,14 @@ fuzz_replay_clientip_SOURCES = fuzz/replay.c fuzz/fuzz_clientip.c
 fuzz_replay_clientip_LDADD = $(CORE_LIBS)
 fuzz_replay_urlpath_SOURCES = fuzz/replay.c fuzz/fuzz_urlpath.c
 fuzz_replay_urlpath_LDADD = $(CORE_LIBS)
+fuzz_replay_ipmap_image_SOURCES = fuzz/replay.c fuzz/fuzz_ipmap_image.c
+fuzz_replay_ipmap_image_LDADD = $(CORE_LIBS)
 TESTS += fuzz/replay.sh
 EXTRA_DIST += fuzz/replay.sh fuzz/corpus
 
 if FUZZING
-FUZZ_PROGS = fuzz/fuzz_conf fuzz/fuzz_wlfile fuzz/fuzz_knockreq fuzz/fuzz_clientip fuzz/fuzz_urlpath
+FUZZ_PROGS = fuzz/fuzz_conf fuzz/fuzz_wlfile fuzz/fuzz_knockreq fuzz/fuzz_clientip fuzz/fuzz_urlpath \
+	fuzz/fuzz_ipmap_image
 EXTRA_PROGRAMS += $(FUZZ_PROGS)
 fuzz_fuzz_conf_SOURCES = fuzz/fuzz_conf.c
 fuzz_fuzz_conf_LDFLAGS = -fsanitize=fuzzer
@@ -36,6 +39,9 @@ fuzz_fuzz_clientip_LDADD = $(CORE_LIBS)
 fuzz_fuzz_urlpath_SOURCES = fuzz/fuzz_urlpath.c
 fuzz_fuzz_urlpath_LDFLAGS = -fsanitize=fuzzer
 fuzz_fuzz_urlpath_LDADD = $(CORE_LIBS)
+fuzz_fuzz_ipmap_image_SOURCES = fuzz/fuzz_ipmap_image.c
+fuzz_fuzz_ipmap_image_LDFLAGS = -fsanitize=fuzzer
+fuzz_fuzz_ipmap_image_LDADD = $(CORE_LIBS)
 CLEANFILES += $(FUZZ_PROGS)
 FUZZ_SECONDS = 60
 

@@ -4,7 +4,7 @@
 srcdir=${abs_top_srcdir:-$(dirname "$0")/..}
 builddir=${abs_top_builddir:-.}
 n=0 failed=0
-for name in conf wlfile knockreq clientip urlpath; do
+for name in conf wlfile knockreq clientip urlpath ipmap_image; do
 	n=$((n + 1))
 	out=$("$builddir/fuzz/replay_$name" "$srcdir/fuzz/corpus/$name" 2>&1)
 	if [ $? -eq 0 ]; then
