@@ -20,6 +20,8 @@
 #include "knockreq.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "shmstate.h"
+#include "statefile.h"
 #include "store.h"
 #include "urlpath.h"
 
@@ -45,17 +47,31 @@ clock_now(void)
 int
 app_init(struct app *app, const struct conf *conf)
 {
-	char rlpath[PATH_MAX];
+	char shmpath[PATH_MAX], dir[PATH_MAX];
+	struct rl_params rp;
+	struct sf_err e;
+	uid_t owner;
 
 	memset(app, 0, sizeof(*app));
 	app->conf = conf;
 	app->now = clock_now;
 	if (conf == NULL)
 		return 0;
-	if ((size_t)snprintf(rlpath, sizeof(rlpath), "%s.ratelimit", conf->storage_path) >= sizeof(rlpath))
+	memset(&rp, 0, sizeof(rp));
+	rp.window = conf->rl_window;
+	rp.max_success = conf->rl_success;
+	rp.max_failure = conf->rl_failure;
+	rp.ipv4_prefix = (unsigned)conf->rl_ipv4_prefix;
+	rp.ipv6_prefix = (unsigned)conf->rl_ipv6_prefix;
+	if ((size_t)snprintf(shmpath, sizeof(shmpath), "%s.shm", conf->storage_path) >= sizeof(shmpath) ||
+	    sf_dirname(conf->storage_path, dir, sizeof(dir)) == -1)
 		return -1;
+	/* Without the shared state knocks fail (500); verify still answers. */
+	if (sf_dir_check(dir, &owner, &e) == -1 ||
+	    (app->shm = shmstate_open(shmpath, owner, ratelimit_region_size(&rp), &e)) == NULL)
+		log_error("app", "%s: knocks are refused until this is fixed", e.msg);
 	app->store = store_new(conf->storage_path, conf->max_entries);
-	app->ratelimit = ratelimit_new(rlpath, conf->rl_window, conf->rl_success, conf->rl_failure);
+	app->ratelimit = ratelimit_new(app->shm, &rp);
 	if (app->store == NULL || app->ratelimit == NULL) {
 		app_fini(app);
 		return -1;
@@ -69,8 +85,10 @@ app_fini(struct app *app)
 {
 	store_free(app->store);
 	ratelimit_free(app->ratelimit);
+	shmstate_close(app->shm);
 	app->store = NULL;
 	app->ratelimit = NULL;
+	app->shm = NULL;
 }
 
 const char *

@@ -63,17 +63,21 @@ struct response {
 
 struct store;
 struct ratelimit;
+struct shmstate;
 
 struct app {
 	const struct conf	*conf;		/* borrowed; NULL = no config (deny all) */
 	struct store		*store;		/* owned */
 	struct ratelimit	*ratelimit;	/* owned */
+	struct shmstate		*shm;		/* owned; NULL if it could not be opened */
 	int64_t			(*now)(void);	/* clock, unix seconds; tests replace it */
 	int64_t			 last_cleanup;
 };
 
-/* Builds the store and rate limiter for conf (borrowed, must outlive app).
-   conf may be NULL: every answer then denies/fails. Returns 0 or -1. */
+/* Builds the store, the shared mapping "<storage_path>.shm" and the rate
+   limiter for conf (borrowed, must outlive app). conf may be NULL: every
+   answer then denies/fails. When the mapping cannot be opened that is
+   logged and knocks answer 500 (verify is unaffected). Returns 0 or -1. */
 int app_init(struct app *app, const struct conf *conf);
 void app_fini(struct app *app);
 

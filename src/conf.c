@@ -28,7 +28,7 @@
 #define WEAK_KEY_LEN	16
 /* app.h keeps a response header value in 160 bytes. */
 #define ORIGIN_MAX	159
-/* Room left in PATH_MAX for the ".lock", ".ratelimit", ".corrupt-<time>"
+/* Room left in PATH_MAX for the ".lock", ".shm", ".corrupt-<time>"
    and temp-file names made from storage_path. */
 #define STORAGE_SUFFIX_ROOM 64
 
@@ -262,7 +262,10 @@ get_int(struct ctx *x, const cJSON *item, const char *path, int64_t lo, int64_t 
 	}
 	d = item->valuedouble;
 	if (!(d >= (double)lo)) {	/* also NaN */
-		conf_err(x, path, "must be %s", kind);
+		if (lo > 1 && d == d)
+			conf_err(x, path, "must be at least %lld", (long long)lo);
+		else
+			conf_err(x, path, "must be %s", kind);
 		return;
 	}
 	if (d > (double)hi) {
@@ -619,18 +622,22 @@ static void
 parse_rate_limit(struct ctx *x, const cJSON *obj)
 {
 	struct member m[] = { { "window_seconds", NULL }, { "successful_requests", NULL },
-	    { "failed_requests", NULL } };
+	    { "failed_requests", NULL }, { "ipv4_prefix", NULL }, { "ipv6_prefix", NULL } };
 	const char *path = "security.knock_rate_limit";
 
 	if (need_object(x, obj, path) == NULL)
 		return;
-	walk_object(x, obj, path, m, 3);
+	walk_object(x, obj, path, m, 5);
 	get_int(x, m[0].item, "security.knock_rate_limit.window_seconds", 1, 86400,
 	    &x->c->rl_window);
 	get_int(x, m[1].item, "security.knock_rate_limit.successful_requests", 0, 1000000,
 	    &x->c->rl_success);
 	get_int(x, m[2].item, "security.knock_rate_limit.failed_requests", 0, 1000000,
 	    &x->c->rl_failure);
+	get_int(x, m[3].item, "security.knock_rate_limit.ipv4_prefix", 8, 32,
+	    &x->c->rl_ipv4_prefix);
+	get_int(x, m[4].item, "security.knock_rate_limit.ipv6_prefix", 32, 128,
+	    &x->c->rl_ipv6_prefix);
 }
 
 static void
@@ -750,6 +757,8 @@ conf_new(struct ctx *x)
 	c->rl_window = 60;
 	c->rl_success = 20;
 	c->rl_failure = 30;
+	c->rl_ipv4_prefix = 32;
+	c->rl_ipv6_prefix = 64;
 	c->log_level = LOG_LEVEL_INFO;
 	c->path = strdup(x->file);
 	c->trusted_proxies = ipmap_new();

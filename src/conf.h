@@ -52,6 +52,8 @@ struct conf {
 	int64_t			 rl_window;		/* seconds, default 60 */
 	int64_t			 rl_success;		/* default 20; 0 disables */
 	int64_t			 rl_failure;		/* default 30; 0 disables */
+	int64_t			 rl_ipv4_prefix;	/* clients counted per /n, default 32 */
+	int64_t			 rl_ipv6_prefix;	/* default 64 */
 	char			*cors_origin;		/* default "*" */
 	char			*log_target;		/* "stderr", "syslog" or an absolute path */
 	enum log_level		 log_level;

@@ -94,6 +94,7 @@ kn_init() {	# NAME
 	export ASAN_OPTIONS="log_path=$KN_DIR/sanitizer:${ASAN_OPTIONS-}"
 	export UBSAN_OPTIONS="log_path=$KN_DIR/sanitizer:print_stacktrace=1:${UBSAN_OPTIONS-}"
 	mkdir -p "$KN_DIR/state" "$KN_DIR/www"
+	chmod 700 "$KN_DIR/state"	# the storage directory must be private (statefile)
 }
 
 kn__cleanup() {

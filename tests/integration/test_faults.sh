@@ -43,7 +43,7 @@ chmod 755 "$RO"
 printf '{"192.0.2.10":%s}' "$FAR" >"$RO/whitelist.json"
 chmod 644 "$RO/whitelist.json"
 cp "$RO/whitelist.json" "$KN_DIR/ro-before.json"
-for f in whitelist.json.lock whitelist.json.ratelimit ro.log; do
+for f in whitelist.json.lock whitelist.json.shm ro.log; do
 	install -o nobody -g nogroup -m 600 /dev/null "$RO/$f"
 done
 install -m 755 "$KNOCKER" "$KN_DIR/knocker-bin"	# reachable by nobody wherever the build is

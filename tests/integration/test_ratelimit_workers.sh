@@ -78,6 +78,13 @@ codes="$codes $KN_STATUS"
 codes="$codes $(KEY=bad kn_knock_as "$URL" $c)"
 kn_is "$codes" " 400 403 415 413 429" "400, 403, 415 and 413 are failures: the 5th failure is 429"
 
+# IPv6 clients are counted per /64 (the default ipv6_prefix): five
+# addresses of one /64 share one failure budget.
+codes=""
+for i in 1 2 3 4 5; do codes="$codes $(KEY=bad kn_knock_as "$URL" "2001:db8:5:6::$i")"; done
+kn_is "$codes" " 401 401 401 401 429" "5 bad-key knocks from 5 addresses of one /64: the 5th is 429"
+kn_is "$(KEY=bad kn_knock_as "$URL" 2001:db8:5:7::1)" 401 "the next /64 has its own budget"
+
 # --- bursts: all at once, over 4 workers ---------------------------------------
 export URL KN_API_KEY
 burst() {	# CLIENT KEY -> one status per line
@@ -94,7 +101,8 @@ kn_is "$(kn_verify_as "$URL" 198.51.100.21)" 401 "the bad-key client is not"
 # Each client has its own limits.
 kn_is "$(kn_knock_as "$URL" 198.51.100.22)" 200 "another client is not limited by the others"
 
-kn_ok "the rate-limit file is mode 0600" test "$(stat -c %a "$KN_DIR/state/whitelist.json.ratelimit")" = 600
+kn_ok "the shared state file is mode 0600" test "$(stat -c %a "$KN_DIR/state/whitelist.json.shm")" = 600
+kn_ok "no .ratelimit file any more" test ! -e "$KN_DIR/state/whitelist.json.ratelimit"
 kn_is "$(kn_count_alive $pids)" 4 "all 4 workers are still running"
 
 kn_done

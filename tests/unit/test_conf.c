@@ -101,6 +101,8 @@ test_minimal(void)
 	tap_is_int(c->rl_window, 60, "minimal: window_seconds default");
 	tap_is_int(c->rl_success, 20, "minimal: successful_requests default");
 	tap_is_int(c->rl_failure, 30, "minimal: failed_requests default");
+	tap_is_int(c->rl_ipv4_prefix, 32, "minimal: ipv4_prefix default");
+	tap_is_int(c->rl_ipv6_prefix, 64, "minimal: ipv6_prefix default");
 	tap_is_str(c->cors_origin, "*", "minimal: allowed_origin default");
 	tap_is_str(c->log_target, "stderr", "minimal: log.target default");
 	tap_is_int(c->log_level, LOG_LEVEL_INFO, "minimal: log.level default");
@@ -175,7 +177,7 @@ test_full_values(void)
 	    "\"[2001:DB8::5]\":[\"/v6\"]},"
 	    "\"max_whitelist_entries\":10000000,"
 	    "\"knock_rate_limit\":{\"window_seconds\":1,\"successful_requests\":0,"
-	    "\"failed_requests\":1000000}},"
+	    "\"failed_requests\":1000000,\"ipv4_prefix\":8,\"ipv6_prefix\":128}},"
 	    "\"cors\":{\"allowed_origin\":\"https://app.example.org\"},"
 	    "\"log\":{\"target\":\"/var/log/knocker.log\",\"level\":\"debug\"}}";
 
@@ -211,6 +213,8 @@ test_full_values(void)
 	tap_is_int(c->rl_window, 1, "full: window 1");
 	tap_is_int(c->rl_success, 0, "full: successful 0 (disabled)");
 	tap_is_int(c->rl_failure, 1000000, "full: failed at the limit");
+	tap_is_int(c->rl_ipv4_prefix, 8, "full: ipv4_prefix at its lower limit");
+	tap_is_int(c->rl_ipv6_prefix, 128, "full: ipv6_prefix at its upper limit");
 	tap_is_str(c->cors_origin, "https://app.example.org", "full: cors");
 	tap_is_str(c->log_target, "/var/log/knocker.log", "full: log target");
 	tap_is_int(c->log_level, LOG_LEVEL_DEBUG, "full: log level");
@@ -388,6 +392,20 @@ static const struct {
 	  "security.knock_rate_limit.failed_requests: must be at most 1000000" },
 	{ "failed_requests -0.5", RL("\"failed_requests\":-0.5"),
 	  "security.knock_rate_limit.failed_requests: must be a non-negative integer" },
+	{ "ipv4_prefix 7", RL("\"ipv4_prefix\":7"),
+	  "security.knock_rate_limit.ipv4_prefix: must be at least 8" },
+	{ "ipv4_prefix 33", RL("\"ipv4_prefix\":33"),
+	  "security.knock_rate_limit.ipv4_prefix: must be at most 32" },
+	{ "ipv4_prefix 24.5", RL("\"ipv4_prefix\":24.5"),
+	  "security.knock_rate_limit.ipv4_prefix: must be an integer" },
+	{ "ipv4_prefix string", RL("\"ipv4_prefix\":\"24\""),
+	  "security.knock_rate_limit.ipv4_prefix: must be an integer" },
+	{ "ipv6_prefix 31", RL("\"ipv6_prefix\":31"),
+	  "security.knock_rate_limit.ipv6_prefix: must be at least 32" },
+	{ "ipv6_prefix 129", RL("\"ipv6_prefix\":129"),
+	  "security.knock_rate_limit.ipv6_prefix: must be at most 128" },
+	{ "ipv6_prefix -64", RL("\"ipv6_prefix\":-64"),
+	  "security.knock_rate_limit.ipv6_prefix: must be at least 32" },
 
 	/* empty strings */
 	{ "empty storage_path", "{\"whitelist\":{\"storage_path\":\"\"}," KEYS "}",
