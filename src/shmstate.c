@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,8 +101,11 @@ shm_replace(int oldfd, const struct shm_header *old, const char *path, uid_t own
 		return -1;
 	if (sf_tmp_write(&t, &h, sizeof(h), e) == -1)
 		goto fail;
-	if (ftruncate(t.fd, (off_t)h.size) == -1) {
-		sf_errorf(e, "cannot size %s: %s", t.path, strerror(errno));
+	/* Reserve every block now: a page of a sparse file touched through
+	   the mapping on a full disk would be SIGBUS, not an error. */
+	if ((errno = posix_fallocate(t.fd, 0, (off_t)h.size)) != 0) {
+		sf_errorf(e, "cannot reserve %" PRIu64 " bytes for %s: %s", h.size, t.path,
+		    strerror(errno));
 		goto fail;
 	}
 	if (sf_tmp_commit(&t, path, SF_DERIVED, e) == -1)

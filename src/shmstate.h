@@ -13,6 +13,8 @@
  * generation to a fresh random value, so no reader can miss a change.
  *
  * The file is opened through statefile (regular file, owner, mode checks).
+ * Its blocks are reserved when it is made (posix_fallocate), so a full disk
+ * fails shmstate_open instead of a later write through the mapping.
  * The struct owns the mapping and the descriptor. Not thread-safe; safe
  * across processes through the lock and atomic generation accesses.
  */

@@ -47,8 +47,11 @@ for f in whitelist.json.lock whitelist.json.shm ro.log; do
 	install -o nobody -g nogroup -m 600 /dev/null "$RO/$f"
 done
 install -m 755 "$KNOCKER" "$KN_DIR/knocker-bin"	# reachable by nobody wherever the build is
+# No rate limits here: the limiter's table (.shm) cannot be made in a
+# directory the workers do not own; these parts are about the whitelist.
+NOLIMITS=('.security.knock_rate_limit.successful_requests = 0' '.security.knock_rate_limit.failed_requests = 0')
 kn_make_config "$KN_DIR/ro.json" "$trusted" ".whitelist.storage_path = \"$RO/whitelist.json\"" \
-    ".log.target = \"$RO/ro.log\""
+    ".log.target = \"$RO/ro.log\"" "${NOLIMITS[@]}"
 chown nobody:nogroup "$KN_DIR/ro.json"
 # Sanitizer builds: nobody cannot write reports into $KN_DIR; collect them
 # in a directory it can write, moved to where kn_done looks at the end.
@@ -88,7 +91,7 @@ for f in "$KN_DIR"/san-nobody/sanitizer.*; do [ -e "$f" ] && mv "$f" "$KN_DIR/";
 # --- 2. disk full: a 64 KiB tmpfs (where mount works; part 3 always runs) --
 disk_full() {
 	kn_make_config "$KN_DIR/small.json" "$trusted" ".whitelist.storage_path = \"$SMALL/whitelist.json\"" \
-	    ".log.target = \"$KN_DIR/small.log\""
+	    ".log.target = \"$KN_DIR/small.log\"" "${NOLIMITS[@]}"
 	kn_ok "disk full: 2 workers start" kn_stack "$KN_DIR/small.json" 2
 	for ip in 192.0.2.30 192.0.2.31 192.0.2.32; do
 		kn_is "$(kn_knock_as "$URL" "$ip")" 200 "disk full: knock for $ip before the disk fills"
@@ -127,12 +130,12 @@ fi
 # --- 3. file size limit (RLIMIT_FSIZE, ulimit -f 4 on the workers) ---------
 # SIGXFSZ must not kill the worker: the write fails, the knock is a 500.
 FS=$KN_DIR/fsize
-mkdir -p "$FS"
+mkdir -p -m 700 "$FS"
 seed=$(for i in $(seq 1 150); do printf '"10.2.0.%d":%s,' "$i" "$FAR"; done)
 printf '{%s}' "${seed%,}" >"$FS/whitelist.json"	# ~3.5 KiB: a few knocks from the limit
 chmod 600 "$FS/whitelist.json"
 kn_make_config "$KN_DIR/fsize.json" "$trusted" ".whitelist.storage_path = \"$FS/whitelist.json\"" \
-    ".log.target = \"$KN_DIR/fsize.log\"" '.log.level = "warn"'
+    ".log.target = \"$KN_DIR/fsize.log\"" '.log.level = "warn"' "${NOLIMITS[@]}"
 KN_FSIZE_LIMIT=4 kn_ok "file size limit: 2 workers start under ulimit -f 4" kn_stack "$KN_DIR/fsize.json" 2
 pids=$KN_APP_PIDS
 : >"$KN_DIR/fsize-ok"
@@ -263,7 +266,7 @@ kn_stop_all
 # answers 200 must be in the whitelist (or the knock must not answer 200).
 kn_make_config "$KN_DIR/full.json" "$trusted" '.security.max_whitelist_entries = 2' \
     ".whitelist.storage_path = \"$KN_DIR/full/whitelist.json\"" ".log.target = \"$KN_DIR/full.log\""
-mkdir -p "$KN_DIR/full"
+mkdir -p -m 700 "$KN_DIR/full"
 kn_ok "whitelist full: 2 workers start (max_whitelist_entries 2)" kn_stack "$KN_DIR/full.json" 2
 for b in '{"ip_address":"192.0.2.41"}' '{"ip_address":"192.0.2.42"}' '{"ip_address":"192.0.2.43","ttl":60}'; do
 	KEY=$KN_ADMIN_KEY kn_knock "$URL/knock" "$b" -H 'X-Forwarded-For: 198.51.100.40'
