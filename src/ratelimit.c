@@ -317,8 +317,14 @@ rl_find(struct ratelimit *rl, const struct ipnet *net, bool claim, int64_t now, 
 			continue;
 		}
 		if (s->family == net->family && s->prefix == net->prefix &&
-		    memcmp(s->addr, net->addr, 16) == 0)
+		    memcmp(s->addr, net->addr, 16) == 0) {
+			/* Shared memory: never trust a count to stay in bounds. */
+			if (s->nruns[0] > rl->runs[0])
+				s->nruns[0] = (uint16_t)rl->runs[0];
+			if (s->nruns[1] > rl->runs[1])
+				s->nruns[1] = (uint16_t)rl->runs[1];
 			return s;
+		}
 		if ((int64_t)s->last <= cutoff) {
 			if (stale == NULL || s->last < stale->last)
 				stale = s;

@@ -16,6 +16,7 @@
 #include <bsd/string.h>
 
 #include "ipnet.h"
+#include "log.h"
 #include "ratelimit.h"
 #include "shmstate.h"
 #include "tap.h"
@@ -134,6 +135,22 @@ codes(struct ratelimit *rl, const char *addr, enum rl_outcome o, int64_t now, in
 		strlcat(buf, one, sizeof(buf));
 	}
 	return buf;
+}
+
+/* Lines of path containing needle. */
+static int
+count_lines(const char *path, const char *needle)
+{
+	char line[1024];
+	FILE *f;
+	int n = 0;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
 }
 
 static void
@@ -324,6 +341,10 @@ full_table_should_refuse_new_clients_not_evict(void)
 
 	p.slots = 64;		/* probe 32: the whole table is two ranges */
 	lim_open(&l, &p);
+	if (log_open(path_in("full.log"), LOG_LEVEL_WARN) == -1) {
+		printf("Bail out! cannot log to a file\n");
+		exit(1);
+	}
 	for (i = 0; i < 100; i++) {
 		snprintf(addr, sizeof(addr), "198.51.100.%d", i);
 		was[i] = attempt(l.rl, addr, RL_FAILURE, T0 + i / 50, &r);
@@ -350,6 +371,9 @@ full_table_should_refuse_new_clients_not_evict(void)
 	    "a newcomer while all are active: 429");
 	tap_is_int(attempt(l.rl, "203.0.113.77", RL_FAILURE, T0 + 64, NULL), 0,
 	    "once the window has passed, stale slots are reused");
+	log_close();
+	tap_is_int(count_lines(path_in("full.log"), "table full"), 1,
+	    "table full is logged once, not per refused knock");
 	lim_close(&l);
 }
 
