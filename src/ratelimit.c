@@ -29,7 +29,7 @@
 struct rl_region {
 	uint64_t	magic;
 	uint32_t	nslots;
-	uint32_t	probe;
+	uint32_t	bucket;		/* slots per bucket */
 	uint32_t	runs[2];	/* per outcome */
 	uint32_t	slot_size;
 	uint32_t	pad;
@@ -63,8 +63,7 @@ struct ratelimit {
 	struct rl_params	 p;
 	int64_t			 max[2];	/* by enum rl_outcome; 0: unlimited */
 	uint32_t		 runs[2];
-	uint32_t		 slots;
-	uint32_t		 probe;
+	uint32_t		 slots;		/* a multiple of RATELIMIT_BUCKET */
 	size_t			 slot_size;
 	size_t			 size;		/* of the region; 0: nothing to track */
 	struct rl_region	*reg;		/* while locked */
@@ -146,7 +145,11 @@ rl_layout(struct ratelimit *rl, const struct rl_params *p)
 	rl->runs[RL_SUCCESS] = rl_runs_for(rl->max[RL_SUCCESS], p->window);
 	rl->runs[RL_FAILURE] = rl_runs_for(rl->max[RL_FAILURE], p->window);
 	rl->slots = p->slots > 0 ? p->slots : RATELIMIT_SLOTS;
-	rl->probe = rl->slots < RATELIMIT_PROBE ? rl->slots : RATELIMIT_PROBE;
+	if (rl->slots > (1u << 24))
+		rl->slots = 1u << 24;
+	rl->slots = (rl->slots + RATELIMIT_BUCKET - 1) / RATELIMIT_BUCKET * RATELIMIT_BUCKET;
+	if (rl->slots < 2 * RATELIMIT_BUCKET)
+		rl->slots = 2 * RATELIMIT_BUCKET;
 	rl->slot_size = sizeof(struct rl_slot) +
 	    (rl->runs[0] + rl->runs[1]) * sizeof(struct rl_run);
 	if (rl->max[0] == 0 && rl->max[1] == 0)
@@ -202,7 +205,7 @@ ratelimit_free(struct ratelimit *rl)
 static void
 rl_prepare(struct ratelimit *rl, struct rl_region *reg)
 {
-	if (reg->magic == RL_MAGIC && reg->nslots == rl->slots && reg->probe == rl->probe &&
+	if (reg->magic == RL_MAGIC && reg->nslots == rl->slots && reg->bucket == RATELIMIT_BUCKET &&
 	    reg->runs[0] == rl->runs[0] && reg->runs[1] == rl->runs[1] &&
 	    reg->slot_size == rl->slot_size)
 		return;
@@ -210,7 +213,7 @@ rl_prepare(struct ratelimit *rl, struct rl_region *reg)
 		log_info(MOD, "rate-limit table of another layout: starting afresh");
 	memset(reg, 0, rl->size);
 	reg->nslots = rl->slots;
-	reg->probe = rl->probe;
+	reg->bucket = RATELIMIT_BUCKET;
 	reg->runs[0] = rl->runs[0];
 	reg->runs[1] = rl->runs[1];
 	reg->slot_size = (uint32_t)rl->slot_size;
@@ -292,49 +295,59 @@ rl_network(const struct ratelimit *rl, const struct ipnet *ip, struct ipnet *net
 }
 
 /*
- * The slot of net, claiming one (empty, else the least recently active of
- * those with no event in the window) if claim and net has none. NULL when
- * there is none; then *retry (claim only) is the seconds until a slot in
- * the probe range frees up.
+ * The slot of net, claiming one if claim and net has none: a free slot of
+ * the emptier of its two buckets, else the least recently active slot of
+ * the two with no event in the window. NULL when there is none; then
+ * *retry (claim only) is the seconds until one of those slots frees up.
  */
 static struct rl_slot *
 rl_find(struct ratelimit *rl, const struct ipnet *net, bool claim, int64_t now, int64_t *retry)
 {
-	struct rl_slot *s, *empty = NULL, *stale = NULL;
+	struct rl_slot *s, *empty[2] = { NULL, NULL }, *stale = NULL;
 	int64_t cutoff = now - rl->p.window, soonest = INT64_MAX;
+	uint32_t nbuckets = rl->slots / RATELIMIT_BUCKET, b[2], i, nempty[2] = { 0, 0 };
 	uint8_t key[18];
-	uint32_t h, i;
+	uint64_t h;
+	int k;
 
 	key[0] = net->family;
 	key[1] = net->prefix;
 	memcpy(key + 2, net->addr, 16);
-	h = (uint32_t)(rl_siphash(rl->reg->hashkey, key, sizeof(key)) % rl->slots);
-	for (i = 0; i < rl->probe; i++) {
-		s = rl_slot_at(rl, (h + i) % rl->slots);
-		if (!s->used) {
-			if (empty == NULL)
-				empty = s;
-			continue;
-		}
-		if (s->family == net->family && s->prefix == net->prefix &&
-		    memcmp(s->addr, net->addr, 16) == 0) {
-			/* Shared memory: never trust a count to stay in bounds. */
-			if (s->nruns[0] > rl->runs[0])
-				s->nruns[0] = (uint16_t)rl->runs[0];
-			if (s->nruns[1] > rl->runs[1])
-				s->nruns[1] = (uint16_t)rl->runs[1];
-			return s;
-		}
-		if ((int64_t)s->last <= cutoff) {
-			if (stale == NULL || s->last < stale->last)
-				stale = s;
-		} else if ((int64_t)s->last + rl->p.window - now < soonest) {
-			soonest = (int64_t)s->last + rl->p.window - now;
+	h = rl_siphash(rl->reg->hashkey, key, sizeof(key));
+	b[0] = (uint32_t)h % nbuckets;
+	b[1] = (uint32_t)(h >> 32) % nbuckets;
+	if (b[1] == b[0])
+		b[1] = (b[0] + 1) % nbuckets;
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < RATELIMIT_BUCKET; i++) {
+			s = rl_slot_at(rl, b[k] * RATELIMIT_BUCKET + i);
+			if (!s->used) {
+				if (nempty[k]++ == 0)
+					empty[k] = s;
+				continue;
+			}
+			if (s->family == net->family && s->prefix == net->prefix &&
+			    memcmp(s->addr, net->addr, 16) == 0) {
+				/* Shared memory: never trust a count to stay in bounds. */
+				if (s->nruns[0] > rl->runs[0])
+					s->nruns[0] = (uint16_t)rl->runs[0];
+				if (s->nruns[1] > rl->runs[1])
+					s->nruns[1] = (uint16_t)rl->runs[1];
+				return s;
+			}
+			if ((int64_t)s->last <= cutoff) {
+				if (stale == NULL || s->last < stale->last)
+					stale = s;
+			} else if ((int64_t)s->last + rl->p.window - now < soonest) {
+				soonest = (int64_t)s->last + rl->p.window - now;
+			}
 		}
 	}
 	if (!claim)
 		return NULL;
-	if ((s = empty != NULL ? empty : stale) == NULL) {
+	/* Two choices keep the buckets evenly filled. */
+	s = nempty[1] > nempty[0] ? empty[1] : empty[0];
+	if (s == NULL && (s = stale) == NULL) {
 		*retry = soonest >= 1 && soonest != INT64_MAX ? soonest : 1;
 		return NULL;
 	}

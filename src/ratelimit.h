@@ -13,11 +13,15 @@
  * addresses would give each subscriber 2^64 budgets); IPv4-mapped IPv6
  * counts as IPv4.
  *
- * The table: a fixed number of slots (RATELIMIT_SLOTS unless set), open
- * addressing with a keyed hash (SipHash, random key per table) and a probe
- * of at most RATELIMIT_PROBE slots, so an attempt costs one flock and a
- * bounded number of memory accesses whatever the table holds: no parse,
- * no file rewrite, no allocation. Each slot keeps, per outcome, the times
+ * The table: a fixed number of slots (RATELIMIT_SLOTS unless set) in
+ * buckets of RATELIMIT_BUCKET; a keyed hash (SipHash, random key per
+ * table, so clients cannot aim at a bucket) names two buckets per network,
+ * and the network lives in one of those 32 slots (a new one in the emptier
+ * bucket: two choices keep buckets even, so the first refusal comes at
+ * ~88% of the slots in use, where one run of 32 slots refuses at ~64%;
+ * measured with 16384 slots). An attempt
+ * costs one flock and at most 32 slot reads whatever the table holds: no
+ * parse, no file rewrite, no allocation. Each slot keeps, per outcome, the times
  * of the latest events as runs (second, count), at most min(max, window,
  * RATELIMIT_MAX_RUNS) runs: that is exact whenever min(max, window) <=
  * RATELIMIT_MAX_RUNS (the defaults: 20 and 30); beyond it the two oldest
@@ -26,10 +30,10 @@
  *
  * Eviction: a new network may take only an empty slot or one whose events
  * are all outside the window (the least recently active of those in its
- * probe range). A network with events in the window is never evicted, so
+ * two buckets). A network with events in the window is never evicted, so
  * a flood of fresh addresses cannot wipe out a limit that is in force.
  * When no slot can be had the new network is treated as limited (429,
- * Retry-After until the first slot in its range frees up): the other
+ * Retry-After until the first of its slots frees up): the other
  * choice, not counting it, would let whoever fills the table knock
  * without any limit. Logged at most once a minute (across all workers).
  *
@@ -55,7 +59,7 @@
 /* 16384 slots: room for that many client networks active in one window,
    about 7 MB of (sparse) mapping at the default limits, 17 MB at most. */
 #define RATELIMIT_SLOTS		16384
-#define RATELIMIT_PROBE		32
+#define RATELIMIT_BUCKET	16
 #define RATELIMIT_MAX_RUNS	64
 
 struct ratelimit;
@@ -68,7 +72,8 @@ struct rl_params {
 	int64_t		max_failure;	/* 0: unlimited */
 	unsigned	ipv4_prefix;	/* 8..32 */
 	unsigned	ipv6_prefix;	/* 32..128 */
-	unsigned	slots;		/* 0: RATELIMIT_SLOTS */
+	unsigned	slots;		/* 0: RATELIMIT_SLOTS; rounded up to a
+					   multiple of RATELIMIT_BUCKET, >= 32 */
 };
 
 /* Bytes of shared region the table for p needs: pass it to shmstate_open.

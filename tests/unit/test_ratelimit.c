@@ -339,7 +339,7 @@ full_table_should_refuse_new_clients_not_evict(void)
 	int64_t retry = 0, r;
 	int i, refused = 0, counted = 0, lost = 0, got_in = 0, was[100];
 
-	p.slots = 64;		/* probe 32: the whole table is two ranges */
+	p.slots = 64;		/* 4 buckets of 16: each network sees half the table */
 	lim_open(&l, &p);
 	if (log_open(path_in("full.log"), LOG_LEVEL_WARN) == -1) {
 		printf("Bail out! cannot log to a file\n");
