@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
@@ -25,7 +26,10 @@
 #define KPATH_MAX	512	/* a key path; bounded: 4 levels, shown keys are cut */
 #define SHOW_MAX	48	/* bytes of an untrusted value shown in a message */
 #define SHOW_BUF	(SHOW_MAX * 4 + 8)
-#define WEAK_KEY_LEN	16
+#define MIN_KEY_LEN	16
+/* Ends every key error: commands that work on Debian without extra packages. */
+#define KEYGEN_HINT	"generate one with: od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' " \
+			"(or: openssl rand -hex 32)"
 /* app.h keeps a response header value in 160 bytes. */
 #define ORIGIN_MAX	159
 /* Room left in PATH_MAX for the ".lock", ".ratelimit", ".corrupt-<time>"
@@ -177,6 +181,27 @@ has_control(const char *s)
 	for (; *s != '\0'; s++)
 		if ((unsigned char)*s < 0x20 || (unsigned char)*s == 0x7f)
 			return true;
+	return false;
+}
+
+/* A key copied from an example instead of generated: "@API_KEY@" (the
+   shipped example's markers), "<32+ random bytes, hex>" (the docs), or the
+   original project's "CHANGE_ME_..." keys. */
+static bool
+key_is_placeholder(const char *s, size_t len)
+{
+	static const char *const words[] = { "changeme", "change_me", "change-me",
+	    "replaceme", "replace_me", "replace-me" };
+	size_t i, at;
+
+	if (len >= 2 && s[0] == '@' && s[len - 1] == '@')
+		return true;
+	if (strchr(s, '<') != NULL && strchr(s, '>') != NULL)
+		return true;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		for (at = 0; at + strlen(words[i]) <= len; at++)
+			if (strncasecmp(s + at, words[i], strlen(words[i])) == 0)
+				return true;
 	return false;
 }
 
@@ -455,14 +480,14 @@ parse_key(struct ctx *x, const cJSON *obj, size_t idx)
 			}
 			if (j < idx)
 				conf_err(x, p, "duplicate of api_keys[%zu]", j);
+			else if (key_is_placeholder(s, len))
+				conf_err(x, p, "looks like a placeholder; " KEYGEN_HINT);
+			else if (len < MIN_KEY_LEN)
+				conf_err(x, p, "shorter than %d characters; " KEYGEN_HINT, MIN_KEY_LEN);
 			else if ((k->key = strdup(s)) == NULL)
 				conf_oom(x);
-			else {
+			else
 				k->key_len = len;
-				if (len < WEAK_KEY_LEN)
-					conf_warn(x, p, "shorter than %d characters: weak; use 32 "
-					    "or more random bytes, hex-encoded", WEAK_KEY_LEN);
-			}
 		}
 	}
 

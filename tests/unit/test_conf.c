@@ -26,6 +26,9 @@
 #define SEC(body) CFG(",\"security\":{" body "}")
 #define RL(body) SEC("\"knock_rate_limit\":{" body "}")
 #define KEY(body) "{" WL ",\"api_keys\":[" body "]}"
+/* The hint every key error ends with: works on Debian without extra packages. */
+#define KEYGEN "generate one with: od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' " \
+    "(or: openssl rand -hex 32)"
 
 static struct conf *
 parse(const char *json, struct errlist *errs, struct errlist *warns)
@@ -447,6 +450,25 @@ static const struct {
 	{ "key with a trailing space", KEY("{\"key\":\"" KEY1 " \",\"max_ttl\":1}"),
 	  "api_keys[0].key: must not start or end with a space (HTTP drops it from the "
 	  "X-Api-Key header)" },
+	/* Issue 10 item 7: a placeholder or short key is an error, not a warning. */
+	{ "short key", KEY("{\"key\":\"abc123\",\"max_ttl\":1}"),
+	  "api_keys[0].key: shorter than 16 characters; " KEYGEN },
+	{ "15-character key", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},"
+	  "{\"key\":\"0123456789abcde\",\"max_ttl\":1}"),
+	  "api_keys[1].key: shorter than 16 characters; " KEYGEN },
+	{ "@API_KEY@ placeholder", KEY("{\"key\":\"@API_KEY@\",\"max_ttl\":1}"),
+	  "api_keys[0].key: looks like a placeholder; " KEYGEN },
+	{ "long @...@ placeholder", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},"
+	  "{\"key\":\"@SOME_VERY_LONG_ADMIN_KEY_NAME@\",\"max_ttl\":1}"),
+	  "api_keys[1].key: looks like a placeholder; " KEYGEN },
+	{ "the docs' <...> placeholder", KEY("{\"key\":\"<32+ random bytes, hex>\",\"max_ttl\":1}"),
+	  "api_keys[0].key: looks like a placeholder; " KEYGEN },
+	{ "<...> inside a key", KEY("{\"key\":\"key-<paste-here>-0123456789\",\"max_ttl\":1}"),
+	  "api_keys[0].key: looks like a placeholder; " KEYGEN },
+	{ "the original's CHANGE_ME keys", KEY("{\"key\":\"CHANGE_ME_SUPER_SECRET_ADMIN_KEY\","
+	  "\"max_ttl\":1}"), "api_keys[0].key: looks like a placeholder; " KEYGEN },
+	{ "changeme in any case", KEY("{\"key\":\"my-changeme-0123456789abcdef\",\"max_ttl\":1}"),
+	  "api_keys[0].key: looks like a placeholder; " KEYGEN },
 	{ "name with a newline", KEY("{\"name\":\"a\\nb\",\"key\":\"" KEY1 "\",\"max_ttl\":1}"),
 	  "api_keys[0].name: must not contain control characters" },
 	{ "log level verbose", CFG(",\"log\":{\"level\":\"verbose\"}"),
@@ -552,13 +574,6 @@ test_warnings(void)
 		{ "/32 trusted proxy is one address",
 		  CFG(",\"server\":{\"trusted_proxies\":[\"10.0.0.1/32\",\"::1/128\"]}"), NULL },
 		{ "always_allowed ranges are fine", SEC("\"always_allowed_ips\":[\"10.0.0.0/8\"]"), NULL },
-		{ "short key", KEY("{\"key\":\"abc123\",\"max_ttl\":1}"),
-		  "api_keys[0].key: shorter than 16 characters: weak; use 32 or more random bytes, "
-		  "hex-encoded" },
-		{ "15-character key", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},"
-		  "{\"key\":\"0123456789abcde\",\"max_ttl\":1}"),
-		  "api_keys[1].key: shorter than 16 characters: weak; use 32 or more random bytes, "
-		  "hex-encoded" },
 		{ "16-character key is fine", KEY("{\"key\":\"0123456789abcdef\",\"max_ttl\":1}"), NULL },
 		{ "excluded \"/\"", SEC("\"excluded_paths\":[\"/\"]"),
 		  "security.excluded_paths[0]: \"/\" matches every path: knocker protects nothing" },
