@@ -14,8 +14,8 @@
 
 #include "app.h"
 #include "conf.h"
-#include "errlist.h"
 #include "tap.h"
+#include "testconf.h"
 
 #define KEY_PHONE "k-phone-0123456789abcdef"
 #define KEY_ADMIN "k-admin-0123456789abcdef"
@@ -84,10 +84,7 @@ header(const struct response *resp, const char *name)
 static struct conf *
 make_conf(const char *dir, const char *extra_security)
 {
-	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
-	struct conf *c;
 	char json[2048];
-	size_t i;
 
 	snprintf(json, sizeof(json),
 	    "{\"server\":{\"trusted_proxies\":[\"10.9.9.9\"]},"
@@ -98,12 +95,7 @@ make_conf(const char *dir, const char *extra_security)
 	    "\"excluded_paths_by_host\":{\"media.example.org\":[\"/public\"],\"*\":[\"/.well-known/\"]}%s},"
 	    "\"cors\":{\"allowed_origin\":\"https://app.example.org\"}}",
 	    dir, extra_security);
-	c = conf_parse(json, strlen(json), "test.json", &errs, &warns);
-	for (i = 0; i < errs.count; i++)
-		tap_diag("config: %s", errs.msg[i]);
-	errlist_free(&errs);
-	errlist_free(&warns);
-	return c;
+	return testconf_parse(json);
 }
 
 /* One row per /knock answer, in SPEC order. */

@@ -8,11 +8,11 @@
 #include <string.h>
 
 #include "conf.h"
-#include "errlist.h"
 #include "ipnet.h"
 #include "knock.h"
 #include "reply.h"
 #include "tap.h"
+#include "testconf.h"
 
 #define KEY_PHONE "k-phone-0123456789abcdef"
 #define KEY_ADMIN "k-admin-0123456789abcdef"
@@ -25,13 +25,8 @@ make_conf(void)
 	    "\"api_keys\":[{\"name\":\"phone\",\"key\":\"" KEY_PHONE "\",\"max_ttl\":3600},"
 	    "{\"name\":\"admin\",\"key\":\"" KEY_ADMIN "\",\"max_ttl\":600,"
 	    "\"allow_remote_whitelist\":true}]}";
-	struct errlist errs = ERRLIST_INIT;
-	struct conf *c = conf_parse(json, strlen(json), "test.json", &errs, NULL);
 
-	if (errs.count > 0)
-		tap_diag("config: %s", errs.msg[0]);
-	errlist_free(&errs);
-	return c;
+	return testconf_parse(json);
 }
 
 static void

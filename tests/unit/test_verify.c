@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "conf.h"
-#include "errlist.h"
 #include "ipnet.h"
 #include "tap.h"
+#include "testconf.h"
 #include "verify.h"
 
 struct fake_view {
@@ -38,13 +38,8 @@ make_conf(void)
 	    "\"api_keys\":[{\"key\":\"k-phone-0123456789abcdef\",\"max_ttl\":3600}],"
 	    "\"security\":{\"always_allowed_ips\":[\"192.0.2.0/24\"],\"excluded_paths\":[\"/health\"],"
 	    "\"excluded_paths_by_host\":{\"media.example.org\":[\"/public\"]}}}";
-	struct errlist errs = ERRLIST_INIT;
-	struct conf *c = conf_parse(json, strlen(json), "test.json", &errs, NULL);
 
-	if (errs.count > 0)
-		tap_diag("config: %s", errs.msg[0]);
-	errlist_free(&errs);
-	return c;
+	return testconf_parse(json);
 }
 
 static void
