@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -395,12 +396,18 @@ get_excluded_path(struct ctx *x, const cJSON *item, const char *path, bool catch
 static void
 parse_server(struct ctx *x, const cJSON *obj)
 {
-	struct member m[] = { { "trusted_proxies", NULL } };
+	struct member m[] = { { "trusted_proxies", NULL }, { "host", NULL }, { "port", NULL } };
+	size_t i;
 
 	if (need_object(x, obj, "server") == NULL)
 		return;
-	walk_object(x, obj, "server", m, 1);
+	walk_object(x, obj, "server", m, 3);
 	get_ip_list(x, m[0].item, "server.trusted_proxies", x->c->trusted_proxies, true);
+	/* The original project's listen address. */
+	for (i = 1; i < 3; i++)
+		if (m[i].item != NULL)
+			conf_warn(x, i == 1 ? "server.host" : "server.port", "ignored: spawn-fcgi "
+			    "(-a, -p) or the web server chooses where knocker listens");
 }
 
 static void
@@ -721,19 +728,58 @@ parse_log(struct ctx *x, const cJSON *obj)
 	}
 }
 
+/* The original project's firewalld section: accepted while disabled (its
+   other settings then mean nothing), refused when enabled. */
+static void
+parse_firewalld(struct ctx *x, const cJSON *obj)
+{
+	bool enabled = false;
+
+	if (need_object(x, obj, "firewalld") == NULL)
+		return;
+	get_bool(x, cJSON_GetObjectItemCaseSensitive(obj, "enabled"), "firewalld.enabled", &enabled);
+	if (enabled)
+		conf_err(x, "firewalld.enabled", "knocker does not drive firewalld; use "
+		    "knocker-firewall (nftables) for network-level rules, and remove this section");
+}
+
 static void
 parse_top(struct ctx *x, const cJSON *root)
 {
 	struct member m[] = { { "server", NULL }, { "whitelist", NULL }, { "api_keys", NULL },
-	    { "security", NULL }, { "cors", NULL }, { "log", NULL } };
+	    { "security", NULL }, { "cors", NULL }, { "log", NULL },
+	    { "firewalld", NULL }, { "documentation", NULL } };
 
-	walk_object(x, root, "", m, 6);
+	walk_object(x, root, "", m, 8);
 	parse_server(x, m[0].item);
 	parse_whitelist(x, m[1].item);
 	parse_api_keys(x, m[2].item);
 	parse_security(x, m[3].item);
 	parse_cors(x, m[4].item);
 	parse_log(x, m[5].item);
+	parse_firewalld(x, m[6].item);
+	/* The original's OpenAPI output settings: nothing to do here. */
+	need_object(x, m[7].item, "documentation");
+}
+
+/* FarisZR/knocker's config is YAML: a file that starts with a comment, a
+   "---" marker or a "key:" line is most likely one. */
+static bool
+looks_like_yaml(const char *s, size_t len)
+{
+	size_t i = 0, id;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (i < len && s[i] == '#')
+		return true;
+	if (len - i >= 3 && memcmp(s + i, "---", 3) == 0)
+		return true;
+	for (id = i; id < len && (isalnum((unsigned char)s[id]) || s[id] == '_' || s[id] == '-'); id++)
+		continue;
+	return id > i && id < len && s[id] == ':' &&
+	    (id + 1 == len || s[id + 1] == ' ' || s[id + 1] == '\t' || s[id + 1] == '\n' ||
+	    s[id + 1] == '\r');
 }
 
 /* 1-based line and column of byte offset off. */
@@ -837,6 +883,11 @@ conf_parse(const char *json, size_t len, const char *name, struct errlist *errs,
 		line_col(copy, off, &line, &col);
 		conf_err(&x, NULL, "not valid JSON: syntax error near line %zu, column %zu (byte %zu)",
 		    line, col, off);
+		if (looks_like_yaml(copy, len))
+			conf_err(&x, NULL, "this looks like YAML (FarisZR/knocker's format); knocker "
+			    "reads JSON. Convert it with: python3 -c 'import sys,yaml,json; "
+			    "json.dump(yaml.safe_load(sys.stdin), sys.stdout, indent=2)' "
+			    "< knocker.yaml > knocker.json (Debian: apt-get install python3-yaml)");
 		goto done;
 	}
 	if (jsontext_find_nul_escape(copy, len, &off)) {
