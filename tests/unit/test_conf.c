@@ -557,6 +557,8 @@ test_many_errors(void)
 	tap_ok(1, "conf_free(NULL)");
 }
 
+#define LISTEN_IGNORED "ignored: spawn-fcgi (-a, -p) or the web server chooses where knocker listens"
+
 static void
 test_warnings(void)
 {
@@ -576,11 +578,9 @@ test_warnings(void)
 		{ "always_allowed ranges are fine", SEC("\"always_allowed_ips\":[\"10.0.0.0/8\"]"), NULL },
 		{ "16-character key is fine", KEY("{\"key\":\"0123456789abcdef\",\"max_ttl\":1}"), NULL },
 		{ "the original's server.host is ignored", CFG(",\"server\":{\"host\":\"0.0.0.0\"}"),
-		  "server.host: ignored: spawn-fcgi (-a, -p) or the web server chooses where "
-		  "knocker listens" },
+		  "server.host: " LISTEN_IGNORED },
 		{ "the original's server.port is ignored", CFG(",\"server\":{\"port\":8000}"),
-		  "server.port: ignored: spawn-fcgi (-a, -p) or the web server chooses where "
-		  "knocker listens" },
+		  "server.port: " LISTEN_IGNORED },
 		{ "excluded \"/\"", SEC("\"excluded_paths\":[\"/\"]"),
 		  "security.excluded_paths[0]: \"/\" matches every path: knocker protects nothing" },
 		{ "excluded \"/\" for any host", SEC("\"excluded_paths_by_host\":{\"*\":[\"/\"]}"),
