@@ -1,11 +1,13 @@
 /*
- * conf: the knocker configuration (../shared/SPEC.md "Config file").
+ * conf: the knocker configuration (README.md "Configuration").
  * (Named conf, not config, so it cannot clash with autoconf's config.h.)
  *
  * conf_load reads and validates a JSON file. Every problem is reported as
  * "FILE: key.path: problem" in errs (all problems, not just the first);
- * warnings (file readable by others, a trusted proxy wider than one address,
- * short API keys) go to warns and do not fail the load.
+ * an API key shorter than 16 characters or looking like a placeholder
+ * ("@API_KEY@", "<...>", "CHANGE_ME...") is an error. Warnings (file readable
+ * by others, a trusted proxy wider than one address) go to warns and do not
+ * fail the load.
  * The returned struct owns all its memory; conf_free releases it (key
  * material is wiped with freezero). Nothing in it changes after loading.
  */
