@@ -6,6 +6,8 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +46,7 @@ struct shmstate {
 	struct shm_header	*hdr;
 	size_t			 size;
 	size_t			 rl_size;	/* 0: region not used by this process */
+	uid_t			 owner;
 	char			 path[4096];
 };
 
@@ -74,6 +77,14 @@ shm_read_header(int fd, struct shm_header *h, const char *path, struct sf_err *e
 	return 0;
 }
 
+/* Tells the processes still mapping h that a new file took its path. */
+static void
+shm_retire(struct shm_header *h)
+{
+	__atomic_store_n(&h->retired, 1, __ATOMIC_RELEASE);
+	__atomic_add_fetch(&h->generation, 1, __ATOMIC_RELEASE);
+}
+
 /*
  * Puts a fresh file at path (a temp file renamed over it), so a process
  * still mapping the old one never sees its layout change under it nor its
@@ -99,8 +110,11 @@ shm_replace(int oldfd, const struct shm_header *old, const char *path, uid_t own
 		return -1;
 	if (sf_tmp_write(&t, &h, sizeof(h), e) == -1)
 		goto fail;
-	if (ftruncate(t.fd, (off_t)h.size) == -1) {
-		sf_errorf(e, "cannot size %s: %s", t.path, strerror(errno));
+	/* Reserve every block now: a page of a sparse file touched through
+	   the mapping on a full disk would be SIGBUS, not an error. */
+	if ((errno = posix_fallocate(t.fd, 0, (off_t)h.size)) != 0) {
+		sf_errorf(e, "cannot reserve %" PRIu64 " bytes for %s: %s", h.size, t.path,
+		    strerror(errno));
 		goto fail;
 	}
 	if (sf_tmp_commit(&t, path, SF_DERIVED, e) == -1)
@@ -110,8 +124,7 @@ shm_replace(int oldfd, const struct shm_header *old, const char *path, uid_t own
 
 		m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED, oldfd, 0);
 		if (m != MAP_FAILED) {
-			__atomic_store_n(&m->retired, 1, __ATOMIC_RELEASE);
-			__atomic_add_fetch(&m->generation, 1, __ATOMIC_RELEASE);
+			shm_retire(m);
 			munmap(m, sizeof(*m));
 		}
 	}
@@ -131,70 +144,84 @@ shm_same_file(int fd, const char *path)
 	    a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
 
-struct shmstate *
-shmstate_open(const char *path, uid_t owner, size_t rl_size, struct sf_err *e)
+/* Opens s->path (re-initialising it if needed) and maps it into s->fd,
+   s->hdr, s->size. Returns 0 or -1. */
+static int
+shm_map(struct shmstate *s, struct sf_err *e)
 {
-	struct shmstate *s = NULL;
 	struct shm_header h;
 	struct stat st;
 	void *map;
 	int fd = -1, tries, saved;
+
+	for (tries = 0;; tries++) {
+		if (sf_open_rw(s->path, s->owner, &fd, &st, e) == -1)
+			return -1;
+		if (shm_read_header(fd, &h, s->path, e) == -1)
+			goto fail;
+		if (shm_valid(&h, st.st_size, s->rl_size))
+			break;
+		if (tries == 8) {
+			errno = EAGAIN;
+			sf_errorf(e, "%s keeps changing; cannot use it", s->path);
+			goto fail;
+		}
+		/* Another build or config: re-initialise under the file's lock,
+		   unless someone did while we waited for it. */
+		if (sf_flock(fd, SF_LOCK_TIMEOUT_MS) == -1) {
+			sf_errorf(e, "cannot lock %s: %s", s->path, strerror(errno));
+			goto fail;
+		}
+		if (shm_same_file(fd, s->path) &&
+		    shm_replace(fd, &h, s->path, s->owner, s->rl_size, e) == -1)
+			goto fail;
+		close(fd);	/* releases the lock */
+		fd = -1;
+	}
+	map = mmap(NULL, (size_t)h.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (map == MAP_FAILED) {
+		sf_errorf(e, "cannot map %s: %s", s->path, strerror(errno));
+		goto fail;
+	}
+	s->fd = fd;
+	s->hdr = map;
+	s->size = (size_t)h.size;
+	return 0;
+fail:
+	saved = errno;
+	if (fd != -1)
+		close(fd);
+	errno = saved;
+	return -1;
+}
+
+struct shmstate *
+shmstate_open(const char *path, uid_t owner, size_t rl_size, struct sf_err *e)
+{
+	struct shmstate *s;
 
 	if (rl_size > SHM_MAX_RL || rl_size % 8 != 0) {
 		errno = EINVAL;
 		sf_errorf(e, "%s: bad rate-limit region size %zu", path, rl_size);
 		return NULL;
 	}
-	for (tries = 0;; tries++) {
-		if (sf_open_rw(path, owner, &fd, &st, e) == -1)
-			return NULL;
-		if (shm_read_header(fd, &h, path, e) == -1)
-			goto fail;
-		if (shm_valid(&h, st.st_size, rl_size))
-			break;
-		if (tries == 8) {
-			errno = EAGAIN;
-			sf_errorf(e, "%s keeps changing; cannot use it", path);
-			goto fail;
-		}
-		/* Another build or config: re-initialise under the file's lock,
-		   unless someone did while we waited for it. */
-		if (sf_flock(fd, SF_LOCK_TIMEOUT_MS) == -1) {
-			sf_errorf(e, "cannot lock %s: %s", path, strerror(errno));
-			goto fail;
-		}
-		if (shm_same_file(fd, path) &&
-		    shm_replace(fd, &h, path, owner, rl_size, e) == -1)
-			goto fail;
-		close(fd);	/* releases the lock */
-		fd = -1;
-	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
 		sf_errorf(e, "%s: out of memory", path);
-		goto fail;
+		return NULL;
 	}
+	s->owner = owner;
+	s->rl_size = rl_size;
 	if (strlcpy(s->path, path, sizeof(s->path)) >= sizeof(s->path)) {
 		errno = ENAMETOOLONG;
 		sf_errorf(e, "%s: path too long", path);
-		goto fail;
+		free(s);
+		return NULL;
 	}
-	map = mmap(NULL, (size_t)h.size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	if (map == MAP_FAILED) {
-		sf_errorf(e, "cannot map %s: %s", path, strerror(errno));
-		goto fail;
+	if (shm_map(s, e) == -1) {
+		free(s);
+		return NULL;
 	}
-	s->fd = fd;
-	s->hdr = map;
-	s->size = (size_t)h.size;
-	s->rl_size = rl_size;
 	return s;
-fail:
-	saved = errno;
-	if (fd != -1)
-		close(fd);
-	free(s);
-	errno = saved;
-	return NULL;
 }
 
 void
@@ -221,17 +248,39 @@ shmstate_bump_generation(struct shmstate *s)
 	__atomic_add_fetch(&s->hdr->generation, 1, __ATOMIC_RELEASE);
 }
 
-int
-shmstate_lock(struct shmstate *s, int timeout_ms, struct sf_err *e)
+static int
+shm_flock(struct shmstate *s, int timeout_ms, struct sf_err *e)
 {
 	if (sf_flock(s->fd, timeout_ms) == 0)
 		return 0;
 	if (errno == ETIMEDOUT)
-		sf_errorf(e, "%s: still locked by another process after %d ms",
+		return sf_errorf(e, "%s: still locked by another process after %d ms",
 		    s->path, timeout_ms);
-	else
-		sf_errorf(e, "cannot lock %s: %s", s->path, strerror(errno));
-	return -1;
+	return sf_errorf(e, "cannot lock %s: %s", s->path, strerror(errno));
+}
+
+int
+shmstate_lock(struct shmstate *s, int timeout_ms, struct sf_err *e)
+{
+	struct shmstate old;
+
+	if (shm_flock(s, timeout_ms, e) == -1)
+		return -1;
+	if (shm_same_file(s->fd, s->path))
+		return 0;
+	/* The file was removed or replaced behind us: move to the one at the
+	   path now, and retire ours so that the processes still on it reload
+	   their views on every check until they move too. */
+	old = *s;
+	if (shm_map(s, e) == -1) {
+		*s = old;
+		shmstate_unlock(s);
+		return -1;
+	}
+	shm_retire(old.hdr);
+	munmap(old.hdr, old.size);
+	close(old.fd);		/* releases the old lock */
+	return shm_flock(s, timeout_ms, e);
 }
 
 void

@@ -93,8 +93,8 @@ kn_init() {	# NAME
 	[ -x "$KNOCKER" ] || kn_bail "knocker binary not found at $KNOCKER"
 	export ASAN_OPTIONS="log_path=$KN_DIR/sanitizer:${ASAN_OPTIONS-}"
 	export UBSAN_OPTIONS="log_path=$KN_DIR/sanitizer:print_stacktrace=1:${UBSAN_OPTIONS-}"
-	mkdir -p "$KN_DIR/www"
-	mkdir -m 700 "$KN_DIR/state"	# a storage directory is the workers' alone
+	mkdir -p "$KN_DIR/state" "$KN_DIR/www"
+	chmod 700 "$KN_DIR/state"	# the storage directory must be private (statefile)
 }
 
 kn__cleanup() {

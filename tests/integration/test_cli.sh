@@ -12,7 +12,7 @@ unset KNOCKER_KEY KNOCKER_URL
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 export XDG_CONFIG_HOME=$KN_DIR/xdg HOME=$KN_DIR/home
 mkdir -p "$HOME" "$KN_DIR/state2" "$KN_DIR/www/private"
-chmod 700 "$KN_DIR/state2"
+chmod 700 "$KN_DIR/state2"	# a storage directory is private (docs/SECURITY.md)
 echo "SECRET-PAGE" >"$KN_DIR/www/private/index.html"
 
 # Runs knock; sets OUT (stdout), ERR (stderr) and RC. Everything it prints

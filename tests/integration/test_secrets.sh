@@ -76,7 +76,7 @@ for p in $KN_APP_PIDS; do
 done
 kn_is "$found" "" "the keys are not in the workers' command lines"
 
-for f in whitelist.json whitelist.json.lock whitelist.json.ratelimit; do
+for f in whitelist.json whitelist.json.lock whitelist.json.shm; do
 	kn_is "$(stat -c %a "$ST/$f" 2>&1)" 600 "$f is mode 0600 (umask 000)"
 done
 kn_is "$(stat -c %a "$ST"/whitelist.json.corrupt-* 2>&1)" 600 "the corrupt copy is mode 0600"

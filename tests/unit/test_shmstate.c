@@ -261,6 +261,40 @@ processes_should_share_generation_region_and_lock(void)
 	close(to_parent[0]);
 }
 
+/* Two mappings of one file in one process stand for two workers. */
+static void
+lock_should_follow_a_deleted_file(void)
+{
+	const char *p = path_in("e.shm");
+	struct shmstate *a, *b;
+	struct sf_err e;
+	uint64_t ga, gb;
+
+	if ((a = shmstate_open(p, 0, 64, &e)) == NULL || (b = shmstate_open(p, 0, 64, &e)) == NULL)
+		bail(e.msg);
+	((unsigned char *)shmstate_ratelimit(a, NULL))[0] = 9;
+	if (unlink(p) == -1)
+		bail("unlink");
+	ga = shmstate_generation(a);
+	gb = shmstate_generation(b);
+	tap_ok(shmstate_generation(b) == gb, "before anyone notices, b's generation is stable");
+	tap_is_int(shmstate_lock(a, 1000, &e), 0, "a locks after the file was deleted");
+	tap_ok(inode_of(p) != 0 && size_of(p) == HDR + 64, "a made a new file at the path");
+	tap_ok(shmstate_generation(a) != ga, "a's generation changed (its views reload)");
+	tap_ok(all_zero(shmstate_ratelimit(a, NULL), 64), "a's region is the new, zeroed one");
+	shmstate_unlock(a);
+	gb = shmstate_generation(b);
+	tap_ok(shmstate_generation(b) != gb, "b, still on the old file, sees a new generation on every call");
+	tap_is_int(shmstate_lock(b, 1000, &e), 0, "b locks");
+	shmstate_unlock(b);
+	gb = shmstate_generation(b);
+	tap_ok(shmstate_generation(b) == gb, "b moved to the new file: stable again");
+	shmstate_bump_generation(a);
+	tap_ok(shmstate_generation(b) == gb + 1, "and sees a's bumps");
+	shmstate_close(a);
+	shmstate_close(b);
+}
+
 static void
 root_should_hand_the_file_to_the_dir_owner(void)
 {
@@ -291,6 +325,7 @@ main(void)
 	corrupt_header_should_be_reinitialised();
 	unsafe_files_should_be_refused();
 	processes_should_share_generation_region_and_lock();
+	lock_should_follow_a_deleted_file();
 	root_should_hand_the_file_to_the_dir_owner();
 	shmstate_close(NULL);
 	return tap_done();

@@ -487,8 +487,15 @@ replace_should_follow_the_write_protocol(void)
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 
+		char asan[1024];
+		const char *prev = getenv("ASAN_OPTIONS");
+
 		if (null != -1)
 			dup2(null, STDOUT_FILENO);
+		/* LeakSanitizer cannot run under ptrace (sanitizer builds). */
+		snprintf(asan, sizeof(asan), "%s%sdetect_leaks=0", prev != NULL ? prev : "",
+		    prev != NULL && *prev != '\0' ? ":" : "");
+		setenv("ASAN_OPTIONS", asan, 1);
 		execlp("strace", "strace", "-f", "-o", trace,
 		    "-e", "trace=openat,write,fsync,fdatasync,rename,renameat,renameat2,close",
 		    exe, "--replace", target, (char *)NULL);
