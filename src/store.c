@@ -6,6 +6,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -36,6 +37,13 @@
 /* How many ".corrupt-<time>.N" names to try when several files go bad
    within the same second. */
 #define STORE_CORRUPT_TRIES	100
+
+/* A temp file beside the whitelist older than this (seconds) is a killed
+   writer's: a live write takes far less (the lock deadline is 2 s). */
+#define STORE_STALE_TMP	60
+
+/* How often a knock starts over when whitelist.json changed under it. */
+#define STORE_WRITE_TRIES	4
 
 enum view_state {
 	VIEW_MISSING,	/* no file: empty whitelist */
@@ -513,9 +521,76 @@ store_emit(void *ctx, const char *buf, size_t len)
 	return sf_tmp_write(w->t, buf, len, w->e);
 }
 
-/* Writes map as whitelist.json (durable). Returns 0 or -1 (logged). */
+/* fsync of the storage directory, so a rename in it is durable. */
 static int
-store_write_json(const struct store *s, uid_t owner, const struct ipmap *map, int64_t now)
+store_sync_dir(const struct store *s, struct sf_err *e)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return sf_errorf(e, "cannot open directory %s: %s", s->dir, strerror(errno));
+	if (fsync(fd) == -1)
+		rc = sf_errorf(e, "cannot fsync directory %s: %s", s->dir, strerror(errno));
+	close(fd);
+	return rc;
+}
+
+/* Puts the finished temp file t in place of whitelist.json if, and only if,
+   whitelist.json is still the file open on base_fd (-1: there was none): a
+   compare-and-swap on the directory entry. The lock makes writers take
+   turns, but a lock file deleted by hand lets a second writer in, and an
+   editor takes no lock at all; whoever loses the swap starts over, so no
+   knock answered 200 is ever overwritten. Returns 0, 1 (lost: t removed,
+   whitelist.json as the winner left it) or -1 (errno set). */
+static int
+store_swap_in(const struct store *s, struct sf_tmp *t, int base_fd)
+{
+	struct stat was, base;
+
+	if (renameat2(AT_FDCWD, t->path, AT_FDCWD, s->path,
+	    base_fd == -1 ? RENAME_NOREPLACE : RENAME_EXCHANGE) == -1) {
+		if (errno == EINVAL || errno == ENOSYS) {
+			/* A file system without these (NFS): a plain rename, as
+			   safe as the lock is. */
+			if (rename(t->path, s->path) == -1)
+				return -1;
+			goto won;
+		}
+		if (errno == EEXIST || errno == ENOENT) {	/* created, removed meanwhile */
+			sf_tmp_abort(t);
+			return 1;
+		}
+		return -1;
+	}
+	if (base_fd == -1)
+		goto won;
+	/* t->path now names what was whitelist.json: ours to drop if it is
+	   the file we started from, else the winner's to put back. */
+	if (fstat(base_fd, &base) == -1 || lstat(t->path, &was) == -1)
+		return -1;
+	if (was.st_dev != base.st_dev || was.st_ino != base.st_ino) {
+		if (renameat2(AT_FDCWD, t->path, AT_FDCWD, s->path, RENAME_EXCHANGE) == -1) {
+			log_warn(MOD, "cannot put %s back in place of %s", t->path, s->path);
+			t->path[0] = '\0';	/* keep it: it is someone's whitelist */
+			return -1;
+		}
+		sf_tmp_abort(t);
+		return 1;
+	}
+	if (unlink(t->path) == -1)
+		log_warn(MOD, "cannot remove the replaced whitelist %s", t->path);
+won:
+	t->path[0] = '\0';
+	return 0;
+}
+
+/* Writes map as whitelist.json (durable) in place of the file open on
+   base_fd (-1: none), see store_swap_in. Returns 0 with *written the new
+   file's device and inode, 1 (lost the swap, nothing written: start over)
+   or -1 (logged). */
+static int
+store_write_json(const struct store *s, uid_t owner, const struct ipmap *map, int64_t now,
+    int base_fd, struct stat *written)
 {
 	struct {
 		struct sf_tmp	*t;
@@ -523,31 +598,49 @@ store_write_json(const struct store *s, uid_t owner, const struct ipmap *map, in
 	} w;
 	struct sf_err e;
 	struct sf_tmp t;
+	int r;
 
 	if (sf_tmp_create(&t, s->path, owner, &e) == -1)
 		goto fail;
 	w.t = &t;
 	w.e = &e;
-	if (wlfile_write(map, now, store_emit, &w) == -1) {
-		sf_tmp_abort(&t);
-		goto fail;
+	if (wlfile_write(map, now, store_emit, &w) == -1)
+		goto fail_tmp;
+	if (fsync(t.fd) == -1 || fstat(t.fd, written) == -1) {
+		sf_errorf(&e, "cannot fsync %s: %s", t.path, strerror(errno));
+		goto fail_tmp;
 	}
-	if (sf_tmp_commit(&t, s->path, SF_DURABLE, &e) == -1)
+	r = close(t.fd);
+	t.fd = -1;
+	if (r == -1) {
+		sf_errorf(&e, "cannot close %s: %s", t.path, strerror(errno));
+		goto fail_tmp;
+	}
+	if ((r = store_swap_in(s, &t, base_fd)) == 1)
+		return 1;
+	if (r == -1) {
+		sf_errorf(&e, "cannot rename %s to %s: %s", t.path, s->path, strerror(errno));
+		goto fail_tmp;
+	}
+	if (store_sync_dir(s, &e) == -1)
 		goto fail;
 	return 0;
+fail_tmp:
+	sf_tmp_abort(&t);
 fail:
 	log_warnx(MOD, "cannot write whitelist file %s: %s", s->path, e.msg);
 	return -1;
 }
 
 /* The whitelist as it is on disk, for a writer holding the lock.
-   Returns 0 with *base (NULL: empty), *fd and *id (the file; *fd -1 if none) and
+   Returns 0 with *base (NULL: empty), *exists and *id (whether there is a
+   whitelist.json now, and which), *fd (it, open; -1 if none) and
    what backs *base: the view (nothing), *idx or *parsed (caller frees);
    *changed set when the file must be written whatever happens (missing,
    moved aside). Returns -1 (logged) when the file cannot be used. */
 static int
 store_read_current(struct store *s, uid_t owner, int64_t now, const struct ipmap **base,
-    struct wlindex **idx, struct ipmap **parsed, int *fd, struct wl_ident *id,
+    struct wlindex **idx, struct ipmap **parsed, int *fd, bool *exists, struct wl_ident *id,
     bool *changed)
 {
 	char msg[sizeof(s->bad_msg)];
@@ -558,6 +651,7 @@ store_read_current(struct store *s, uid_t owner, int64_t now, const struct ipmap
 	*base = NULL;
 	*idx = NULL;
 	*parsed = NULL;
+	*exists = false;
 	r = sf_open_read(s->path, owner, fd, &st, &e);
 	if (r == -1) {
 		log_warnx(MOD, "cannot update the whitelist: %s", e.msg);
@@ -568,6 +662,7 @@ store_read_current(struct store *s, uid_t owner, int64_t now, const struct ipmap
 		return 0;
 	}
 	wl_ident_of(&st, id);
+	*exists = true;
 	if (s->state == VIEW_OK && s->fd != -1 && wl_ident_eq(id, &s->id)) {
 		*base = s->map;		/* the view is current: no re-read */
 		return 0;
@@ -589,19 +684,21 @@ store_read_current(struct store *s, uid_t owner, int64_t now, const struct ipmap
 	*fd = -1;
 	if (store_move_corrupt(s, now) == -1)
 		return -1;
+	*exists = false;
 	*changed = true;
 	return 0;
 }
 
 /* Removes the temp files a killed writer left beside whitelist.json and
-   its index: every writer of either holds the lock we hold, so none of
-   them is anyone's write in progress. */
+   its index. Only old ones: a lock file deleted by hand can let a second
+   writer in, and its temp file must survive us. */
 static void
-store_sweep(const struct store *s)
+store_sweep(const struct store *s, int64_t now)
 {
 	const char *base = strrchr(s->path, '/');
 	char tmp[512], idxtmp[512];
 	struct dirent *ent;
+	struct stat st;
 	DIR *d;
 
 	base = base != NULL ? base + 1 : s->path;
@@ -614,6 +711,9 @@ store_sweep(const struct store *s)
 		if (strncmp(ent->d_name, tmp, strlen(tmp)) != 0 &&
 		    strncmp(ent->d_name, idxtmp, strlen(idxtmp)) != 0)
 			continue;
+		if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    (int64_t)st.st_mtim.tv_sec > now - STORE_STALE_TMP)
+			continue;
 		if (unlinkat(dirfd(d), ent->d_name, 0) == 0)
 			log_info(MOD, "removed %s/%s, left by an interrupted write", s->dir,
 			    ent->d_name);
@@ -623,9 +723,11 @@ store_sweep(const struct store *s)
 
 /* The writer: under the lock, adds entry (may be NULL), drops what expired
    and what is over max_entries, writes whitelist.json and its index if
-   anything changed, and makes the result the view. */
+   anything changed, and makes the result the view. Sets *again (and
+   returns STORE_FAIL) when whitelist.json changed under it. */
 static enum store_result
-store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now)
+store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now,
+    bool *again)
 {
 	enum store_result rc = STORE_FAIL;
 	const struct ipmap *base;
@@ -634,10 +736,11 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 	struct wl_ident id, nid;
 	struct ipnet knocked;
 	struct sf_err e;
-	struct stat st;
-	bool changed = false;
+	struct stat st, written;
+	bool changed = false, exists;
 	size_t dropped;
-	int lockfd = -1, fd = -1, nfd;
+	int lockfd = -1, fd = -1, nfd, r;
+	int64_t old;
 	uid_t owner;
 
 	e.msg[0] = '\0';
@@ -650,8 +753,9 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 		log_warnx(MOD, "cannot update the whitelist: %s", e.msg);
 		return errno == ETIMEDOUT ? STORE_BUSY : STORE_FAIL;
 	}
-	store_sweep(s);
-	if (store_read_current(s, owner, now, &base, &bidx, &parsed, &fd, &id, &changed) == -1)
+	store_sweep(s, now);
+	if (store_read_current(s, owner, now, &base, &bidx, &parsed, &fd, &exists, &id,
+	    &changed) == -1)
 		goto done;
 
 	next = ipmap_copy_live(base, now, 1, &dropped);
@@ -663,9 +767,11 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 		changed = true;
 	if (entry != NULL) {
 		ipnet_mask(entry, entry->prefix, &knocked);
-		if (ipmap_put(next, &knocked, expires_at) == -1)
-			goto oom;
-		changed = true;
+		if (ipmap_get(next, &knocked, &old) != 1 || old != expires_at) {
+			if (ipmap_put(next, &knocked, expires_at) == -1)
+				goto oom;
+			changed = true;
+		}
 	}
 	if (store_trim(next, s->max_entries, entry != NULL ? &knocked : NULL, &changed) == -1)
 		goto oom;
@@ -685,11 +791,18 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 		rc = STORE_OK;
 		goto done;
 	}
+	r = store_write_json(s, owner, next, now, exists ? fd : -1, &written);
 	if (fd != -1) {
 		close(fd);
 		fd = -1;
 	}
-	if (store_write_json(s, owner, next, now) == -1) {
+	if (r == 1) {
+		log_info(MOD, "whitelist file %s was replaced while a knock was written; "
+		    "starting over", s->path);
+		*again = true;
+		goto done;
+	}
+	if (r == -1) {
 		/* A failure after the rename (the directory fsync) leaves the new
 		   file in place: have everyone look again. */
 		s->checked = false;
@@ -705,6 +818,19 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 		s->checked = false;
 		if (s->shm != NULL)
 			shmstate_bump_generation(s->shm);
+		goto done;
+	}
+	/* And it must be ours: another writer that got in (see above) may have
+	   replaced it already; then start over, which keeps its entries and
+	   checks that ours are there. Never index a file we did not write. */
+	if (st.st_dev != written.st_dev || st.st_ino != written.st_ino) {
+		close(nfd);
+		s->checked = false;
+		if (s->shm != NULL)
+			shmstate_bump_generation(s->shm);
+		log_info(MOD, "whitelist file %s replaced right after a knock was written; "
+		    "starting over", s->path);
+		*again = true;
 		goto done;
 	}
 	wl_ident_of(&st, &nid);
@@ -737,10 +863,28 @@ done:
 	return rc;
 }
 
+/* store_update until whitelist.json stays put while it writes. */
+static enum store_result
+store_write(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now)
+{
+	enum store_result rc = STORE_FAIL;
+	bool again = true;
+	int i;
+
+	for (i = 0; again && i < STORE_WRITE_TRIES; i++) {
+		again = false;
+		rc = store_update(s, entry, expires_at, now, &again);
+	}
+	if (again)
+		log_warnx(MOD, "whitelist file %s keeps changing while knocks are written "
+		    "(is its lock file being deleted?)", s->path);
+	return rc;
+}
+
 enum store_result
 store_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now)
 {
-	return store_update(s, entry, expires_at, now);
+	return store_write(s, entry, expires_at, now);
 }
 
 enum store_result
@@ -758,7 +902,7 @@ store_cleanup(struct store *s, int64_t now)
 		return STORE_OK;
 	while (ipmap_next(s->map, &pos, &net, &value) == 1)
 		if (value <= now)
-			return store_update(s, NULL, 0, now);
+			return store_write(s, NULL, 0, now);
 	return STORE_OK;
 }
 

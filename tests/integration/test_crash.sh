@@ -125,6 +125,7 @@ kn_diag "their answers: $(awk '{print $1}' "$KN_DIR/verifies.txt" | sort | uniq 
 # A leftover temp file (as a kill leaves it) is harmless: the next knock
 # replaces it and does not take its content.
 printf '{"6.6.6.6":%s' "$FAR" >"$WL.tmp-0123456789abcdef"
+touch -d '1 hour ago' "$WL.tmp-0123456789abcdef"	# a killed writer's, not a live one's
 kn_is "$(kn_knock_as "$URL" 192.0.2.77)" 200 "a knock after a leftover (partial) temp file succeeds"
 kn_ok "the leftover temp file is gone" test ! -e "$WL.tmp-0123456789abcdef"
 kn_is "$(jq 'has("6.6.6.6")' "$WL")" false "the leftover temp file's content was not taken"

@@ -147,6 +147,18 @@ spew(const char *path, const char *data, size_t len)
 	return rc;
 }
 
+/* Makes path look an hour older than T0 (a leftover of a killed writer). */
+static void
+age(const char *path)
+{
+	struct timespec t[2];
+
+	t[0].tv_sec = t[1].tv_sec = T0 - 3600;
+	t[0].tv_nsec = t[1].tv_nsec = 0;
+	if (utimensat(AT_FDCWD, path, t, AT_SYMLINK_NOFOLLOW) == -1)
+		tap_diag("utimensat %s: %s", path, strerror(errno));
+}
+
 /* Parses the file on disk into a new map (NULL if absent or bad). */
 static struct ipmap *
 disk_map(const char *path)
@@ -294,6 +306,58 @@ test_concurrent_writers(void)
 	tap_is_int(lookup(s, "192.0.2.19", T0, NULL), 1,
 	    "store_lookup_should_see_the_other_process_knock");
 	store_free(s);
+}
+
+/* The same, while the lock file is deleted again and again (by hand, say):
+   a second writer can then get in, and whitelist.json changing under a
+   writer makes it start over, so no knock that succeeded is lost. */
+static void
+test_writers_lock_deleted(void)
+{
+	const char *p = path_in("dele.json"), *lp = path_in("dele.json.lock");
+	int i, k, status, okfd, nok = 0, missing = 0;
+	char addr[32], line[64];
+	pid_t pid[3];
+	FILE *f;
+
+	okfd = open(path_in("dele.ok"), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
+	fflush(stdout);
+	if ((pid[0] = fork()) == 0) {
+		for (;;) {
+			unlink(lp);
+			usleep(1000);
+		}
+	}
+	for (k = 1; k <= 2; k++) {
+		if ((pid[k] = fork()) == 0) {
+			struct store *s = new_store(p, 1000);
+
+			for (i = 0; i < 60; i++) {
+				snprintf(addr, sizeof(addr), "10.%d.0.%d\n", k, i);
+				if (add(s, strtok(strcpy(line, addr), "\n"), T0 + 100, T0) == STORE_OK &&
+				    write(okfd, addr, strlen(addr)) < 0)
+					_exit(1);
+			}
+			store_free(s);
+			_exit(0);
+		}
+	}
+	for (k = 1; k <= 2; k++)
+		waitpid(pid[k], &status, 0);
+	kill(pid[0], SIGKILL);
+	waitpid(pid[0], &status, 0);
+	close(okfd);
+	if ((f = fopen(path_in("dele.ok"), "r")) != NULL) {
+		while (fgets(line, sizeof(line), f) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			nok++;
+			if (disk_has(p, line, NULL) != 1)
+				missing++;
+		}
+		fclose(f);
+	}
+	tap_ok(nok > 60, "store_add_should_mostly_succeed_while_the_lock_file_is_deleted (%d of 120)", nok);
+	tap_is_int(missing, 0, "store_add_should_lose_no_knock_while_the_lock_file_is_deleted");
 }
 
 static void
@@ -749,9 +813,15 @@ test_write_failures(void)
 	spew(path_in("victim"), "v", 1);
 	if (symlink(path_in("victim"), path_in("fail.json.tmp-link")) == -1)
 		tap_diag("symlink: %s", strerror(errno));
+	spew(path_in("fail.json.tmp-fresh"), "a write in progress", 19);
+	age(path_in("fail.json.tmp-0011223344556677"));
+	age(path_in("fail.json.idx.tmp-8899aabbccddeeff"));
+	age(path_in("fail.json.tmp-link"));
 	tap_is_int(add(s, "192.0.2.6", T0 + 100, T0), STORE_OK, "store_add_should_succeed_over_leftovers");
-	tap_ok(!has_file_starting(dir, "fail.json.tmp") && !has_file_starting(dir, "fail.json.idx.tmp"),
-	    "store_add_should_remove_leftover_temp_files");
+	tap_ok(!has_file_starting(dir, "fail.json.tmp-0") && !has_file_starting(dir, "fail.json.idx.tmp") &&
+	    !has_file_starting(dir, "fail.json.tmp-link"), "store_add_should_remove_leftover_temp_files");
+	tap_ok(exists(path_in("fail.json.tmp-fresh")),
+	    "store_add_should_leave_a_recent_temp_file_(another_writer_may_own_it)");
 	tap_is_int(disk_has(p, "6.6.6.6", NULL), 0, "store_add_should_not_take_a_leftovers_content");
 	after = slurp(path_in("victim"), &alen);
 	tap_is_str(after, "v", "store_add_should_not_follow_a_leftover_symlink");
@@ -988,6 +1058,7 @@ main(void)
 	test_index();
 	test_max_entries();
 	test_concurrent_writers();
+	test_writers_lock_deleted();
 	test_corrupt();
 	test_write_failures();
 	test_busy();
