@@ -28,8 +28,11 @@
  *
  * Writers (store_add, store_cleanup) take the lock, start from their view
  * when it is still current (else the index, else whitelist.json), write
- * whitelist.json (fsync, rename, fsync of the directory), then the index,
- * then bump the generation, then unlock. A whitelist.json that does not
+ * whitelist.json (fsync, then a compare-and-swap rename against the file
+ * they started from: a writer that finds another's file there starts over,
+ * so no knock is overwritten even when a deleted lock file lets two writers
+ * in; fsync of the directory), then the index, then bump the generation,
+ * then unlock. Temp files of killed writers are removed after a minute. A whitelist.json that does not
  * parse is moved aside to "<storage_path>.corrupt-<unix time>" (".N"
  * added when taken) by the next writer, never overwritten; until then
  * every lookup denies.
