@@ -5,7 +5,8 @@ TESTS += \
 	tests/integration/test_apache.sh \
 	tests/integration/test_caddy.sh \
 	tests/integration/test_cgi.sh \
-	tests/integration/test_spawnfcgi.sh
+	tests/integration/test_spawnfcgi.sh \
+	tests/integration/test_attacks.sh
 EXTRA_DIST += \
 	tests/integration/flows.sh \
 	tests/integration/test_nginx.sh \
@@ -13,10 +14,12 @@ EXTRA_DIST += \
 	tests/integration/test_caddy.sh \
 	tests/integration/test_cgi.sh \
 	tests/integration/test_spawnfcgi.sh \
+	tests/integration/test_attacks.sh \
 	conf-examples/nginx.conf \
 	conf-examples/apache2.conf \
 	conf-examples/Caddyfile \
 	conf-examples/lighttpd-cgi.conf \
+	conf-examples/lighttpd-behind-proxy.conf \
 	conf-examples/knocker-spawn-fcgi.service \
 	conf-examples/www/knock-help.html \
 	docs/DEPLOY.md

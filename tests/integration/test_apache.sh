@@ -9,20 +9,8 @@ kn_init apache
 kn_need_bin apache2 spawn-fcgi lighttpd curl jq
 
 # NAME CONFIG: knocker (TCP, 2 workers) and apache2 from the example.
-# Sets URL4, URL6.
 start_apache() {
-	local run=$KN_DIR/$1 port out
-	mkdir -p "$run"
-	kn_spawn_knocker "$2" 2 || return 1
-	port=$(kn_port)
-	HTTP_PORT=$port KNOCKER_PORT=$KN_APP_PORT BACKEND_PORT=$KN_BACKEND_PORT WWW_DIR=$KN_DIR/www RUN_DIR=$run \
-	    kn_render "$KN_SRC/conf-examples/apache2.conf" "$run/apache2.conf"
-	out=$(apache2 -t -f "$run/apache2.conf" 2>&1) || { kn_diag "apache2 -t failed:" "$out"; return 1; }
-	apache2 -f "$run/apache2.conf" -DFOREGROUND 2>>"$run/apache-stderr.log" &
-	kn_track $!
-	kn_wait_port 127.0.0.1 "$port" $! apache2 || return 1
-	URL4=http://127.0.0.1:$port
-	URL6="http://[::1]:$port"
+	kn_example_apache "$@"
 }
 
 kn_flow apache /knock start_apache
