@@ -192,6 +192,7 @@ kn_flow_xff() {	# TAG V4 V6 KNOCK
 #                 nogroup: the group the server's workers run as here)
 #                 instead of TCP 127.0.0.1 (lighttpd, nginx, Caddy).
 #   KN_NGINX_SERVER_LINE  a directive added to nginx's server block.
+#   KN_APACHE_SITE_LINES  lines appended to the Apache config (a site's own).
 #   KN_PROXIED=1  a proxy on 127.0.0.1 is in front: the lighttpd examples
 #                 include conf-examples/lighttpd-behind-proxy.conf, as
 #                 docs/DEPLOY.md says (the other servers need no change).
@@ -264,6 +265,7 @@ kn_example_apache() {	# NAME CONFIG (TCP only: mod_authnz_fcgi has no unix socke
 	port=$(kn_port)
 	HTTP_PORT=$port KNOCKER_PORT=$KN_APP_PORT BACKEND_PORT=$KN_BACKEND_PORT WWW_DIR=$KN_DIR/www \
 	    RUN_DIR=$KN_RUN kn_render "$KN_SRC/conf-examples/apache2.conf" "$KN_RUN/apache2.conf"
+	[ -z "${KN_APACHE_SITE_LINES-}" ] || printf '%s\n' "$KN_APACHE_SITE_LINES" >>"$KN_RUN/apache2.conf"
 	out=$(apache2 -t -f "$KN_RUN/apache2.conf" 2>&1) || { kn_diag "apache2 -t failed:" "$out"; return 1; }
 	apache2 -f "$KN_RUN/apache2.conf" -DFOREGROUND 2>>"$KN_RUN/apache-stderr.log" &
 	kn_track $!

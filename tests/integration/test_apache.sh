@@ -24,4 +24,24 @@ kn_like "$KN_BODY" "Knock first" "apache: the 401 tells a human to knock"
 kn_like "$(cat "$KN_DIR/trusted/apache-access.log")" ' knocker "GET /private/index.html ' \
     "apache: an allowed request gets the user 'knocker' (DefaultUser)"
 
+# Rewrites (SECURITY.md, "Apache rewrites"): mod_authnz_fcgi gives knocker
+# the URI of the request line as REQUEST_URI, never the result of a rewrite.
+# An internal rewrite of the excluded /private/health onto protected content
+# is therefore let in, as docs/DEPLOY.md says; an external redirect ([R]) is
+# a new request that knocker checks.
+kn_make_config "$KN_DIR/rewrite.json" ".whitelist.storage_path = \"$KN_DIR/state/rewrite.json\""
+KN_APACHE_SITE_LINES='LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
+RewriteEngine On
+RewriteRule "^/private/health/secret$" "/private/index.html" [PT]
+RewriteRule "^/private/health/moved$" "/private/index.html" [R=302]' \
+    kn_ok "apache: the example with a site's rewrite rules starts" kn_example_apache rewrite "$KN_DIR/rewrite.json"
+kn_req GET "$URL4/private/index.html"
+kn_is "$KN_STATUS" 401 "apache+rewrite: the protected file is 401 without a knock"
+kn_req GET "$URL4/private/health/secret"
+kn_is "$KN_STATUS:$KN_BODY" "200:SECRET-PAGE" \
+    "apache+rewrite: an internal rewrite from an excluded path serves the protected file (knocker saw /private/health/secret)"
+kn_req GET "$URL4/private/health/moved" -L
+kn_is "$KN_STATUS" 401 "apache+rewrite: an external redirect from an excluded path is checked again: 401"
+kn_unlike "$KN_BODY" SECRET-PAGE "apache+rewrite: and the file is not served"
+
 kn_done
