@@ -7,7 +7,8 @@ TESTS += \
 	tests/integration/test_cgi.sh \
 	tests/integration/test_spawnfcgi.sh \
 	tests/integration/test_attacks.sh \
-	tests/integration/test_lighttpd_debian.sh
+	tests/integration/test_lighttpd_debian.sh \
+	tests/integration/test_apache_port.sh
 EXTRA_DIST += \
 	tests/integration/flows.sh \
 	tests/integration/test_nginx.sh \
@@ -17,6 +18,7 @@ EXTRA_DIST += \
 	tests/integration/test_spawnfcgi.sh \
 	tests/integration/test_attacks.sh \
 	tests/integration/test_lighttpd_debian.sh \
+	tests/integration/test_apache_port.sh \
 	conf-examples/nginx.conf \
 	conf-examples/apache2.conf \
 	conf-examples/Caddyfile \
