@@ -22,4 +22,14 @@ kn_req GET "$URL4/private/index.html" -H "X-Forwarded-For: 198.51.100.7"
 kn_is "$KN_STATUS" 401 "caddy: denied (sanity)"
 kn_unlike "$KN_BODY" SECRET-PAGE "caddy: knocker's 401 is passed on without the file"
 
+# /knock bodies are buffered by Caddy (at most 8 KB of them are kept): a
+# larger one is refused (413), a normal one arrives intact.
+head -c 20000 /dev/zero | tr '\0' ' ' >"$KN_DIR/20k"
+kn_req POST "$URL4/knock" -H "X-Api-Key: $KN_API_KEY" -H 'X-Forwarded-For: 203.0.113.7' \
+    -H 'Content-Type: application/json' --data-binary @"$KN_DIR/20k"
+kn_is "$KN_STATUS" 413 "caddy: a 20000-byte knock body is 413"
+kn_knock "$URL4/knock" '{"ttl":60}' -H 'X-Forwarded-For: 203.0.113.7'
+kn_like "$KN_STATUS:$KN_BODY" '^200:\{"whitelisted_entry":"203\.0\.113\.7","expires_at":[0-9]+,"expires_in_seconds":60\}$' \
+    "caddy: a knock with a JSON body passes the buffering intact"
+
 kn_done
