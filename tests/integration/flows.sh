@@ -213,14 +213,16 @@ kn__example_run() {	# NAME
 }
 
 kn_example_lighttpd() {	# NAME CONFIG
-	local port conf
+	local port conf app
 	kn__example_run "$1"
 	kn__example_knocker "$2" || return 1
 	port=$(kn_port)
 	conf=$KN_RUN/lighttpd.conf
-	HTTP_PORT=$port KNOCK_PORT=${KN_APP_PORT:-1} AUTHZ_PORT=${KN_APP_PORT:-1} BACKEND_PORT=$KN_BACKEND_PORT \
+	app=$KN_APP_PORT
+	[ "${KN_SOCKET:-0}" = 1 ] && app=1	# replaced by the socket below
+	HTTP_PORT=$port KNOCK_PORT=$app AUTHZ_PORT=$app BACKEND_PORT=$KN_BACKEND_PORT \
 	    WWW_DIR=$KN_DIR/www RUN_DIR=$KN_RUN kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$conf"
-	kn__lighttpd_adapt "$conf"
+	kn__lighttpd_adapt "$conf" || return 1
 	kn_start_lighttpd "$conf" || return 1
 	URL4=http://127.0.0.1:$port
 	URL6="http://[::1]:$port"
@@ -229,8 +231,9 @@ kn_example_lighttpd() {	# NAME CONFIG
 # The two documented changes to a lighttpd example: a unix socket instead
 # of host/port (the comment in lighttpd.conf), the behind-a-proxy include.
 kn__lighttpd_adapt() {	# CONF
-	if [ -n "${KN_APP_SOCKET-}" ] && [ "${KN_SOCKET:-0}" = 1 ]; then
-		sed -i "s|\"host\" => \"127.0.0.1\", \"port\" => [0-9]*|\"socket\" => \"$KN_APP_SOCKET\"|" "$1"
+	if [ "${KN_SOCKET:-0}" = 1 ]; then
+		sed -i "s|\"host\" => \"127.0.0.1\", \"port\" => 1,|\"socket\" => \"$KN_APP_SOCKET\",|" "$1"
+		grep -q '"port" => 1,' "$1" && return 1
 	fi
 	if [ "${KN_PROXIED:-0}" = 1 ]; then
 		printf 'include "%s"\n' "$KN_SRC/conf-examples/lighttpd-behind-proxy.conf" >>"$1"

@@ -4,7 +4,8 @@
 #   plain  knocker's server.trusted_proxies is empty, clients connect directly;
 #   front  a real reverse proxy (Caddy, passing every header on, underscore
 #          spellings too) on 127.0.0.1 is in front, knocker trusts 127.0.0.1
-#          as DEPLOY.md says, and clients reach the front from 127.0.0.2.
+#          as DEPLOY.md says, and clients reach the front from 127.0.0.2;
+#          knocker on a unix socket (Apache: TCP, it has no other way).
 # A client that has not knocked sends every spelling of X-Forwarded-For
 # (naming an always-allowed LAN address), X-Original-URI / X-Forwarded-Uri
 # (naming an excluded path) and X-Forwarded-Host (naming a host with its
@@ -135,8 +136,12 @@ for server in ${KN_ATTACK_SERVERS:-lighttpd nginx apache caddy}; do
 		[ $mode != plain ] && proxied=1
 		line=""
 		[ $mode = front_us ] && line="underscores_in_headers on;"
-		KN_NGINX_SERVER_LINE=$line KN_PROXIED=$proxied kn_ok "$tag: the example starts" \
+		KN_SOCKET=$proxied KN_NGINX_SERVER_LINE=$line KN_PROXIED=$proxied kn_ok "$tag: the example starts" \
 		    "kn_example_$server" "$server-$mode" "$KN_DIR/$server-$mode.json" || kn_bail "$tag did not start"
+		if [ $mode != plain ] && [ $server != apache ]; then
+			kn_is "$(stat -c '%F %a %U %G' "$KN_APP_SOCKET")" "socket 660 nobody nogroup" \
+			    "$tag: knocker listens on a unix socket, 0660 nobody:nogroup"
+		fi
 		if [ $mode != plain ]; then
 			kn_ok "$tag: the front proxy starts" kn_start_front "${URL4##*:}" || kn_bail "no front proxy"
 			url=$KN_FRONT_URL
