@@ -44,4 +44,25 @@ kn_req GET "$URL4/private/health/moved" -L
 kn_is "$KN_STATUS" 401 "apache+rewrite: an external redirect from an excluded path is checked again: 401"
 kn_unlike "$KN_BODY" SECRET-PAGE "apache+rewrite: and the file is not served"
 
+# What closes it: the exclusion in Apache instead of knocker. Apache matches
+# <Location> on the path after its rewrites; knocker (no excluded_paths now)
+# decides on the rest.
+kn_make_config "$KN_DIR/rewrite2.json" ".whitelist.storage_path = \"$KN_DIR/state/rewrite2.json\"" \
+    '.security.excluded_paths = []'
+KN_APACHE_SITE_LINES='LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
+RewriteEngine On
+RewriteRule "^/private/health/secret$" "/private/index.html" [PT]
+<Location "/private/health">
+    Require all granted
+</Location>' \
+    kn_ok "apache: the example with the exclusion in Apache and the same rewrite starts" \
+    kn_example_apache rewrite2 "$KN_DIR/rewrite2.json"
+kn_req GET "$URL4/private/health"
+kn_is "$KN_STATUS:$KN_BODY" "200:HEALTH-OK" "apache+exclusion in Apache: the excluded path is 200 without a knock"
+kn_req GET "$URL4/private/health/secret"
+kn_is "$KN_STATUS" 401 "apache+exclusion in Apache: the internal rewrite onto protected content is 401"
+kn_unlike "$KN_BODY" SECRET-PAGE "apache+exclusion in Apache: and the file is not served"
+kn_req GET "$URL4/private/index.html"
+kn_is "$KN_STATUS" 401 "apache+exclusion in Apache: the protected file is 401"
+
 kn_done
