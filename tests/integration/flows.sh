@@ -228,6 +228,23 @@ kn_example_lighttpd() {	# NAME CONFIG
 	URL6="http://[::1]:$port"
 }
 
+# conf-examples/lighttpd-cgi.conf: /knock by CGI, the checks by knocker
+# under spawn-fcgi (TCP).
+kn_example_lighttpd_cgi() {	# NAME CONFIG
+	local port conf
+	kn__example_run "$1"
+	KN_SOCKET=0 kn__example_knocker "$2" || return 1
+	port=$(kn_port)
+	conf=$KN_RUN/lighttpd.conf
+	HTTP_PORT=$port KNOCKER_BIN=$KNOCKER KNOCKER_CONFIG=$2 AUTHZ_PORT=$KN_APP_PORT \
+	    BACKEND_PORT=$KN_BACKEND_PORT WWW_DIR=$KN_DIR/www RUN_DIR=$KN_RUN \
+	    kn_render "$KN_SRC/conf-examples/lighttpd-cgi.conf" "$conf"
+	KN_SOCKET=0 kn__lighttpd_adapt "$conf" || return 1
+	kn_start_lighttpd "$conf" || return 1
+	URL4=http://127.0.0.1:$port
+	URL6="http://[::1]:$port"
+}
+
 # The two documented changes to a lighttpd example: a unix socket instead
 # of host/port (the comment in lighttpd.conf), the behind-a-proxy include.
 kn__lighttpd_adapt() {	# CONF

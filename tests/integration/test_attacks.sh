@@ -1,6 +1,7 @@
 #!/bin/bash
 # Header spelling attacks (SECURITY.md, finding "header spellings") through
-# every shipped example: lighttpd, nginx, Apache and Caddy, each run twice:
+# every shipped example: lighttpd (FastCGI, and with /knock by CGI), nginx,
+# Apache and Caddy, each run twice:
 #   plain  knocker's server.trusted_proxies is empty, clients connect directly;
 #   front  a real reverse proxy (Caddy, passing every header on, underscore
 #          spellings too) on 127.0.0.1 is in front, knocker trusts 127.0.0.1
@@ -116,7 +117,7 @@ after_knock() {	# TAG URL WHO
 	kn_is "${bad:-none}" none "$tag: another client (127.0.0.3) naming the whitelisted $who in any spelling gets 401"
 }
 
-for server in ${KN_ATTACK_SERVERS:-lighttpd nginx apache caddy}; do
+for server in ${KN_ATTACK_SERVERS:-lighttpd lighttpd_cgi nginx apache caddy}; do
 	repeat=1
 	[ "$server" = caddy ] && repeat=6
 	modes="plain front"
@@ -138,7 +139,7 @@ for server in ${KN_ATTACK_SERVERS:-lighttpd nginx apache caddy}; do
 		[ $mode = front_us ] && line="underscores_in_headers on;"
 		KN_SOCKET=$proxied KN_NGINX_SERVER_LINE=$line KN_PROXIED=$proxied kn_ok "$tag: the example starts" \
 		    "kn_example_$server" "$server-$mode" "$KN_DIR/$server-$mode.json" || kn_bail "$tag did not start"
-		if [ $mode != plain ] && [ $server != apache ]; then
+		if [ $mode != plain ] && [ $server != apache ] && [ $server != lighttpd_cgi ]; then
 			kn_is "$(stat -c '%F %a %U %G' "$KN_APP_SOCKET")" "socket 660 nobody nogroup" \
 			    "$tag: knocker listens on a unix socket, 0660 nobody:nogroup"
 		fi
