@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "khttp.h"
+#include "ktext.h"
 
 #define KHTTP_MAX_BODY		16384	/* more than any knocker answer */
 #define KHTTP_MAX_KEY_HEADER	1100
@@ -59,22 +60,6 @@ void
 khttp_global_cleanup(void)
 {
 	curl_global_cleanup();
-}
-
-/* Copies src to dst (size dstsz), replacing control characters so that a
-   server cannot send escape sequences to the user's terminal. */
-static void
-copy_printable(char *dst, size_t dstsz, const char *src)
-{
-	size_t i;
-
-	if (dstsz == 0)
-		return;
-	for (i = 0; src[i] != '\0' && i + 1 < dstsz; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	dst[i] = '\0';
 }
 
 /* Removes one pair of brackets around an IPv6 literal and any zone id.
@@ -422,7 +407,7 @@ json_str(const cJSON *obj, const char *name, char *out, size_t outsz)
 	if (!cJSON_IsString(it) || it->valuestring == NULL || it->valuestring[0] == '\0' ||
 	    strlen(it->valuestring) >= outsz)
 		return -1;
-	copy_printable(out, outsz, it->valuestring);
+	ktext_safe_copy(out, outsz, it->valuestring);
 	return 0;
 }
 
@@ -458,7 +443,7 @@ parse_answer(CURL *c, struct xfer *x, int post, struct kresult *r)
 		if (r->http_status >= 300 && r->http_status < 400 &&
 		    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc != NULL) {
 			char safe[200];
-			copy_printable(safe, sizeof safe, loc);
+			ktext_safe_copy(safe, sizeof safe, loc);
 			snprintf(r->error, sizeof r->error,
 			    "redirected to %s; use that URL", safe);
 		} else {
@@ -593,12 +578,12 @@ perform(const struct khttp_opts *o, enum kfam fam, const char *body, struct kres
 
 	rc = curl_easy_perform(c);
 	if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != NULL)
-		copy_printable(r->peer, sizeof r->peer, ip);
+		ktext_safe_copy(r->peer, sizeof r->peer, ip);
 	if (rc != CURLE_OK) {
 		if (rc == CURLE_ABORTED_BY_CALLBACK)
 			snprintf(r->error, sizeof r->error, "interrupted");
 		else
-			copy_printable(r->error, sizeof r->error,
+			ktext_safe_copy(r->error, sizeof r->error,
 			    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
 		goto out;
 	}

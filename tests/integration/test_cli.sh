@@ -151,6 +151,33 @@ kn_like "$ERR" 'HTTP 404: not an answer from knocker\. Is the URL the knock endp
 kk -k "$KN_API_KEY" "ftp://127.0.0.1:$PORT/knock"
 kn_is "$RC" 2 "an ftp:// URL is a usage error"
 
+# --- a hostile server cannot reach the terminal ------------------------------------------
+# lighttpd serving fixed answers: GET /evil.json is a 200 status answer, a POST
+# to /deny is 403 with an "error" text (server.errorfile-prefix). Both carry C0,
+# DEL and C1 controls (U+009B is CSI for terminals), raw 0x9b bytes (not
+# UTF-8) and valid non-ASCII letters, which must pass.
+mkdir -p "$KN_DIR/evil"
+printf '{"client_ip":"\xc3\xa9\\u009b31m\x9b[2J\\u001b]0;x\\u0007\x7f\xc2\x85\xe2\x80\x9b","whitelisted":false,"expires_at":null,"expires_in_seconds":null}' \
+    >"$KN_DIR/evil/evil.json"
+printf '{"error":"bad\\u009b[2Jthing\x9b[1m\xc2\x9d\xc0\xaf\xed\xa0\x80 ok\xe2\x82\xac"}' >"$KN_DIR/evil/status-403.html"
+EVIL_PORT=$(kn_port)
+cat >"$KN_DIR/lighttpd-evil.conf" <<EOF
+server.modules = ( "mod_access" )
+server.document-root = "$KN_DIR/evil"
+server.port = $EVIL_PORT
+server.bind = "127.0.0.1"
+server.errorlog = "$KN_DIR/lighttpd-evil-error.log"
+server.errorfile-prefix = "$KN_DIR/evil/status-"
+\$HTTP["url"] == "/deny" { url.access-deny = ( "" ) }
+EOF
+kn_ok "a lighttpd with hostile answers starts" kn_start_lighttpd "$KN_DIR/lighttpd-evil.conf"
+kk status -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/evil.json"
+kn_is "$RC:$OUT" $'8:IPv4: \xc3\xa9?31m?[2J?]0;x???\xe2\x80\x9b is not whitelisted' \
+    "status: C0, DEL and C1 (UTF-8 and raw bytes) in client_ip become '?', valid UTF-8 stays"
+kk -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/deny"
+kn_is "$RC:$ERR" $'6:knock: IPv4: HTTP 403: bad?[2Jthing?[1m?????? ok\xe2\x82\xac. Whitelisting another address (--ip) needs a key with allow_remote_whitelist.' \
+    "error text: C1 controls, raw 0x80-0x9f, overlong and surrogate bytes become '?'"
+
 # --- keys from a file, the environment and the settings file ----------------------------------
 printf '%s\n' "$KN_API_KEY" >"$KN_DIR/key"
 chmod 644 "$KN_DIR/key"
