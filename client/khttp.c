@@ -501,50 +501,28 @@ result_reset(struct kresult *r, enum kfam fam)
 	r->expires_in = -1;
 }
 
-static void
-perform(const struct khttp_opts *o, enum kfam fam, const char *body, struct kresult *r)
+/*
+ * One request to o->url over fam with the header list hdrs; a POST of body
+ * when body is not NULL, else a GET. The answer lands in x. Returns the
+ * handle (the caller cleans it up) with r->http_status set once an HTTP
+ * answer arrived; otherwise NULL with r->exit and r->error set.
+ */
+static CURL *
+transfer(const struct khttp_opts *o, enum kfam fam, const struct curl_slist *hdrs,
+    const char *body, struct xfer *x, struct kresult *r)
 {
-	struct xfer *x = NULL;
-	struct curl_slist *hdrs = NULL, *tmp;
-	CURL *c = NULL;
+	CURL *c;
 	CURLcode rc;
 	char errbuf[CURL_ERROR_SIZE];
-	char keyhdr[KHTTP_MAX_KEY_HEADER];
 	char *ip = NULL;
 	long ipres;
-	int n;
 
-	result_reset(r, fam);
 	r->exit = KEXIT_NETWORK;
 	errbuf[0] = '\0';
-	if ((x = calloc(1, sizeof *x)) == NULL || (c = curl_easy_init()) == NULL) {
+	if ((c = curl_easy_init()) == NULL) {
 		snprintf(r->error, sizeof r->error, "out of memory");
-		goto out;
+		return NULL;
 	}
-	x->retry_after = -1;
-	x->stop = o->stop;
-
-	n = snprintf(keyhdr, sizeof keyhdr, "X-Api-Key: %s", o->key);
-	if (n < 0 || (size_t)n >= sizeof keyhdr) {
-		explicit_bzero(keyhdr, sizeof keyhdr);
-		r->exit = KEXIT_CONFIG;
-		snprintf(r->error, sizeof r->error, "API key too long");
-		goto out;
-	}
-	tmp = curl_slist_append(hdrs, keyhdr);
-	explicit_bzero(keyhdr, sizeof keyhdr);
-	if (tmp == NULL)
-		goto oom;
-	hdrs = tmp;
-	/* An empty value removes curl's default form content type. */
-	if ((tmp = curl_slist_append(hdrs, body != NULL && body[0] != '\0' ?
-	    "Content-Type: application/json" : "Content-Type:")) == NULL)
-		goto oom;
-	hdrs = tmp;
-	if ((tmp = curl_slist_append(hdrs, "Accept: application/json")) == NULL)
-		goto oom;
-	hdrs = tmp;
-
 	ipres = fam == KFAM_V4 ? CURL_IPRESOLVE_V4 :
 	    fam == KFAM_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER;
 	if (curl_easy_setopt(c, CURLOPT_URL, o->url) != CURLE_OK ||
@@ -577,6 +555,7 @@ perform(const struct khttp_opts *o, enum kfam fam, const char *body, struct kres
 		goto setopt;
 
 	rc = curl_easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);	/* errbuf goes out of scope */
 	if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != NULL)
 		ktext_safe_copy(r->peer, sizeof r->peer, ip);
 	if (rc != CURLE_OK) {
@@ -585,16 +564,59 @@ perform(const struct khttp_opts *o, enum kfam fam, const char *body, struct kres
 		else
 			ktext_safe_copy(r->error, sizeof r->error,
 			    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-		goto out;
+		goto fail;
 	}
 	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->http_status) != CURLE_OK) {
 		snprintf(r->error, sizeof r->error, "no HTTP answer");
-		goto out;
+		goto fail;
 	}
-	parse_answer(c, x, body != NULL, r);
-	goto out;
+	return c;
 setopt:
 	snprintf(r->error, sizeof r->error, "libcurl lacks a needed feature");
+fail:
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static void
+perform(const struct khttp_opts *o, enum kfam fam, const char *body, struct kresult *r)
+{
+	struct xfer *x = NULL;
+	struct curl_slist *hdrs = NULL, *tmp;
+	CURL *c = NULL;
+	char keyhdr[KHTTP_MAX_KEY_HEADER];
+	int n;
+
+	result_reset(r, fam);
+	r->exit = KEXIT_NETWORK;
+	if ((x = calloc(1, sizeof *x)) == NULL)
+		goto oom;
+	x->retry_after = -1;
+	x->stop = o->stop;
+
+	n = snprintf(keyhdr, sizeof keyhdr, "X-Api-Key: %s", o->key);
+	if (n < 0 || (size_t)n >= sizeof keyhdr) {
+		explicit_bzero(keyhdr, sizeof keyhdr);
+		r->exit = KEXIT_CONFIG;
+		snprintf(r->error, sizeof r->error, "API key too long");
+		goto out;
+	}
+	tmp = curl_slist_append(hdrs, keyhdr);
+	explicit_bzero(keyhdr, sizeof keyhdr);
+	if (tmp == NULL)
+		goto oom;
+	hdrs = tmp;
+	/* An empty value removes curl's default form content type. */
+	if ((tmp = curl_slist_append(hdrs, body != NULL && body[0] != '\0' ?
+	    "Content-Type: application/json" : "Content-Type:")) == NULL)
+		goto oom;
+	hdrs = tmp;
+	if ((tmp = curl_slist_append(hdrs, "Accept: application/json")) == NULL)
+		goto oom;
+	hdrs = tmp;
+
+	if ((c = transfer(o, fam, hdrs, body, x, r)) != NULL)
+		parse_answer(c, x, body != NULL, r);
 	goto out;
 oom:
 	snprintf(r->error, sizeof r->error, "out of memory");
@@ -602,6 +624,28 @@ out:
 	if (c != NULL)
 		curl_easy_cleanup(c);
 	free_headers(hdrs);
+	free(x);
+}
+
+void
+khttp_probe(const struct khttp_opts *o, enum kfam fam, const struct curl_slist *hdrs,
+    struct kresult *r)
+{
+	struct xfer *x;
+	CURL *c;
+
+	result_reset(r, fam);
+	if ((x = calloc(1, sizeof *x)) == NULL) {
+		r->exit = KEXIT_NETWORK;
+		snprintf(r->error, sizeof r->error, "out of memory");
+		return;
+	}
+	x->retry_after = -1;
+	x->stop = o->stop;
+	if ((c = transfer(o, fam, hdrs, NULL, x, r)) != NULL) {
+		r->exit = KEXIT_OK;
+		curl_easy_cleanup(c);
+	}
 	free(x);
 }
 

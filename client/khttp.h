@@ -25,7 +25,9 @@ enum kexit {
 	KEXIT_UNAUTHORIZED = 5,		/* 401: bad or missing key */
 	KEXIT_FORBIDDEN = 6,		/* 403: key may not use --ip */
 	KEXIT_RATELIMIT = 7,		/* 429 */
-	KEXIT_NOT_WHITELISTED = 8	/* status: answered, but not whitelisted */
+	KEXIT_NOT_WHITELISTED = 8,	/* status: answered, but not whitelisted */
+	KEXIT_LEAK = 9,			/* check: a forged request was let through */
+	KEXIT_ALLOWED = 10		/* check: the plain request is already allowed */
 };
 
 enum kfam { KFAM_ANY = 0, KFAM_V4 = 4, KFAM_V6 = 6 };
@@ -97,5 +99,16 @@ void khttp_knock(const struct khttp_opts *o, enum kfam fam, const char *ip, long
 
 /* GET /knock (status) over fam. Fills r completely. */
 void khttp_status(const struct khttp_opts *o, enum kfam fam, struct kresult *r);
+
+/*
+ * GET o->url over fam without the API key (o->key is not used and may be
+ * NULL), sending the extra request headers hdrs ("Name: value" lines,
+ * passed to libcurl as they are; "Host: x" replaces the Host header; may
+ * be NULL). The body is read and dropped. Sets r->exit (KEXIT_OK when any
+ * HTTP answer came, else KEXIT_NETWORK with r->error), r->http_status and
+ * r->peer.
+ */
+void khttp_probe(const struct khttp_opts *o, enum kfam fam, const struct curl_slist *hdrs,
+    struct kresult *r);
 
 #endif

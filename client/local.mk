@@ -4,6 +4,7 @@ if BUILD_CLIENT
 bin_PROGRAMS += knock
 knock_SOURCES = \
 	client/knock.c \
+	client/kcheck.c client/kcheck.h \
 	client/kconf.c client/kconf.h \
 	client/khttp.c client/khttp.h \
 	client/kreport.c client/kreport.h \
