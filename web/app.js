@@ -1,7 +1,14 @@
 // knocker web app: knocks (POST with X-Api-Key) when opened, when the Knock
 // button is pressed and when the page comes back to the foreground, and
-// counts down to the expiry. Settings live in localStorage. Plain JS, no
-// build step; the HTTP contract is knocker's POST /knock.
+// counts down to the expiry. URL and TTL live in localStorage; the key only
+// in this page's memory, unless the user ticks "Remember the key on this
+// device" (then in localStorage too). Not sessionStorage: every page of the
+// origin in the same tab can read that, and it brings no safety that memory
+// lacks. Plain JS, no build step; the HTTP contract is knocker's POST /knock.
+//
+// Web storage is walled off by origin, not by path: the app belongs on an
+// origin of its own. It warns when it is not at the root path "/", the sign
+// that it shares its origin with other content (docs/CLIENTS.md).
 'use strict';
 
 (() => {
@@ -17,7 +24,8 @@
 		error: $('error'), errorText: $('error-text'), errorHelp: $('error-help'),
 		settings: $('settings'), form: $('settings-form'), url: $('url'), key: $('key'),
 		showKey: $('show-key'), ttl: $('ttl'), settingsError: $('settings-error'),
-		forget: $('forget'),
+		forget: $('forget'), remember: $('remember'), shared: $('shared-origin'),
+		sharedName: $('shared-origin-name'),
 	};
 
 	let settings = loadSettings();
@@ -27,17 +35,45 @@
 	let lastKnockEnd = 0;
 
 	// --- settings ---------------------------------------------------------------------
+	const NO_SETTINGS = { url: '', key: '', ttl: null, remember: false };
+
+	// A stored key without remember: true (written by a version that always
+	// stored it) is used for this visit and dropped from storage.
 	function loadSettings() {
 		try {
 			const s = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}');
-			return {
+			const loaded = {
 				url: typeof s.url === 'string' ? s.url : '',
 				key: typeof s.key === 'string' ? s.key : '',
 				ttl: Number.isInteger(s.ttl) && s.ttl > 0 ? s.ttl : null,
+				remember: s.remember === true,
 			};
+			if (!loaded.remember && 'key' in s)
+				storeSettings(loaded);
+			return loaded;
 		} catch {
-			return { url: '', key: '', ttl: null };
+			return { ...NO_SETTINGS };
 		}
+	}
+
+	// Writes the settings, with the key only when the user asked for it.
+	// Returns false when the browser refuses.
+	function storeSettings(s) {
+		const out = { url: s.url, ttl: s.ttl, remember: s.remember };
+		if (s.remember)
+			out.key = s.key;
+		try {
+			localStorage.setItem(STORAGE_KEY, JSON.stringify(out));
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	// The app at "/" (or /index.html) is taken to own its origin; under any
+	// other path it shares the origin with whatever else the server serves.
+	function sharesOrigin() {
+		return location.pathname !== '/' && location.pathname !== '/index.html';
 	}
 
 	function knockUrl() {
@@ -65,13 +101,14 @@
 				return { field: ui.ttl, message: `The lifetime must be a whole number of seconds from 1 to ${MAX_TTL}, or empty.` };
 			ttl = Number(ttlText);
 		}
-		return { settings: { url, key, ttl } };
+		return { settings: { url, key, ttl, remember: ui.remember.checked } };
 	}
 
 	function fillForm() {
 		ui.url.value = settings.url;
 		ui.key.value = settings.key;
 		ui.ttl.value = settings.ttl ?? '';
+		ui.remember.checked = settings.remember;
 	}
 
 	function settingsProblem(field, message) {
@@ -282,17 +319,14 @@
 		}
 		settingsProblem(null);
 		settings = r.settings;
-		try {
-			localStorage.setItem(STORAGE_KEY, JSON.stringify(settings));
-		} catch {
+		if (!storeSettings(settings))
 			settingsProblem(ui.key, 'This browser refused to store the settings (private mode?). They last until you close the page.');
-		}
 		knock();
 	});
 
 	ui.forget.addEventListener('click', () => {
 		localStorage.removeItem(STORAGE_KEY);
-		settings = { url: '', key: '', ttl: null };
+		settings = { ...NO_SETTINGS };
 		fillForm();
 		settingsProblem(null);
 		stopCountdown();
@@ -320,6 +354,10 @@
 	if ('serviceWorker' in navigator)
 		navigator.serviceWorker.register('sw.js').catch(() => { /* the app works without it */ });
 
+	if (sharesOrigin()) {
+		ui.sharedName.textContent = location.origin;
+		ui.shared.hidden = false;
+	}
 	fillForm();
 	if (settings.key) {
 		knock();
