@@ -214,6 +214,56 @@ out:
 	return rc;
 }
 
+int
+khttp_knock_url(char *url, size_t urlsz, char *err, size_t errsz)
+{
+	CURLU *u;
+	char *path = NULL, *full = NULL, *np = NULL;
+	const char *last;
+	size_t n;
+	int rc = -1;
+
+	if ((u = curl_url()) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+		snprintf(err, errsz, "bad URL '%s'", url);
+		goto out;
+	}
+	n = strlen(path);		/* libcurl gives at least "/" */
+	if (n > 0 && path[n - 1] == '/')
+		n--;
+	for (last = path + n; last > path && last[-1] != '/'; last--)
+		;
+	if ((size_t)(path + n - last) == 5 && strncmp(last, "knock", 5) == 0) {
+		rc = 0;		/* already the endpoint */
+		goto out;
+	}
+	if (asprintf(&np, "%.*s/knock", (int)n, path) == -1) {
+		np = NULL;
+		snprintf(err, errsz, "out of memory");
+		goto out;
+	}
+	if (curl_url_set(u, CURLUPART_PATH, np, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
+		snprintf(err, errsz, "bad URL '%s'", url);
+		goto out;
+	}
+	if (strlcpy(url, full, urlsz) >= urlsz) {
+		snprintf(err, errsz, "URL too long");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(np);
+	curl_free(path);
+	curl_free(full);
+	curl_url_cleanup(u);
+	return rc;
+}
+
 /* Families listed for host:port in a --resolve list: bit 1 IPv4, bit 2
    IPv6; 0 when no entry matches. */
 static int
@@ -564,6 +614,12 @@ transfer(const struct khttp_opts *o, enum kfam fam, const struct curl_slist *hdr
 		else
 			ktext_safe_copy(r->error, sizeof r->error,
 			    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
+		/* "wrong version number": most likely TLS spoken to a plain-http port */
+		if (rc == CURLE_SSL_CONNECT_ERROR && o->https_assumed &&
+		    strncmp(o->url, "https://", 8) == 0)
+			snprintf(r->hint, sizeof r->hint, "No scheme was given, so https:// was "
+			    "assumed; if the server speaks plain http, use http://%.200s.",
+			    o->url + 8);
 		goto fail;
 	}
 	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->http_status) != CURLE_OK) {
@@ -668,6 +724,7 @@ khttp_knock(const struct khttp_opts *o, enum kfam fam, const char *ip, long ttl,
 		}
 	}
 	perform(o, fam, body != NULL ? body : "", r);
+	r->requested_ttl = ttl > 0 ? ttl : 0;
 out:
 	cJSON_free(body);
 	cJSON_Delete(obj);

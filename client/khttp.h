@@ -42,6 +42,7 @@ struct khttp_opts {
 	const char		*cacert;	/* CA bundle; may be NULL */
 	long			 timeout;	/* whole request, seconds (> 0) */
 	volatile sig_atomic_t	*stop;		/* abort transfers once *stop != 0; may be NULL */
+	int			 https_assumed;	/* the user gave no scheme: hint at http:// on TLS errors */
 };
 
 struct kresult {
@@ -51,6 +52,8 @@ struct kresult {
 	char		error[256];	/* server's "error" text or the transport error; "" on success */
 	long		retry_after;	/* seconds from Retry-After, -1 when absent */
 	char		peer[64];	/* address connected to, "" if unknown */
+	char		hint[300];	/* what to do, when khttp knows better than kreport; "" */
+	long		requested_ttl;	/* POST: the ttl asked for, 0 when none */
 	/* POST /knock */
 	char		entry[128];	/* whitelisted_entry */
 	/* GET /knock */
@@ -85,6 +88,15 @@ int khttp_families(const char *url, enum kfam want, const struct curl_slist *res
  */
 int khttp_check_url(const char *in, char *out, size_t outsz, int *cleartext,
     char *err, size_t errsz);
+
+/*
+ * Makes a base URL a knock endpoint: when the last segment of url's path
+ * (a trailing '/' aside) is not "knock", appends "knock" to the path
+ * ("https://h" and "https://h/" -> "https://h/knock", "https://h/.knocker/"
+ * -> "https://h/.knocker/knock"). url holds a URL khttp_check_url wrote;
+ * it is rewritten in place. 0, or -1 with a message in err.
+ */
+int khttp_knock_url(char *url, size_t urlsz, char *err, size_t errsz);
 
 /*
  * Validates a --resolve argument "HOST:PORT:ADDR[,ADDR...]" (addresses

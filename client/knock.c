@@ -70,8 +70,9 @@ usage(FILE *f)
 "                                       URL without a knock, with forged headers\n"
 "\n"
 "URL is the knock endpoint, e.g. https://home.example.org/knock (else\n"
-"$KNOCKER_URL, else the config file). When the host has IPv4 and IPv6\n"
-"addresses, knock goes over both and reports both entries.\n"
+"$KNOCKER_URL or $KNOCKER_API_URL, else the config file); a base URL such as\n"
+"https://home.example.org gets /knock appended. When the host has IPv4 and\n"
+"IPv6 addresses, knock goes over both and reports both entries.\n"
 "\n"
 "options:\n"
 "  -k, --key KEY           API key (other local users can see it in ps;\n"
@@ -99,8 +100,8 @@ usage(FILE *f)
 "  -h, --help              this text\n"
 "  -V, --version           the version\n"
 "\n"
-"The key comes from --key, --key-file, $KNOCKER_KEY or the settings file, in\n"
-"that order.\n"
+"The key comes from --key, --key-file, $KNOCKER_KEY, $KNOCKER_API_KEY or the\n"
+"settings file, in that order.\n"
 "\n"
 "exit status: 0 success (also when one address family failed with a network\n"
 "error and the other worked), 1 other server error, 2 usage error, 3 config or\n"
@@ -397,10 +398,32 @@ key_from_stdin(char *key, size_t keysz)
 
 /* Finds the key: --key, --key-file, KNOCKER_KEY, then the settings file.
    0, or an exit status after printing why. */
+/* The first of two environment variables that is set and not empty;
+   *name says which. NULL when neither is. */
+static const char *
+env_either(const char *a, const char *b, const char **name)
+{
+	const char *v;
+
+	if ((v = getenv(a)) != NULL && v[0] != '\0') {
+		*name = a;
+		return v;
+	}
+	if ((v = getenv(b)) != NULL && v[0] != '\0') {
+		*name = b;
+		return v;
+	}
+	return NULL;
+}
+
+/* Finds the key: --key, --key-file, KNOCKER_KEY, KNOCKER_API_KEY (the name
+   knocker-cli reads), then the settings file. 0, or an exit status after
+   printing why. */
 static int
 find_key(struct opts *o, const struct kconf *cf, char *key, size_t keysz)
 {
-	const char *env = getenv("KNOCKER_KEY");
+	const char *envname = NULL;
+	const char *env = env_either("KNOCKER_KEY", "KNOCKER_API_KEY", &envname);
 	char err[512];
 
 	if (o->key_arg != NULL) {
@@ -418,8 +441,8 @@ find_key(struct opts *o, const struct kconf *cf, char *key, size_t keysz)
 		}
 		return 0;
 	}
-	if (env != NULL && env[0] != '\0') {
-		if (kconf_check_key(env, "KNOCKER_KEY", err, sizeof err) == -1)
+	if (env != NULL) {
+		if (kconf_check_key(env, envname, err, sizeof err) == -1)
 			goto usage;
 		strlcpy(key, env, keysz);
 		return 0;
@@ -494,6 +517,13 @@ print_json(const char *cmd, const char *url, const struct kresult *r, size_t n,
 		}
 		add_int_or_null(it, "expires_at", r[i].expires_at);
 		add_int_or_null(it, "expires_in_seconds", r[i].expires_in);
+		if (r[i].whitelisted < 0 && r[i].requested_ttl > 0) {
+			char cap[160];
+
+			cJSON_AddNumberToObject(it, "requested_ttl", (double)r[i].requested_ttl);
+			cJSON_AddBoolToObject(it, "ttl_capped",
+			    kreport_capped(&r[i], cap, sizeof cap));
+		}
 	}
 	if ((s = cJSON_PrintUnformatted(root)) != NULL) {
 		printf("%s\n", s);
@@ -526,6 +556,8 @@ print_human(const struct kresult *r, size_t n)
 			kreport_when(r[i].expires_at, when, sizeof when);
 			printf("%s%swhitelisted %s for %s (until %s)\n", pfx, colon, r[i].entry,
 			    dur, when);
+			if (kreport_capped(&r[i], line, sizeof line))
+				fprintf(stderr, "knock: note: %s%s%s\n", pfx, colon, line);
 		} else if (r[i].whitelisted == 0) {
 			printf("%s%s%s is not whitelisted\n", pfx, colon, r[i].client_ip);
 		} else if (r[i].expires_at < 0) {
@@ -649,7 +681,7 @@ run(struct opts *o)
 	struct watch_cfg w;
 	char cfgpath[KCONF_MAX_URL], url[KCONF_MAX_URL], key[KCONF_MAX_KEY + 1];
 	char err[600], urlbuf[KCONF_MAX_URL];
-	const char *url_in;
+	const char *url_in, *envname = NULL;
 	long ttl;
 	int rc, cleartext;
 
@@ -672,8 +704,8 @@ run(struct opts *o)
 	}
 
 	url_in = o->url_arg;
-	if (url_in == NULL && getenv("KNOCKER_URL") != NULL && getenv("KNOCKER_URL")[0] != '\0')
-		url_in = getenv("KNOCKER_URL");
+	if (url_in == NULL)
+		url_in = env_either("KNOCKER_URL", "KNOCKER_API_URL", &envname);
 	if (url_in == NULL && cf.url[0] != '\0')
 		url_in = cf.url;
 	if (url_in == NULL && o->cmd == CMD_SETUP) {
@@ -691,7 +723,8 @@ run(struct opts *o)
 		    "https://home.example.org/knock), set KNOCKER_URL, or run 'knock setup'");
 		goto out;
 	}
-	if (khttp_check_url(url_in, url, sizeof url, &cleartext, err, sizeof err) == -1) {
+	if (khttp_check_url(url_in, url, sizeof url, &cleartext, err, sizeof err) == -1 ||
+	    khttp_knock_url(url, sizeof url, err, sizeof err) == -1) {
 		rc = usage_error("%s", err);
 		goto out;
 	}
@@ -700,7 +733,7 @@ run(struct opts *o)
 		    "unencrypted\n", url);
 
 	if (o->cmd == CMD_SETUP && o->key_arg == NULL && o->key_file == NULL &&
-	    (getenv("KNOCKER_KEY") == NULL || getenv("KNOCKER_KEY")[0] == '\0')) {
+	    env_either("KNOCKER_KEY", "KNOCKER_API_KEY", &envname) == NULL) {
 		rc = prompt_tty("API key (not shown): ", 1, key, sizeof key);
 		if (rc == -2) {
 			rc = 130;
@@ -727,6 +760,7 @@ run(struct opts *o)
 	h.cacert = o->cacert;
 	h.timeout = o->timeout;
 	h.stop = &stop_flag;
+	h.https_assumed = strstr(url_in, "://") == NULL;
 
 	if (o->cmd != CMD_WATCH) {
 		rc = run_once(o, &h, cfgpath, &cf, ttl);

@@ -157,14 +157,43 @@ kn_like "$ERR" 'HTTP 404: not an answer from knocker\. Is the URL the knock endp
 kk -k "$KN_API_KEY" "ftp://127.0.0.1:$PORT/knock"
 kn_is "$RC" 2 "an ftp:// URL is a usage error"
 
+# --- compatibility with knocker-cli habits (issue 15) -------------------------------------------
+kk --json -k "$KN_API_KEY" "http://127.0.0.1:$PORT"
+kn_is "$RC:$(jq -r .url <<<"$OUT")" "0:http://127.0.0.1:$PORT/knock" "a base URL gets /knock appended"
+kk --json -k "$KN_API_KEY" "http://127.0.0.1:$PORT/"
+kn_is "$RC:$(jq -r .url <<<"$OUT")" "0:http://127.0.0.1:$PORT/knock" "so does a base URL with a slash"
+kk status --json -k "$KN_API_KEY" "http://127.0.0.1:$PORT/.knocker/"
+kn_is "$RC:$(jq -r .url <<<"$OUT")" "0:http://127.0.0.1:$PORT/.knocker/knock" "and a prefix: /.knocker/ -> /.knocker/knock"
+kk --json -k "$KN_API_KEY" "http://127.0.0.1:$PORT/knock?x=1"
+kn_is "$(jq -r .url <<<"$OUT")" "http://127.0.0.1:$PORT/knock?x=1" "a URL ending in /knock stays as it is"
+KNOCKER_API_URL=$URL KNOCKER_API_KEY=$KN_API_KEY kk status
+kn_is "$RC" 0 "KNOCKER_API_URL and KNOCKER_API_KEY (knocker-cli's names) work"
+KNOCKER_KEY=$KN_API_KEY KNOCKER_API_KEY=wrong-key kk status "$URL"
+kn_is "$RC" 0 "KNOCKER_KEY comes before KNOCKER_API_KEY"
+KNOCKER_URL=$URL KNOCKER_API_URL=http://127.0.0.1:$(kn_port)/knock KNOCKER_KEY=$KN_API_KEY kk status
+kn_is "$RC" 0 "KNOCKER_URL comes before KNOCKER_API_URL"
+kk -k "$KN_API_KEY" "127.0.0.1:$PORT/knock"
+kn_is "$RC" 4 "no scheme against a plain-http server: network error (exit 4)"
+kn_like "$ERR" 'No scheme was given, so https:// was assumed; if the server speaks plain http, use http://127\.0\.0\.1:[0-9]+/knock\.$' \
+    "with a hint to use http://"
+kk --ttl 7200 -k "$KN_API_KEY" "$URL"
+kn_like "$RC:$OUT" '^0:IPv4: whitelisted 127\.0\.0\.1 for 1h \(until ' "a TTL above the key's max_ttl is granted as max_ttl"
+kn_is "$ERR" "knock: note: IPv4: the key's max_ttl capped the lifetime at 1h (you asked for 2h)" \
+    "and knock says it was capped"
+kk --json --ttl 7200 -k "$KN_API_KEY" "$URL"
+kn_is "$(jq -r '[.results[0].expires_in_seconds, .results[0].requested_ttl, .results[0].ttl_capped] | join(" ")' <<<"$OUT")" \
+    "3600 7200 true" "--json: requested_ttl and ttl_capped"
+kk --json --ttl 60 -k "$KN_API_KEY" "$URL"
+kn_is "$(jq -r '.results[0].ttl_capped' <<<"$OUT"):$ERR" "false:" "an uncapped TTL: ttl_capped false, no note"
+
 # --- a hostile server cannot reach the terminal ------------------------------------------
-# lighttpd serving fixed answers: GET /evil.json is a 200 status answer, a POST
-# to /deny is 403 with an "error" text (server.errorfile-prefix). Both carry C0,
+# lighttpd serving fixed answers: GET /status/knock is a 200 status answer, a
+# POST to /deny/knock is 403 with an "error" text (server.errorfile-prefix). Both carry C0,
 # DEL and C1 controls (U+009B is CSI for terminals), raw 0x9b bytes (not
 # UTF-8) and valid non-ASCII letters, which must pass.
-mkdir -p "$KN_DIR/evil"
+mkdir -p "$KN_DIR/evil/status"
 printf '{"client_ip":"\xc3\xa9\\u009b31m\x9b[2J\\u001b]0;x\\u0007\x7f\xc2\x85\xe2\x80\x9b","whitelisted":false,"expires_at":null,"expires_in_seconds":null}' \
-    >"$KN_DIR/evil/evil.json"
+    >"$KN_DIR/evil/status/knock"
 printf '{"error":"bad\\u009b[2Jthing\x9b[1m\xc2\x9d\xc0\xaf\xed\xa0\x80 ok\xe2\x82\xac"}' >"$KN_DIR/evil/status-403.html"
 EVIL_PORT=$(kn_port)
 cat >"$KN_DIR/lighttpd-evil.conf" <<EOF
@@ -174,13 +203,13 @@ server.port = $EVIL_PORT
 server.bind = "127.0.0.1"
 server.errorlog = "$KN_DIR/lighttpd-evil-error.log"
 server.errorfile-prefix = "$KN_DIR/evil/status-"
-\$HTTP["url"] == "/deny" { url.access-deny = ( "" ) }
+\$HTTP["url"] =~ "^/deny/" { url.access-deny = ( "" ) }
 EOF
 kn_ok "a lighttpd with hostile answers starts" kn_start_lighttpd "$KN_DIR/lighttpd-evil.conf"
-kk status -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/evil.json"
+kk status -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/status/knock"
 kn_is "$RC:$OUT" $'8:IPv4: \xc3\xa9?31m?[2J?]0;x???\xe2\x80\x9b is not whitelisted' \
     "status: C0, DEL and C1 (UTF-8 and raw bytes) in client_ip become '?', valid UTF-8 stays"
-kk -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/deny"
+kk -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/deny/knock"
 kn_is "$RC:$ERR" $'6:knock: IPv4: HTTP 403: bad?[2Jthing?[1m?????? ok\xe2\x82\xac. Whitelisting another address (--ip) needs a key with allow_remote_whitelist.' \
     "error text: C1 controls, raw 0x80-0x9f, overlong and surrogate bytes become '?'"
 
@@ -212,6 +241,7 @@ kk check -k "$KN_API_KEY" "http://127.0.0.1:$PORT/app/"
 kn_is "$RC" 2 "check sends no key: --key is a usage error"
 
 BACKEND=$KN_BACKEND_PORT kn_ok "the shipped lighttpd example starts in front of it" start_front "$CHK" chk-ok
+CHK_PORT=$LT_PORT
 kn_is "$(kn_http GET "http://127.0.0.1:$LT_PORT/app/" -H 'X-Forwarded-For: 192.168.1.10')" 401 \
     "(the shipped example ignores X-Forwarded-For: 401)"
 kk check --excluded /health --host media.test "http://127.0.0.1:$LT_PORT/app/"
@@ -259,6 +289,23 @@ BACKEND=$KN_BACKEND_PORT kn_ok "a lighttpd whose media.test route skips the auth
 kk check --host media.test "http://127.0.0.1:$LT_PORT/app/"
 kn_is "$RC" 9 "check --host: a host route around the authorizer leaks: exit 9"
 kn_ok "check: LEAK line for Host: media.test" grep -qxF 'LEAK  allowed  HTTP 200  Host: media.test' "$KN_DIR/out"
+
+# watch gives up on a wrong key (exit 5) instead of retrying forever; a
+# capped TTL is logged. (On the check knocker: its failure limit is far.)
+CHK_URL=http://127.0.0.1:$CHK_PORT/knock
+timeout 20 "$KNOCK" watch --poll 0 -k wrong-key "$CHK_URL" >"$KN_DIR/watch-401.log" 2>&1
+kn_is "$?" 5 "watch with a wrong key exits 5 (401) instead of retrying"
+kn_like "$(cat "$KN_DIR/watch-401.log")" 'knock failed \(IPv4\): HTTP 401: .* Giving up: retrying cannot fix the key\.' \
+    "and says why it stops"
+"$KNOCK" watch --poll 0 --ttl 7200 -k "$KN_API_KEY" "$CHK_URL" >"$KN_DIR/watch-cap.log" 2>&1 &
+WC=$!
+kn_track $WC
+kn_ok "watch logs a capped TTL" wait_line "$KN_DIR/watch-cap.log" \
+    'knocked: 127\.0\.0\.1 whitelisted \(IPv4\) for 1h \(the key.s max_ttl; you asked for 2h\); next knock in 48m' 5
+kill -TERM $WC
+wait $WC
+kn_is "$?" 0 "(it stops on SIGTERM)"
+cat "$KN_DIR/watch-401.log" "$KN_DIR/watch-cap.log" >>"$KN_DIR/all-output"
 
 # --- keys from a file, the environment and the settings file ----------------------------------
 printf '%s\n' "$KN_API_KEY" >"$KN_DIR/key"
