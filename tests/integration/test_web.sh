@@ -22,7 +22,10 @@ mkdir -p "$(dirname "$SHOT")" "$KN_DIR/www/private"
 echo "SECRET-PAGE" >"$KN_DIR/www/private/index.html"
 
 # --- the stack ---------------------------------------------------------------------
-kn_make_config "$KN_DIR/knocker.json"
+# A third key, "long": two days' max_ttl and allowed to whitelist others.
+LONG_KEY=$(kn_random_key)
+kn_make_config "$KN_DIR/knocker.json" \
+    ".api_keys += [{\"name\": \"long\", \"key\": \"$LONG_KEY\", \"max_ttl\": 172800, \"allow_remote_whitelist\": true}]"
 kn_ok "knocker starts under spawn-fcgi" kn_spawn_knocker "$KN_DIR/knocker.json" 2
 PORT=$(kn_port)
 HTTP_PORT=$PORT KNOCK_PORT=$KN_APP_PORT AUTHZ_PORT=$KN_APP_PORT BACKEND_PORT=$(kn_port) \
@@ -72,7 +75,7 @@ fi
 # --- the browser -----------------------------------------------------------------------------
 # webapp.test.mjs prints one JSON object per check ({"ok", "name", "diag"}).
 results=$KN_DIR/browser.jsonl
-APP_URL=$APP SERVICE_URL=$SERVICE API_KEY=$KN_API_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$SHOT \
+APP_URL=$APP SERVICE_URL=$SERVICE API_KEY=$KN_API_KEY LONG_KEY=$LONG_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$SHOT \
     WHITELIST=$KN_DIR/state/whitelist.json PROFILE_PARENT=$KN_DIR \
     timeout 180 node "$NODE_DIR/webapp.test.mjs" >"$results" 2>"$KN_DIR/node-stderr.log"
 rc=$?

@@ -6,14 +6,15 @@
 // then {"name": "__finished__"}. Never prints the API key.
 //
 // Environment: APP_URL (http://knock.localhost:PORT), SERVICE_URL
-// (http://127.0.0.1:PORT), API_KEY, CHROMIUM (path), SCREENSHOT (PNG to
+// (http://127.0.0.1:PORT), API_KEY (max_ttl 3600), LONG_KEY (max_ttl
+// 172800, allow_remote_whitelist), CHROMIUM (path), SCREENSHOT (PNG to
 // write), WHITELIST (knocker's whitelist file), PROFILE_PARENT (directory for
 // the fresh chromium profile).
 import { chromium } from 'playwright-core';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const { APP_URL, SERVICE_URL, API_KEY, CHROMIUM, SCREENSHOT, WHITELIST } = process.env;
+const { APP_URL, SERVICE_URL, API_KEY, LONG_KEY, CHROMIUM, SCREENSHOT, WHITELIST } = process.env;
 const APP = `${APP_URL}/`;
 const SHARED_APP = `${SERVICE_URL}/access/`;	// the old layout: warned about
 const PROTECTED = `${SERVICE_URL}/private/index.html`;
@@ -26,7 +27,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 	`--host-resolver-rules=MAP ${new URL(APP_URL).hostname} 127.0.0.1`];
 
 // --- reporting ------------------------------------------------------------------------
-const hideKey = (s) => String(s).split(API_KEY).join('<API_KEY>');
+const hideKey = (s) => String(s).split(API_KEY).join('<API_KEY>').split(LONG_KEY).join('<LONG_KEY>');
 function report(ok, name, diag) {
 	console.log(JSON.stringify({ ok: !!ok, name: hideKey(name), diag: ok ? '' : hideKey(diag ?? '') }));
 }
@@ -72,7 +73,7 @@ page.on('console', (m) => {
 });
 page.on('pageerror', (e) => consoleErrors.push(e.message));
 
-const isKnock = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/knock';
+const isKnock = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/knock');
 // Runs action and returns the POST /knock response it caused.
 async function knockDuring(action) {
 	const resp = page.waitForResponse(isKnock);
@@ -181,6 +182,9 @@ try {
 		is(await text('#ip'), '127.0.0.1', 'the current IP is shown');
 		is(await text('#whitelisted'), 'Yes', 'the whitelisted state is shown');
 		like(await text('#expires-at'), /^\(at .+\)$/, 'the expiry time is shown');
+		report(!/\d{4}/.test(await text('#expires-at')), 'within a day, the expiry is a time without a date',
+			await text('#expires-at'));
+		is(await page.getAttribute('#settings', 'open'), null, 'a successful "Save and knock" closes the settings');
 		const c1 = await text('#countdown');
 		like(c1, /^(2:00|1:5\d)$/, `the countdown starts at the TTL (${c1})`);
 		await sleep(2200);
@@ -340,6 +344,135 @@ try {
 		report(true, 'screenshot taken (390x844 at 2x)');
 	});
 
+	// Opens the settings (if closed), fills the given fields, saves, and
+	// returns the knock's response.
+	async function openSettings() {
+		if (await page.getAttribute('#settings', 'open') === null)
+			await page.click('#settings > summary');
+	}
+	async function saveSettings(fields) {
+		await openSettings();
+		for (const [sel, v] of Object.entries(fields))
+			await page.fill(sel, v);
+		return knockDuring(() => page.click('#save'));
+	}
+
+	await step('capped TTL', async () => {
+		const resp = await saveSettings({ '#ttl': '7200' });
+		is(resp.status(), 200, 'a TTL above the key\'s max_ttl is still a knock');
+		await whitelisted();
+		is(await text('#status'), 'Whitelisted 127.0.0.1 for 60 minutes. Your key allows at most 60 minutes (you asked for 2 hours).',
+			'the app says the key\'s max_ttl capped it');
+	});
+
+	await step('long TTL', async () => {
+		const resp = await saveSettings({ '#key': LONG_KEY, '#ttl': '172800' });
+		is(resp.status(), 200, 'a key with a two-day max_ttl knocks for two days');
+		await whitelisted();
+		like(await text('#countdown'), /^(2 d 00:00:00|1 d 23:59:\d\d)$/, 'the countdown counts days');
+		like(await text('#expires-at'), /^\(at .*\d{4}.*\)$/, 'beyond a day, the expiry shows the date');
+	});
+
+	await step('another address', async () => {
+		await page.click('#other > summary');
+		const before = knocks.length;
+		await page.fill('#other-ip', 'not an address');
+		await page.click('#other-knock');
+		like(await text('#other-result'), /^Enter an IPv4 or IPv6 address/, 'a malformed address is refused by the form');
+		is(knocks.length, before, 'without a request');
+		await page.fill('#other-ip', '203.0.113.0/24');
+		const resp = await knockDuring(() => page.click('#other-knock'));
+		is(resp.request().postData(), '{"ip_address":"203.0.113.0/24","ttl":172800}', 'it sends ip_address and the TTL');
+		is(resp.status(), 200, 'a key with allow_remote_whitelist whitelists the range');
+		like(await text('#other-result'), /^Whitelisted 203\.0\.113\.0\/24 for 48 hours\. Until .*\d{4}.*\.$/,
+			'and the app says so, with the expiry date');
+		const wl = JSON.parse(readFileSync(WHITELIST, 'utf8'));
+		is(typeof wl['203.0.113.0/24'], 'number', 'knocker\'s whitelist holds the range');
+		is(await text('#ip'), '127.0.0.1', 'this device\'s own entry is still the one shown above');
+		const r2 = await saveSettings({ '#key': API_KEY, '#ttl': '120' });
+		is(r2.status(), 200, '(back to the key without the right)');
+		await whitelisted();
+		await page.fill('#other-ip', '198.51.100.7');
+		const r3 = await knockDuring(() => page.click('#other-knock'));
+		is(r3.status(), 403, 'with a key lacking allow_remote_whitelist: 403');
+		await page.waitForFunction(() => /^API key lacks/.test(document.querySelector('#other-result').textContent));
+		is(await text('#other-result'), 'API key lacks remote whitelist permission. This key may not whitelist other addresses (it needs allow_remote_whitelist).',
+			'and the app says why');
+	});
+
+	await step('switching servers', async () => {
+		const resp = await saveSettings({ '#url': '/elsewhere/knock' });
+		is(resp.status(), 403, 'a knock URL that is not knocker (403 on the app\'s host)');
+		await page.waitForSelector('#error:not([hidden])');
+		like(await text('#status'), /^Knock failed: /, 'after switching the URL the status is about the new server');
+		is(`${await text('#ip')}|${await text('#whitelisted')}|${await text('#countdown')}`, '–|–|–',
+			'the previous server\'s entry and countdown are gone');
+		const back = await saveSettings({ '#url': '' });
+		is(back.status(), 200, 'back to /knock, the knock works again');
+		await whitelisted();
+	});
+
+	await step('switching servers during a knock', async () => {
+		// A slow server (answered by the test) still busy when the URL changes:
+		// its late answer must not show up as the new server's.
+		let release = null;
+		await page.route('**/slow/knock', async (route) => {
+			await new Promise((r) => { release = r; });
+			await route.fulfill({ status: 200, contentType: 'application/json',
+				body: JSON.stringify({ whitelisted_entry: '192.0.2.1', expires_at: Math.floor(Date.now() / 1000) + 999,
+					expires_in_seconds: 999 }) });
+		});
+		await page.evaluate(() => {
+			window.ipSeen = [];
+			new MutationObserver(() => window.ipSeen.push(document.querySelector('#ip').textContent))
+				.observe(document.querySelector('#ip'), { childList: true, characterData: true, subtree: true });
+		});
+		await openSettings();
+		await page.fill('#url', '/slow/knock');
+		await page.click('#save');
+		await page.waitForFunction(() => document.querySelector('#knock').disabled);
+		for (let i = 0; i < 50 && !release; i++)
+			await sleep(100);
+		is(release !== null, true, 'the knock to the slow server is under way');
+		await openSettings();
+		await page.fill('#url', '');
+		await page.click('#save');
+		const resp = page.waitForResponse((r) => isKnock(r) && new URL(r.url()).pathname === '/knock');
+		release?.();
+		is((await resp).status(), 200, 'the knock to the new URL follows');
+		await whitelisted();
+		await sleep(300);
+		is(`${await text('#ip')}|${await text('#status')}`, '127.0.0.1|Whitelisted 127.0.0.1 for 2 minutes.',
+			'the slow server\'s late answer is not shown');
+		is((await page.evaluate(() => window.ipSeen)).includes('192.0.2.1'), false, 'not even for a moment');
+		await page.unroute('**/slow/knock');
+	});
+
+	await step('auto-knock off', async () => {
+		await page.click('#settings > summary');
+		await page.uncheck('#auto');
+		is((await stored()).auto, false, 'unticking "Knock automatically" is stored at once');
+		const before = knocks.length;
+		await page.reload({ waitUntil: 'load' });
+		await sleep(700);
+		is(knocks.length, before, 'with it off, opening the app does not knock');
+		is(await text('#status'), 'Press Knock to whitelist this device.', 'the app says how to knock');
+		await page.evaluate(() => {
+			Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+			document.dispatchEvent(new Event('visibilitychange'));
+		});
+		await sleep(500);
+		is(knocks.length, before, 'nor does coming back to the foreground');
+		const resp = await knockDuring(() => page.click('#knock'));
+		is(resp.status(), 200, 'the Knock button still knocks');
+		await whitelisted();
+		await page.click('#settings > summary');
+		await page.check('#auto');
+		const r2 = await knockDuring(() => page.reload());
+		is(r2.status(), 200, 'ticked again, opening the app knocks');
+		await whitelisted();
+	});
+
 	await step('opt out again', async () => {
 		await page.click('#settings > summary');
 		await page.uncheck('#remember');
@@ -365,6 +498,7 @@ try {
 			await p.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Whitelisted'));
 			const r = await servicePage(readStorage);
 			is(holdsKey(r.result), true, '(that is why: on a shared origin a service page reads a remembered key)');
+			await p.click('#settings > summary');	// closed by the successful save
 			await p.click('#forget');
 		} finally {
 			await p.close();
