@@ -485,13 +485,20 @@ try {
 	});
 
 	await step('shared origin', async () => {
+		// What an older version of the app left there: the key, always stored.
+		await servicePage((arg) => localStorage.setItem(arg.store, JSON.stringify({ url: '', key: arg.key, ttl: null })),
+			{ store: STORE, key: API_KEY });
 		const p = await ctx.newPage();
 		try {
+			const resp = p.waitForResponse(isKnock);
 			await p.goto(SHARED_APP, { waitUntil: 'load' });
+			is((await resp).status(), 200, 'a key stored by an older version is used once');
+			is(holdsKey(await p.evaluate(readStorage)), false, 'and removed from storage');
 			is(await p.isVisible('#shared-origin'), true, 'served under /access/ of the service\'s origin, the app warns');
 			like((await p.textContent('#shared-origin')).replace(/\s+/g, ' ').trim(), /shares its origin \(http:\/\/127\.0\.0\.1:\d+\) with other pages/,
 				'the warning names the shared origin');
 			// Why it warns: there, a remembered key is open to the service's pages.
+			await p.click('#settings > summary');
 			await p.fill('#key', API_KEY);
 			await p.check('#remember');
 			await p.click('#save');
