@@ -127,7 +127,12 @@ read_body(const struct request *req, struct knock_body *b)
 
 	b->len = 0;
 	b->state = KNOCK_BODY_OK;
-	if (req->content_length != NULL && *req->content_length != '\0') {
+	/* Caddy sends CONTENT_LENGTH=-1 for a chunked body: unknown length,
+	   read to the end (still bounded by the buffer). */
+	if (req->content_length != NULL && *req->content_length != '\0' &&
+	    strtonum(req->content_length, LLONG_MIN, -1, &errstr) < 0 && errstr == NULL) {
+		declared = -1;
+	} else if (req->content_length != NULL && *req->content_length != '\0') {
 		declared = strtonum(req->content_length, 0, LLONG_MAX, &errstr);
 		if (errstr != NULL) {
 			b->state = KNOCK_BODY_BAD_LENGTH;
