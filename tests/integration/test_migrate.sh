@@ -1,0 +1,106 @@
+#!/bin/bash
+# Moving over from FarisZR/knocker (issue 15): the real `knocker -t` on a YAML
+# config like the original's, on its JSON conversion (the one-line converter
+# of docs/MIGRATING.md), and on keys of the original's older versions.
+. "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+
+kn_init migrate
+kn_need_bin python3 jq
+python3 -c 'import yaml' 2>/dev/null ||
+	kn_bail "python3-yaml is missing: install it (see scripts/deps)"
+
+mkdir -m 700 "$KN_DIR/data"
+yaml=$KN_DIR/knocker.yaml
+json=$KN_DIR/knocker.json
+sed "s|@STATE@|$KN_DIR/data|" "$KN_SRC/tests/integration/migrate/knocker.yaml" >"$yaml"
+chmod 600 "$yaml"
+
+# -t CONFIG: sets rc, out (stdout) and err (stderr).
+check() {
+	"$KNOCKER" -t -c "$1" >"$KN_DIR/out" 2>"$KN_DIR/err"
+	rc=$?
+	out=$(cat "$KN_DIR/out")
+	err=$(cat "$KN_DIR/err")
+}
+
+# 1. The YAML file as it is: refused, with the way to convert it.
+check "$yaml"
+kn_is "$rc" 1 "YAML config: knocker -t exits 1"
+kn_is "$out" "" "YAML config: nothing on stdout"
+kn_is "$(printf '%s\n' "$err" | sed -n 1p)" \
+    "$yaml: not valid JSON: syntax error near line 1, column 1 (byte 0)" \
+    "YAML config: first the syntax error"
+kn_is "$(printf '%s\n' "$err" | sed -n 2p)" \
+    "$yaml: this looks like YAML (FarisZR/knocker's format); knocker reads JSON. Convert it with: python3 -c 'import sys,yaml,json; json.dump(yaml.safe_load(sys.stdin), sys.stdout, indent=2)' < knocker.yaml > knocker.json (Debian: apt-get install python3-yaml)" \
+    "YAML config: then how to convert it"
+kn_is "$(printf '%s\n' "$err" | wc -l)" 2 "YAML config: two lines, nothing else"
+
+# 2. Converted as the hint says: loads; what is ignored is said, with why.
+(cd "$KN_DIR" && python3 -c 'import sys,yaml,json; json.dump(yaml.safe_load(sys.stdin), sys.stdout, indent=2)' \
+    < knocker.yaml > knocker.json)
+kn_is "$?" 0 "the one-line converter runs"
+chmod 600 "$json"
+kn_is "$(jq -c '[.firewalld.enabled, .documentation.enabled, .api_keys[1].allow_remote_whitelist]' "$json")" \
+    '[false,false,true]' "the converter keeps types (booleans stay booleans)"
+check "$json"
+kn_is "$rc" 0 "converted config: knocker -t exits 0"
+kn_is "$out" "$json: ok" "converted config: ok on stdout"
+range="is a range of addresses, not one proxy: any host in it can send a forged X-Forwarded-For and choose its client IP"
+listen="ignored: spawn-fcgi (-a, -p) or the web server chooses where knocker listens"
+kn_is "$err" "warning: $json: server.trusted_proxies[0]: 172.30.5.0/24 $range
+warning: $json: server.trusted_proxies[1]: fd12:3456:789a::/64 $range
+warning: $json: server.host: $listen
+warning: $json: server.port: $listen
+warning: $json: firewalld: ignored: knocker does not drive firewalld (this section is disabled; network-level rules will be knocker-firewall's job, not there yet)
+warning: $json: documentation: ignored: knocker serves no documentation or OpenAPI endpoints (docs/API.md describes the API)" \
+    "converted config: one warning per ignored or risky setting, each naming its key"
+
+# The same settings without the sections knocker ignores: no note left but
+# the proxy ranges (the original's example trusts a Docker network too).
+jq 'del(.server.host, .server.port, .firewalld, .documentation)' "$json" >"$KN_DIR/plain.json"
+chmod 600 "$KN_DIR/plain.json"
+check "$KN_DIR/plain.json"
+kn_is "$rc:$out" "0:$KN_DIR/plain.json: ok" "without the ignored sections: ok"
+kn_is "$(printf '%s\n' "$err" | grep -vc 'is a range of addresses')" 0 \
+    "without the ignored sections: no note about them"
+
+# 3. What a config of an older version of the original still needs.
+fix() {	# NAME JQ-FILTER WANT-LINE...
+	local name=$1 filter=$2 f=$KN_DIR/old.json
+	shift 2
+	jq "$filter" "$json" >"$f" && chmod 600 "$f"
+	check "$f"
+	kn_is "$rc:$out" "1:" "$name: refused"
+	kn_is "$(printf '%s\n' "$err" | grep -v '^warning: ')" "$(printf "$f: %s\n" "$@")" "$name: says what to write"
+}
+fix "firewalld enabled" '.firewalld.enabled = true' \
+    "firewalld.enabled: knocker does not drive firewalld; network-level rules will be knocker-firewall's job (nftables), not there yet: set this to false or remove the section"
+fix "the logging section" '.logging = {"level": "INFO"}' \
+    "logging: unknown key; the original's logging.level is log.level here (\"error\", \"warn\", \"info\" or \"debug\")"
+fix "a key's ttl (older name of max_ttl)" '.api_keys[0] |= (.ttl = .max_ttl | del(.max_ttl))' \
+    "api_keys[0].ttl: unknown key; the original's old name for max_ttl" \
+    "api_keys[0].max_ttl: missing (required)"
+fix "the original example's placeholder key" '.api_keys[1].key = "CHANGE_ME_SUPER_SECRET_ADMIN_KEY"' \
+    "api_keys[1].key: looks like a placeholder; generate one with: od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' (or: openssl rand -hex 32)"
+fix "a key shorter than 16 characters" '.api_keys[0].key = "hunter2hunter2"' \
+    "api_keys[0].key: shorter than 16 characters; generate one with: od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' (or: openssl rand -hex 32)"
+fix "an unknown key the original ignored" '.security.replay_protection = {"enabled": false}' \
+    "security.replay_protection: unknown key"
+
+# 4. The original's whitelist file, copied over as it is, is read: the
+# converted config answers a verify (CGI, as a web server runs it) with allow.
+now=$(date +%s)
+printf '{\n  "198.51.100.23": %d,\n  "2001:db8:4::/64": %d\n}' $((now + 600)) $((now + 600)) \
+    >"$KN_DIR/data/whitelist.json"
+chmod 600 "$KN_DIR/data/whitelist.json"
+verify() {	# REMOTE_ADDR -> the Status line of a GET /verify
+	env -i KNOCKER_CONFIG="$plain" GATEWAY_INTERFACE=CGI/1.1 REQUEST_METHOD=GET \
+	    SCRIPT_NAME=/verify REQUEST_URI=/verify REMOTE_ADDR="$1" SERVER_PROTOCOL=HTTP/1.1 \
+	    "$KNOCKER" 2>/dev/null </dev/null | tr -d '\r' | sed -n 's/^Status: //p' | cut -c1-3
+}
+plain=$KN_DIR/plain.json
+kn_is "$(verify 198.51.100.23)" 200 "the original's whitelist file: a listed address is allowed"
+kn_is "$(verify 2001:db8:4::9)" 200 "the original's whitelist file: an address in a listed range is allowed"
+kn_is "$(verify 198.51.100.24)" 401 "the original's whitelist file: another address is denied"
+
+kn_done
