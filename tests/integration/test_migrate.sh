@@ -104,11 +104,43 @@ kn_is "$(verify 2001:db8:4::9)" 200 "the original's whitelist file: an address i
 kn_is "$(verify 198.51.100.24)" 401 "the original's whitelist file: another address is denied"
 
 # 5. The original's clients, as they call it, against knocker on a host of
-# its own (the lighttpd lines of docs/MIGRATING.md): knocker-cli knocks
-# <api_url>/knock and needs GET <api_url>/health; knocker-web posts JSON to
-# <endpoint>/knock from another origin (a CORS preflight first).
-kn_need_bin lighttpd spawn-fcgi curl
+# its own (the lighttpd and Caddy lines of docs/MIGRATING.md): knocker-cli
+# knocks <api_url>/knock and needs GET <api_url>/health; knocker-web posts
+# JSON to <endpoint>/knock from another origin (a CORS preflight first).
+kn_need_bin lighttpd caddy spawn-fcgi curl
 kn_ok "spawn-fcgi starts knocker with the converted config" kn_spawn_knocker "$plain" 2
+laptop=$(jq -r '.api_keys[0].key' "$plain")
+origin=https://knock.home.example
+
+clients() {	# SERVER BASE-URL  (the host is knock.home.example)
+	local s=$1 base=$2 host=(-H 'Host: knock.home.example')
+	kn_req GET "$base/health" "${host[@]}"
+	kn_is "$KN_STATUS:$KN_BODY" '200:{"status":"ok"}' "$s: knocker-cli: GET <api_url>/health is 200"
+	kn_req POST "$base/knock" "${host[@]}" -H 'Content-Type: application/json' -H "X-Api-Key: $laptop" \
+	    --data-binary '{"ttl":600}'
+	kn_like "$KN_STATUS:$KN_BODY" '^200:\{"whitelisted_entry":"127\.0\.0\.1","expires_at":[0-9]+,"expires_in_seconds":600\}$' \
+	    "$s: knocker-cli: a knock with a ttl is 200 with the three fields it reads"
+	kn_req POST "$base/knock" "${host[@]}" -H 'Content-Type: application/json' -H "X-Api-Key: $laptop" \
+	    --data-binary '{}'
+	kn_like "$KN_STATUS:$KN_BODY" '^200:.*"expires_in_seconds":7200\}$' \
+	    "$s: knocker-cli: ttl 0 sends {}: the key's max_ttl"
+	kn_req OPTIONS "$base/knock" "${host[@]}" -H "Origin: $origin" -H 'Access-Control-Request-Method: POST' \
+	    -H 'Access-Control-Request-Headers: content-type,x-api-key'
+	kn_is "$KN_STATUS" 204 "$s: knocker-web: the CORS preflight is 204"
+	kn_is "$(kn_header Access-Control-Allow-Origin)" "$origin" "$s: knocker-web: the configured origin is allowed"
+	kn_like "$(kn_header Access-Control-Allow-Headers)" 'X-Api-Key' "$s: knocker-web: X-Api-Key may be sent"
+	kn_req POST "$base/knock" "${host[@]}" -H "Origin: $origin" -H 'Content-Type: application/json' \
+	    -H "X-Api-Key: $laptop" --data-binary '{}'
+	kn_is "$KN_STATUS:$(kn_header Access-Control-Allow-Origin)" "200:$origin" \
+	    "$s: knocker-web: its knock is 200, readable cross-origin"
+	kn_req POST "$base/knock" "${host[@]}" -H "Origin: $origin" -H 'Content-Type: application/json' \
+	    -H 'X-Api-Key: not-the-key' --data-binary '{}'
+	kn_is "$KN_STATUS:$KN_BODY" '401:{"error":"Invalid or missing API key."}' \
+	    "$s: knocker-web: a wrong key gets the original's message (the app shows it)"
+	kn_req GET "$base/verify" "${host[@]}"
+	kn_is "$KN_STATUS" 200 "$s: the knocked client passes GET <base>/verify"
+}
+
 port=$(kn_port)
 mkdir -p "$KN_DIR/www"
 cat >"$KN_DIR/lighttpd.conf" <<LIGHTTPD
@@ -123,35 +155,27 @@ server.modules = ( "mod_fastcgi" )
 }
 LIGHTTPD
 kn_ok "lighttpd starts with knocker on a host of its own" kn_start_lighttpd "$KN_DIR/lighttpd.conf"
-base=http://127.0.0.1:$port
-host=(-H 'Host: knock.home.example')
-laptop=$(jq -r '.api_keys[0].key' "$plain")
+clients lighttpd "http://127.0.0.1:$port"
 
-kn_req GET "$base/health" "${host[@]}"
-kn_is "$KN_STATUS:$KN_BODY" '200:{"status":"ok"}' "knocker-cli: GET <api_url>/health is 200"
-kn_req POST "$base/knock" "${host[@]}" -H 'Content-Type: application/json' -H "X-Api-Key: $laptop" \
-    --data-binary '{"ttl":600}'
-kn_like "$KN_STATUS:$KN_BODY" '^200:\{"whitelisted_entry":"127\.0\.0\.1","expires_at":[0-9]+,"expires_in_seconds":600\}$' \
-    "knocker-cli: a knock with a ttl is 200 with the three fields it reads"
-kn_req POST "$base/knock" "${host[@]}" -H 'Content-Type: application/json' -H "X-Api-Key: $laptop" \
-    --data-binary '{}'
-kn_like "$KN_STATUS:$KN_BODY" '^200:.*"expires_in_seconds":7200\}$' "knocker-cli: ttl 0 sends {}: the key's max_ttl"
-
-origin=https://knock.home.example
-kn_req OPTIONS "$base/knock" "${host[@]}" -H "Origin: $origin" -H 'Access-Control-Request-Method: POST' \
-    -H 'Access-Control-Request-Headers: content-type,x-api-key'
-kn_is "$KN_STATUS" 204 "knocker-web: the CORS preflight is 204"
-kn_is "$(kn_header Access-Control-Allow-Origin)" "$origin" "knocker-web: the configured origin is allowed"
-kn_like "$(kn_header Access-Control-Allow-Headers)" 'X-Api-Key' "knocker-web: X-Api-Key may be sent"
-kn_req POST "$base/knock" "${host[@]}" -H "Origin: $origin" -H 'Content-Type: application/json' \
-    -H "X-Api-Key: $laptop" --data-binary '{}'
-kn_is "$KN_STATUS:$(kn_header Access-Control-Allow-Origin)" "200:$origin" \
-    "knocker-web: its knock is 200, readable cross-origin"
-kn_req POST "$base/knock" "${host[@]}" -H "Origin: $origin" -H 'Content-Type: application/json' \
-    -H 'X-Api-Key: not-the-key' --data-binary '{}'
-kn_is "$KN_STATUS:$KN_BODY" '401:{"error":"Invalid or missing API key."}' \
-    "knocker-web: a wrong key gets the original's message (the app shows it)"
-kn_req GET "$base/verify" "${host[@]}"
-kn_is "$KN_STATUS" 200 "the knocked client passes GET <base>/verify"
+port=$(kn_port)
+mkdir -p "$KN_DIR/caddy"
+cat >"$KN_DIR/caddy/Caddyfile" <<CADDY
+{
+	admin off
+	auto_https off
+	storage file_system $KN_DIR/caddy/data
+}
+http://knock.home.example:$port {
+	bind 127.0.0.1
+	reverse_proxy 127.0.0.1:$KN_APP_PORT {
+		transport fastcgi
+	}
+}
+CADDY
+XDG_DATA_HOME=$KN_DIR/caddy/data XDG_CONFIG_HOME=$KN_DIR/caddy/config caddy run \
+    --config "$KN_DIR/caddy/Caddyfile" --adapter caddyfile >>"$KN_DIR/caddy/caddy.log" 2>&1 &
+kn_track $!
+kn_ok "caddy starts with knocker on a host of its own" kn_wait_port 127.0.0.1 "$port" $! caddy
+clients caddy "http://127.0.0.1:$port"
 
 kn_done
