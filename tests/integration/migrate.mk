@@ -7,5 +7,6 @@ MIGRATE_TESTS = \
 	tests/integration/test_demo.sh
 TESTS += $(MIGRATE_TESTS)
 EXTRA_DIST += \
+	docs/MIGRATING.md \
 	tests/integration/migrate/knocker.yaml \
 	$(MIGRATE_TESTS)
