@@ -46,22 +46,25 @@ parse_ip(const cJSON *item, struct knockreq *r, struct problems *p)
 		r->has_ip = true;
 }
 
+/* text[0..len) is the body, item its member number index. */
 static void
-parse_ttl(const cJSON *item, struct knockreq *r, struct problems *p)
+parse_ttl(const cJSON *item, const char *text, size_t len, size_t index, struct knockreq *r,
+    struct problems *p)
 {
 	double d;
 
 	if (cJSON_IsNull(item))
 		return;
-	/* cJSON_IsNumber is false for true/false and strings. */
-	if (!cJSON_IsNumber(item)) {
+	/* cJSON_IsNumber is false for true/false and strings. The original
+	   takes an integer literal only: 60.0 and 6e1 are not one. */
+	if (!cJSON_IsNumber(item) || !jsontext_member_is_integer(text, len, index)) {
 		p->ttl = true;
 		return;
 	}
 	d = item->valuedouble;		/* never valueint: it saturates at INT_MAX */
 	if (!(d > 0))			/* also NaN */
 		p->ttl = true;
-	else if (d >= 9223372036854775808.0)	/* 2^63 and beyond (incl. inf): saturate */
+	else if (d >= 9223372036854775808.0)	/* 2^63 and beyond: saturate */
 		r->ttl = INT64_MAX;
 	else if ((double)(int64_t)d != d)
 		p->ttl = true;
@@ -95,6 +98,7 @@ knockreq_parse(const char *body, size_t len, struct knockreq *out)
 	cJSON *root = NULL;
 	char *copy = NULL;
 	bool seen_ip = false, seen_ttl = false;
+	size_t idx;
 
 	memset(&r, 0, sizeof(r));
 	memset(&p, 0, sizeof(p));
@@ -118,7 +122,7 @@ knockreq_parse(const char *body, size_t len, struct knockreq *out)
 	   fine: the body is refused whatever they hold. */
 	if (jsontext_find_nul_escape(copy, len, NULL))
 		p.other = true;
-	for (it = root->child; it != NULL; it = it->next) {
+	for (it = root->child, idx = 0; it != NULL; it = it->next, idx++) {
 		if (it->string == NULL)
 			p.other = true;
 		else if (strcmp(it->string, "ip_address") == 0) {
@@ -130,7 +134,7 @@ knockreq_parse(const char *body, size_t len, struct knockreq *out)
 			if (seen_ttl)
 				p.other = true;		/* duplicate key */
 			seen_ttl = true;
-			parse_ttl(it, &r, &p);
+			parse_ttl(it, copy, len, idx, &r, &p);
 		} else
 			p.other = true;			/* unknown field */
 	}

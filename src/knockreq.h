@@ -23,7 +23,7 @@ enum knockreq_status {
 	KNOCKREQ_MALFORMED,	/* not JSON at all (incl. empty, a NUL byte, trailing garbage) */
 	KNOCKREQ_NOT_OBJECT,	/* JSON, but not an object */
 	KNOCKREQ_INVALID,	/* unknown or duplicate field, a \u0000 escape */
-	KNOCKREQ_BAD_TTL,	/* ttl not a number, not integral, or <= 0 */
+	KNOCKREQ_BAD_TTL,	/* ttl not an integer literal (60.0, 6e1 are not), or <= 0 */
 	KNOCKREQ_BAD_IP,	/* ip_address is not a string, or not an IP or CIDR */
 	KNOCKREQ_IP_TOO_LONG	/* ip_address is over KNOCKREQ_MAX_IP_LEN characters */
 };
