@@ -1,4 +1,4 @@
-# Prints a whitelist file (SPEC "Whitelist file") of exactly n distinct
+# Prints a whitelist file (the JSON storage format) of exactly n distinct
 # canonical entries:  awk -v n=N -v now=UNIXTIME -f gen_whitelist.awk
 #
 #   45 %  IPv4 addresses in 10.0.0.0/8
@@ -9,8 +9,8 @@
 #
 # so a lookup has 13 distinct prefix lengths to try whatever n is. The
 # client's entry, "127.0.0.1", is entry number int(n/2) (never the first).
-# The first five entries are one of each category. Expiries are spread over one to two days from now. Fixed seed: the same
-# n gives the same file.
+# The first five entries are one of each category. Expiries are spread
+# over one to two days from now. Fixed seed: the same n gives the same file.
 function v4(x) {	# 32-bit number -> dotted quad
 	return sprintf("%d.%d.%d.%d", int(x / 16777216) % 256, int(x / 65536) % 256,
 	    int(x / 256) % 256, x % 256)
