@@ -192,10 +192,13 @@ call(const struct sockaddr_in *sa, const struct buf *req, struct buf *out)
 			ended = true;
 	}
 	close(fd);
+	buf_add(out, "", 1);	/* a NUL after the answer, for answer_status */
+	out->len--;
 	return ended;
 }
 
-/* The answer's status: its "Status:" header, 200 when it has none. */
+/* The answer's status: its "Status:" header, 200 when it has none
+   (out->p is NUL-terminated). */
 static int
 answer_status(const struct buf *out)
 {
@@ -231,6 +234,21 @@ read_body(const char *path, struct buf *body)
 	fclose(f);
 }
 
+static long
+number(const char *s, long min, long max)
+{
+	char *end;
+	long n;
+
+	errno = 0;
+	n = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || n < min || n > max) {
+		errno = 0;
+		die("a number is out of range");
+	}
+	return n;
+}
+
 static void
 parse_addr(const char *hostport, struct sockaddr_in *sa)
 {
@@ -243,11 +261,11 @@ parse_addr(const char *hostport, struct sockaddr_in *sa)
 		die("the address is HOST:PORT (IPv4)");
 	memcpy(host, hostport, (size_t)(colon - hostport));
 	host[colon - hostport] = '\0';
-	port = strtol(colon + 1, NULL, 10);
+	port = number(colon + 1, 1, 65535);
 	memset(sa, 0, sizeof(*sa));
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
-	if (port <= 0 || port > 65535 || inet_pton(AF_INET, host, &sa->sin_addr) != 1)
+	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
 		die("the address is HOST:PORT (IPv4)");
 }
 
@@ -264,9 +282,9 @@ main(int argc, char **argv)
 		switch (ch) {
 		case 'a': role = ROLE_AUTHORIZER; break;
 		case 'b': read_body(optarg, &body); break;
-		case 'n': count = strtol(optarg, NULL, 10); break;
+		case 'n': count = number(optarg, 1, 100000000); break;
 		case 'q': quiet = true; break;
-		case 's': want = atoi(optarg); break;
+		case 's': want = (int)number(optarg, 100, 599); break;
 		case 't': timing = true; break;
 		default:
 			fprintf(stderr, "usage: fcgi_call [-a] [-n COUNT] [-b FILE] [-s CODE] [-t] [-q] "
@@ -274,7 +292,7 @@ main(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (optind >= argc || count < 1) {
+	if (optind >= argc) {
 		errno = 0;
 		die("usage: fcgi_call [options] HOST:PORT [NAME=VALUE ...]");
 	}
