@@ -7,10 +7,11 @@
 #   20 %  IPv6 addresses in 2001:db8::/32
 #   10 %  IPv6 CIDRs in 2001:db8::/32, prefixes /48 /56 /64
 #
-# so a lookup has 13 distinct prefix lengths to try whatever n is. The
-# client's entry, "127.0.0.1", is entry number int(n/2) (never the first).
-# The first five entries are one of each category. Expiries are spread
-# over one to two days from now. Fixed seed: the same n gives the same file.
+# so a lookup has 14 distinct prefix lengths to try (10 IPv4, 4 IPv6; 7 at
+# n = 10). The client's entry, "127.0.0.1", is entry number int(n/2) (never
+# the first). The first five entries are one of each category. Expiries are
+# spread over one to two days from now. Fixed seed: the same n gives the
+# same file.
 function v4(x) {	# 32-bit number -> dotted quad
 	return sprintf("%d.%d.%d.%d", int(x / 16777216) % 256, int(x / 65536) % 256,
 	    int(x / 256) % 256, x % 256)
