@@ -200,6 +200,7 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
     struct knock_decision *d, int64_t now, struct response *resp)
 {
 	char entry_text[IPNET_STRLEN];
+	struct store_meta meta;
 	int64_t expires_at;
 
 	if (rate_limited(app, client, RL_SUCCESS, now, resp)) {
@@ -207,7 +208,12 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 		return;
 	}
 	expires_at = now + d->ttl;
-	d->verdict = knock_store_verdict(store_add(app->store, &d->entry, expires_at, now));
+	memset(&meta, 0, sizeof(meta));
+	(void)strlcpy(meta.key, d->key->name, sizeof(meta.key));
+	meta.knocked_at = now;
+	(void)strlcpy(meta.client, client_text, sizeof(meta.client));
+	d->verdict = knock_store_verdict(store_add(app->store, &d->entry, expires_at, now,
+	    &meta));
 	if (d->verdict != KNOCK_ACCEPT) {
 		if (d->verdict == KNOCK_STORE_BUSY)
 			log_warnx("knock", "whitelist store busy (lock held past its deadline): "

@@ -60,7 +60,7 @@ add(struct store *s, const char *entry, int64_t expires_at, int64_t now)
 {
 	struct ipnet e = net(entry);
 
-	return store_add(s, &e, expires_at, now);
+	return store_add(s, &e, expires_at, now, NULL);
 }
 
 /* store_new with the store opening its own shared mapping. */
@@ -993,7 +993,7 @@ test_bad_parent(void)
 	spew(path_in("regular"), "x", 1);
 	snprintf(p, sizeof(p), "%s/wl.json", path_in("regular"));
 	s = new_store(p, 10);
-	tap_is_int(store_add(s, &e, T0 + 10, T0), STORE_FAIL, "store_add_should_fail_under_regular_file");
+	tap_is_int(store_add(s, &e, T0 + 10, T0, NULL), STORE_FAIL, "store_add_should_fail_under_regular_file");
 	tap_is_int(store_refresh(s, T0), -1, "store_refresh_should_fail_under_regular_file");
 	tap_is_int(store_lookup(s, &e, T0, NULL), 0, "store_lookup_should_deny_under_regular_file");
 	tap_is_int(store_check_ready(s, err, sizeof(err)), -1,
