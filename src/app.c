@@ -373,6 +373,7 @@ entries_revoke(struct app *app, const struct admin_decision *d, const char *who,
     const char *client_text, int64_t now, struct response *resp)
 {
 	struct store_match m = d->req.match;
+	char what[IPNET_STRLEN];
 	enum store_result r;
 	size_t n = 0;
 
@@ -388,9 +389,12 @@ entries_revoke(struct app *app, const struct admin_decision *d, const char *who,
 		return;
 	}
 	reply_revoked(resp, n);
+	if (m.by == STORE_MATCH_ENTRY)
+		ipnet_format(&m.entry, what, sizeof(what));
 	log_info("admin", "revoked %zu entries (%s%s) (key %s, client %s)", n,
 	    m.by == STORE_MATCH_ALL ? "all" : m.by == STORE_MATCH_KEY ? "made by key " : "entry ",
-	    m.by == STORE_MATCH_KEY ? m.key : "", who, client_text);
+	    m.by == STORE_MATCH_KEY ? m.key : m.by == STORE_MATCH_ENTRY ? what : "", who,
+	    client_text);
 }
 
 static void
