@@ -301,29 +301,43 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	reply_knock_status(resp, client, always || listed, listed, expires_at, expires_at - now);
 }
 
+/* What /knock and /entries check first: CORS on every answer, the
+   preflight, the method (GET or other, the second one allowed), a loaded
+   config, the client address. False when resp already holds the answer. */
+static bool
+api_preamble(struct app *app, const struct request *req, const char *allow, const char *other,
+    struct ipnet *client, struct response *resp)
+{
+	const char *method = req->method != NULL ? req->method : "";
+
+	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
+	if (strcmp(method, "OPTIONS") == 0) {
+		reply_cors_preflight(resp, allow);
+		return false;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, other) != 0) {
+		reply_method_not_allowed(resp, allow);
+		return false;
+	}
+	if (app->conf == NULL) {
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		return false;
+	}
+	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, client) != 0) {
+		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
+		return false;
+	}
+	return true;
+}
+
 static void
 handle_knock(struct app *app, const struct request *req, struct response *resp)
 {
 	const char *method = req->method != NULL ? req->method : "";
 	struct ipnet client;
 
-	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
-	if (strcmp(method, "OPTIONS") == 0) {
-		reply_cors_preflight(resp, KNOCK_METHODS);
+	if (!api_preamble(app, req, KNOCK_METHODS, "POST", &client, resp))
 		return;
-	}
-	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
-		reply_method_not_allowed(resp, KNOCK_METHODS);
-		return;
-	}
-	if (app->conf == NULL) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
-		return;
-	}
-	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, &client) != 0) {
-		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
-		return;
-	}
 	if (strcmp(method, "POST") == 0)
 		handle_knock_post(app, req, &client, resp);
 	else
@@ -409,24 +423,8 @@ handle_entries(struct app *app, const struct request *req, struct response *resp
 	int64_t now;
 	bool ok;
 
-	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
-	if (strcmp(method, "OPTIONS") == 0) {
-		reply_cors_preflight(resp, ENTRIES_METHODS);
+	if (!api_preamble(app, req, ENTRIES_METHODS, "DELETE", &client, resp))
 		return;
-	}
-	if (strcmp(method, "GET") != 0 && strcmp(method, "DELETE") != 0) {
-		reply_method_not_allowed(resp, ENTRIES_METHODS);
-		return;
-	}
-	if (app->conf == NULL) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
-		return;
-	}
-	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies,
-	    &client) != 0) {
-		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
-		return;
-	}
 	ipnet_format(&client, client_text, sizeof(client_text));
 	memset(&facts, 0, sizeof(facts));
 	facts.key = knock_find_key(app->conf, req->api_key);

@@ -23,5 +23,6 @@ EXTRA_DIST += \
 	tests/web/package.json \
 	tests/web/package-lock.json \
 	tests/web/webapp.test.mjs \
-	tests/web/admin.test.mjs
+	tests/web/admin.test.mjs \
+	tests/web/report.mjs
 CLEANFILES += tests/web/web-app.png
