@@ -440,7 +440,22 @@ kn_is "$(in_srv nft -s list table inet other; in_srv nft -s list table ip nat)" 
 stop_fw
 kn_is "$FW_RC" 0 "docker true: SIGTERM exits 0"
 
-# --- only CAP_NET_ADMIN, as the workers' user -----------------------------------------
+# --- the systemd unit; only CAP_NET_ADMIN, as the workers' user ------------------------
+UNIT=$KN_SRC/conf-examples/knocker-firewall.service
+for want in 'Type=exec' 'User=knocker' 'AmbientCapabilities=CAP_NET_ADMIN' 'CapabilityBoundingSet=CAP_NET_ADMIN' \
+    'NoNewPrivileges=yes' 'ProtectSystem=strict' 'ReadOnlyPaths=/var/lib/knocker'; do
+	kn_ok "unit: $want" grep -qx "$want" "$UNIT"
+done
+exec_start=$(sed -n 's/^ExecStart=//p' "$UNIT")
+kn_is "$exec_start" "/usr/local/sbin/knocker-firewall -c /etc/knocker/knocker.json" "unit: ExecStart runs it in the foreground"
+if command -v systemd-analyze >/dev/null 2>&1; then
+	# Documentation= names the man page, which is not installed here.
+	sed -e "s|/usr/local/sbin/knocker-firewall|$FW|" -e '/^Documentation=/d' "$UNIT" >"$KN_DIR/knocker-firewall.service"
+	out=$(systemd-analyze verify "$KN_DIR/knocker-firewall.service" 2>&1)
+	kn_is "$?:$out" "0:" "unit: systemd-analyze verify finds nothing to complain about"
+else
+	kn_diag "systemd-analyze is not installed: unit syntax not verified"
+fi
 mkdir -m 700 "$KN_DIR/capstate"
 chown nobody:nogroup "$KN_DIR/capstate"
 kn_make_config "$KN_DIR/cap.json" ".whitelist.storage_path = \"$KN_DIR/capstate/whitelist.json\"" \
@@ -449,8 +464,11 @@ chown nobody:nogroup "$KN_DIR/cap.json"
 printf '{"192.0.2.9": %s}' "$exp" >"$KN_DIR/capstate/whitelist.json"
 chown nobody:nogroup "$KN_DIR/capstate/whitelist.json"
 chmod 600 "$KN_DIR/capstate/whitelist.json"
+# The unit's User=, AmbientCapabilities= and CapabilityBoundingSet=, by setpriv.
+cmd=${exec_start//\/usr\/local\/sbin\/knocker-firewall/$FW}
+cmd=${cmd//\/etc\/knocker\/knocker.json/$KN_DIR/cap.json}
 ip netns exec "$CAP" setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all,+net_admin \
-    --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin "$FW" -c "$KN_DIR/cap.json" >>"$KN_DIR/cap.log" 2>&1 &
+    --ambient-caps=-all,+net_admin --bounding-set=-all,+net_admin $cmd >>"$KN_DIR/cap.log" 2>&1 &
 CAP_PID=$!
 kn_track $CAP_PID
 for i in $(seq 1 50); do
@@ -458,7 +476,7 @@ for i in $(seq 1 50); do
 	sleep 0.1
 done
 kn_like "$(ip netns exec "$CAP" nft list set inet knocker allow4 2>&1)" '192\.0\.2\.9 timeout' \
-    "as nobody with only CAP_NET_ADMIN (ambient) it loads its table from the workers' store"
+    "the unit's command as nobody with only CAP_NET_ADMIN (ambient) loads the table from the workers' store"
 kn_is "$(awk '/^CapEff:/ {print $2}' /proc/$CAP_PID/status)" 0000000000001000 "and holds no other capability"
 kill -TERM $CAP_PID
 wait $CAP_PID
