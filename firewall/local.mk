@@ -23,5 +23,7 @@ tests_unit_test_nftrules_CFLAGS = $(AM_CFLAGS) $(LIBBSD_CFLAGS)
 tests_unit_test_nftrules_LDADD = $(UNIT_LDADD)
 endif
 EXTRA_DIST += \
+	docs/FIREWALL.md \
+	firewall/knocker-firewall.8 \
 	conf-examples/knocker-firewall.service \
 	tests/integration/test_firewall.sh

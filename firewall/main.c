@@ -71,6 +71,34 @@ have_net_admin(void)
 	return rc;
 }
 
+/* Guarded ports in the local ephemeral range: outgoing connections that
+   get such a port lose the answers (the check makes no reply exception). */
+static void
+warn_ephemeral(const struct conf *conf)
+{
+	const struct conf_fw_port *p;
+	unsigned lo, hi;
+	size_t i;
+	FILE *fp;
+	int n;
+
+	if ((fp = fopen("/proc/sys/net/ipv4/ip_local_port_range", "re")) == NULL)
+		return;
+	n = fscanf(fp, "%u %u", &lo, &hi);
+	fclose(fp);
+	if (n != 2)
+		return;
+	for (i = 0; i < conf->firewall.nports; i++) {
+		p = &conf->firewall.ports[i];
+		if (p->lo <= hi && lo <= p->hi)
+			log_warnx(MOD, "firewall.ports[%zu] (%u-%u/%s) overlaps the local ephemeral "
+			    "port range %u-%u (net.ipv4.ip_local_port_range): outgoing connections "
+			    "that get such a local port lose their answers unless they come from "
+			    "an admitted address", i, (unsigned)p->lo, (unsigned)p->hi,
+			    p->proto == CONF_FW_TCP ? "tcp" : "udp", lo, hi);
+	}
+}
+
 static struct conf *
 load_conf(const char *path)
 {
@@ -158,6 +186,7 @@ serve(const struct conf *conf)
 		log_error(MOD, "%s", err);
 		goto done;
 	}
+	warn_ephemeral(conf);
 	log_info(MOD, "guarding %zu port entr%s in table inet %s (%s)", conf->firewall.nports,
 	    conf->firewall.nports == 1 ? "y" : "ies", conf->firewall.table,
 	    conf->firewall.docker ? "prerouting, before Docker's DNAT" : "input");

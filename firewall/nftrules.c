@@ -180,7 +180,6 @@ nftrules_table(struct nftbuf *b, const struct conf_firewall *fw,
 	nftbuf_add(b, "\t}\n"
 	    "\tchain check {\n"
 	    "\t\tiif \"lo\" accept\n"
-	    "\t\tct direction reply accept\n"
 	    "\t\tip saddr @always4 accept\n"
 	    "\t\tip6 saddr @always6 accept\n"
 	    "\t\tip saddr @allow4 accept\n"

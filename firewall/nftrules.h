@@ -13,10 +13,13 @@
  *                    prerouting at priority mangle (-150), before Docker's
  *                    DNAT (dstnat, -100), for packets addressed to this host
  *                    (fib daddr type local, as Docker's own rule matches)
- *   chain check      accepts loopback, replies to connections this host
- *                    opened, and sources in a set; drops the rest. Every
- *                    packet is checked, not only new connections: an expiry
- *                    or revoke also ends established flows.
+ *   chain check      accepts loopback and sources in a set; drops the
+ *                    rest. Every packet is checked, not only new
+ *                    connections: an expiry or revoke also ends established
+ *                    flows. No exception for conntrack replies either: a
+ *                    UDP service that sends first (a WireGuard server's
+ *                    keepalive) would turn a stranger's packets to its port
+ *                    into "replies".
  * and the comment NFTRULES_OWNER, by which a table is known to be ours.
  */
 #ifndef KNOCKER_NFTRULES_H

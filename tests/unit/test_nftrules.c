@@ -146,7 +146,6 @@ static const char table_input[] =
 	"\t}\n"
 	"\tchain check {\n"
 	"\t\tiif \"lo\" accept\n"
-	"\t\tct direction reply accept\n"
 	"\t\tip saddr @always4 accept\n"
 	"\t\tip6 saddr @always6 accept\n"
 	"\t\tip saddr @allow4 accept\n"
