@@ -117,6 +117,23 @@ list_table(struct enforce *e, char **out)
 	return 0;
 }
 
+/* Cheap: 1 if the table is there (set declarations only, no elements). */
+static int
+table_present(struct enforce *e)
+{
+	char want[32 + CONF_FW_TABLE_MAX];
+	const char *text, *p;
+	size_t n;
+
+	if (nftctl_run(e->nft, "list sets inet", NFTCTL_SUMMARY, &text, NULL) != 0)
+		return 0;
+	n = (size_t)snprintf(want, sizeof(want), "table inet %s {\n", e->conf->firewall.table);
+	for (p = text; (p = strstr(p, want)) != NULL; p += n)
+		if (p == text || p[-1] == '\n')
+			return 1;
+	return 0;
+}
+
 /* Loads a fresh table from e->good. */
 static int
 rebuild(struct enforce *e)
@@ -139,7 +156,7 @@ rebuild(struct enforce *e)
 		    e->conf->firewall.table);
 		goto done;
 	}
-	e->last_sync_ms = clock_ms(CLOCK_MONOTONIC);
+	e->last_sync_ms = e->last_full_ms = clock_ms(CLOCK_MONOTONIC);
 	log_info(MOD, "table inet %s loaded: %zu whitelist entries, %zu always allowed",
 	    e->conf->firewall.table, ipmap_count(e->good), ipmap_count(e->conf->always_allowed));
 	rc = 0;
@@ -248,13 +265,22 @@ int
 enforce_tick(struct enforce *e)
 {
 	char *now = NULL;
+	const char *what = NULL;
+	int64_t mono = clock_ms(CLOCK_MONOTONIC);
 	int rc = 0;
 
-	if (list_table(e, &now) != 0 || e->loaded == NULL || strcmp(now, e->loaded) != 0) {
+	if (!table_present(e))
+		what = "deleted";
+	else if (mono - e->last_full_ms >= ENFORCE_FULLCHECK_MS) {
+		e->last_full_ms = mono;
+		if (list_table(e, &now) != 0 || e->loaded == NULL || strcmp(now, e->loaded) != 0)
+			what = "changed";
+	}
+	if (what != NULL) {
 		log_warnx(MOD, "table inet %s was %s outside knocker-firewall; loading it again",
-		    e->conf->firewall.table, now == NULL ? "deleted" : "changed");
+		    e->conf->firewall.table, what);
 		rc = rebuild(e);
-	} else if (clock_ms(CLOCK_MONOTONIC) - e->last_sync_ms >= ENFORCE_RESYNC_MS) {
+	} else if (mono - e->last_sync_ms >= ENFORCE_RESYNC_MS) {
 		(void)read_into_good(e);	/* logged again while the file stays bad */
 		rc = sync_sets(e);
 	}
