@@ -73,7 +73,7 @@ check_config(const char *path)
 		print_list(&errs, "");
 		goto done;
 	}
-	store = store_new(conf->storage_path, conf->max_entries);
+	store = store_new(conf->storage_path, conf->max_entries, NULL);
 	if (store == NULL) {
 		fprintf(stderr, "%s: out of memory\n", path);
 		goto done;

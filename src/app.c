@@ -57,7 +57,7 @@ app_init(struct app *app, const struct conf *conf)
 	if (sf_dir_check(dir, &owner, &e) == -1 ||
 	    (app->shm = shmstate_open(shmpath, owner, ratelimit_region_size(&rp), &e)) == NULL)
 		log_error("app", "%s: knocks are refused until this is fixed", e.msg);
-	app->store = store_new(conf->storage_path, conf->max_entries);
+	app->store = store_new(conf->storage_path, conf->max_entries, app->shm);
 	app->ratelimit = ratelimit_new(app->shm, &rp);
 	if (app->store == NULL || app->ratelimit == NULL) {
 		app_fini(app);
@@ -91,10 +91,11 @@ static int
 app_store_lookup(void *ctx, const struct ipnet *client)
 {
 	struct app *app = ctx;
+	int64_t now = app->now();
 
-	if (store_refresh(app->store) != 0)
+	if (store_refresh(app->store, now) != 0)
 		return -1;
-	return store_lookup(app->store, client, app->now(), NULL) == 1;
+	return store_lookup(app->store, client, now, NULL) == 1;
 }
 
 static void
@@ -282,7 +283,7 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	}
 	always = ipmap_lookup(conf->always_allowed, client, NULL);
 	if (!always) {
-		if (store_refresh(app->store) != 0) {
+		if (store_refresh(app->store, now) != 0) {
 			reply_error(resp, 500, REPLY_MSG_PERSIST);
 			return;
 		}
@@ -456,6 +457,6 @@ app_idle(struct app *app)
 	if (now - app->last_cleanup < app->conf->cleanup_interval)
 		return;
 	app->last_cleanup = now;
-	if (store_cleanup(app->store, now) != 0)
+	if (store_cleanup(app->store, now) != STORE_OK)
 		log_warnx("store", "periodic cleanup failed");
 }

@@ -206,6 +206,24 @@ key_is_placeholder(const char *s, size_t len)
 	return false;
 }
 
+/* What to write instead of a key that older versions of FarisZR/knocker's
+   config had ("" if key at path is not one of them). */
+static const char *
+old_key_hint(const char *path, const char *key)
+{
+	bool in_key = strncmp(path, "api_keys[", 9) == 0 && strchr(path, '.') == NULL;
+
+	if (*path == '\0' && strcmp(key, "logging") == 0)
+		return "; the original's logging.level is log.level here "
+		    "(\"error\", \"warn\", \"info\" or \"debug\")";
+	if (in_key && strcmp(key, "ttl") == 0)
+		return "; the original's old name for max_ttl";
+	if (in_key && strcmp(key, "key_hash") == 0)
+		return "; hashed keys are not supported: the key goes in key "
+		    "(the original dropped them too)";
+	return "";
+}
+
 /* Fills m[].item from obj's members; reports unknown and duplicate keys. */
 static void
 walk_object(struct ctx *x, const cJSON *obj, const char *path, struct member *m, size_t n)
@@ -223,7 +241,7 @@ walk_object(struct ctx *x, const cJSON *obj, const char *path, struct member *m,
 		for (i = 0; i < n && strcmp(m[i].name, key) != 0; i++)
 			continue;
 		if (i == n)
-			conf_err(x, p, "unknown key");
+			conf_err(x, p, "unknown key%s", old_key_hint(path, key));
 		else if (m[i].item != NULL)
 			conf_err(x, p, "duplicate key");
 		else
@@ -741,13 +759,20 @@ static void
 parse_firewalld(struct ctx *x, const cJSON *obj)
 {
 	bool enabled = false;
+	size_t nerr = x->nerr;
 
 	if (need_object(x, obj, "firewalld") == NULL)
 		return;
 	get_bool(x, cJSON_GetObjectItemCaseSensitive(obj, "enabled"), "firewalld.enabled", &enabled);
+	if (x->nerr != nerr)
+		return;
 	if (enabled)
-		conf_err(x, "firewalld.enabled", "knocker does not drive firewalld; use "
-		    "knocker-firewall (nftables) for network-level rules, and remove this section");
+		conf_err(x, "firewalld.enabled", "knocker does not drive firewalld; network-level "
+		    "rules are knocker-firewall's job (nftables, a \"firewall\" section, "
+		    "docs/FIREWALL.md): set this to false or remove the section");
+	else
+		conf_warn(x, "firewalld", "ignored: knocker does not drive firewalld (this section "
+		    "is disabled; network-level rules are knocker-firewall's job, docs/FIREWALL.md)");
 }
 
 /* --- "firewall": knocker-firewall (nftables). Names that other software
@@ -910,7 +935,9 @@ parse_top(struct ctx *x, const cJSON *root)
 	parse_log(x, m[5].item);
 	parse_firewalld(x, m[6].item);
 	/* The original's OpenAPI output settings: nothing to do here. */
-	need_object(x, m[7].item, "documentation");
+	if (m[7].item != NULL && need_object(x, m[7].item, "documentation") != NULL)
+		conf_warn(x, "documentation", "ignored: knocker serves no documentation or "
+		    "OpenAPI endpoints (docs/API.md describes the API)");
 	parse_firewall(x, m[8].item);
 }
 

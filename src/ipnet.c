@@ -188,40 +188,101 @@ put_decimal(char *p, unsigned v)
 	return p;
 }
 
-char *
-ipnet_format(const struct ipnet *n, char *buf, size_t size)
+static char *
+put_v4(char *p, const uint8_t a[4])
 {
-	char text[IPNET_STRLEN], *p = text;
-	size_t len;
+	p = put_decimal(p, a[0]);
+	*p++ = '.';
+	p = put_decimal(p, a[1]);
+	*p++ = '.';
+	p = put_decimal(p, a[2]);
+	*p++ = '.';
+	return put_decimal(p, a[3]);
+}
 
-	if (buf == NULL || size == 0)
-		return buf;
-	buf[0] = '\0';
-	if (n->family == 4) {
-		/* By hand: this runs for every entry each time the whitelist is
-		   written, and inet_ntop + snprintf cost ten times more. */
-		p = put_decimal(p, n->addr[0]);
-		*p++ = '.';
-		p = put_decimal(p, n->addr[1]);
-		*p++ = '.';
-		p = put_decimal(p, n->addr[2]);
-		*p++ = '.';
-		p = put_decimal(p, n->addr[3]);
-	} else if (n->family == 6) {
-		if (inet_ntop(AF_INET6, n->addr, text, INET6_ADDRSTRLEN) == NULL)
-			return buf;
-		p = text + strlen(text);
-	} else {
-		return buf;
+/* An IPv6 address exactly as glibc's inet_ntop writes it (RFC 5952 with
+   glibc's choices): lower-case hex without leading zeros, the first longest
+   run of two or more zero groups as "::", and a dotted IPv4 tail for
+   ::a.b.c.d (six zero groups first) and ::ffff:a.b.c.d. */
+static char *
+put_v6(char *p, const uint8_t a[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned w[8], i, best = 8, bestlen = 0, cur = 8, curlen = 0;
+
+	for (i = 0; i < 8; i++)
+		w[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+	for (i = 0; i < 8; i++) {
+		if (w[i] != 0) {
+			curlen = 0;
+			continue;
+		}
+		if (curlen++ == 0)
+			cur = i;
+		if (curlen > bestlen) {
+			best = cur;
+			bestlen = curlen;
+		}
 	}
+	if (bestlen < 2)
+		best = 8;
+	for (i = 0; i < 8; i++) {
+		if (i == best) {
+			*p++ = ':';
+			i += bestlen - 1;
+			if (i == 7)
+				*p++ = ':';
+			continue;
+		}
+		if (i != 0)
+			*p++ = ':';
+		if (i == 6 && best == 0 && (bestlen == 6 || (bestlen == 5 && w[5] == 0xffff)))
+			return put_v4(p, a + 12);
+		if (w[i] >= 0x1000)
+			*p++ = hex[w[i] >> 12];
+		if (w[i] >= 0x100)
+			*p++ = hex[w[i] >> 8 & 0xf];
+		if (w[i] >= 0x10)
+			*p++ = hex[w[i] >> 4 & 0xf];
+		*p++ = hex[w[i] & 0xf];
+	}
+	return p;
+}
+
+size_t
+ipnet_put(const struct ipnet *n, char *p)
+{
+	char *start = p;
+
+	/* By hand: this runs for every entry each time the whitelist is
+	   written, and inet_ntop + snprintf cost ten times more. */
+	if (n->family == 4)
+		p = put_v4(p, n->addr);
+	else if (n->family == 6)
+		p = put_v6(p, n->addr);
+	else
+		return 0;
 	if (!ipnet_is_host(n)) {
 		*p++ = '/';
 		p = put_decimal(p, n->prefix);
 	}
-	*p = '\0';
-	len = (size_t)(p - text);
-	if (len < size)
-		memcpy(buf, text, len + 1);
+	return (size_t)(p - start);
+}
+
+char *
+ipnet_format(const struct ipnet *n, char *buf, size_t size)
+{
+	char text[IPNET_STRLEN];
+	size_t len;
+
+	if (buf == NULL || size == 0)
+		return buf;
+	len = ipnet_put(n, text);
+	if (len < size) {
+		memcpy(buf, text, len);
+		buf[len] = '\0';
+	} else
+		buf[0] = '\0';
 	return buf;
 }
 

@@ -45,6 +45,10 @@ bool ipnet_is_host(const struct ipnet *n);
    buf must hold IPNET_STRLEN bytes. Returns buf. */
 char *ipnet_format(const struct ipnet *n, char *buf, size_t size);
 
+/* The same text written at p, which has room for IPNET_STRLEN bytes, with
+   no NUL; returns its length (0 if n is not IPv4 or IPv6). */
+size_t ipnet_put(const struct ipnet *n, char *p);
+
 /* Copy of n with bits past prefix cleared to the given shorter prefix
    (prefix <= n->prefix). */
 void ipnet_mask(const struct ipnet *n, unsigned prefix, struct ipnet *out);

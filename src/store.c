@@ -1,10 +1,10 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,8 +21,11 @@
 #include "ipmap.h"
 #include "ipnet.h"
 #include "log.h"
+#include "shmstate.h"
+#include "statefile.h"
 #include "store.h"
 #include "wlfile.h"
+#include "wlindex.h"
 
 #define MOD "store"
 
@@ -35,46 +38,46 @@
    within the same second. */
 #define STORE_CORRUPT_TRIES	100
 
-enum view_state {
-	VIEW_NONE,	/* never loaded */
-	VIEW_MISSING,	/* no file: empty whitelist */
-	VIEW_OK,	/* view holds the file identified by fd/id */
-	VIEW_BAD	/* unreadable or corrupt: empty view, lookups deny */
-};
+/* A temp file beside the whitelist older than this (seconds) is a killed
+   writer's: a live write takes far less (the lock deadline is 2 s). */
+#define STORE_STALE_TMP	60
 
-enum bad_reason {
-	BAD_NONE,
-	BAD_STAT,	/* errno */
-	BAD_OPEN,	/* errno */
-	BAD_READ,	/* errno */
-	BAD_NOTREG,
-	BAD_TOOBIG,
-	BAD_PARSE,
-	BAD_OOM
+/* How often a knock starts over when whitelist.json changed under it. */
+#define STORE_WRITE_TRIES	4
+
+enum view_state {
+	VIEW_MISSING,	/* no file: empty whitelist */
+	VIEW_OK,	/* the view holds the file open on fd */
+	VIEW_BAD	/* untrusted, unreadable or corrupt: empty view, lookups deny */
 };
 
 struct store {
-	char		*path;
+	char		*path;		/* whitelist.json */
+	char		*idx_path;	/* its index */
 	char		*lock_path;
-	char		*tmp_path;
+	char		*shm_path;
 	char		*dir;
 	int64_t		 max_entries;
+	struct shmstate	*shm;		/* borrowed, or our own, or NULL */
+	bool		 shm_owned;
 
-	struct ipmap	*view;		/* never NULL */
+	/* The view: map is own's or idx's map, or NULL (empty). */
 	enum view_state	 state;
-	int		 fd;		/* the file the view came from, or -1 */
-	struct stat	 id;		/* its identity; valid when fd != -1 */
+	struct ipmap	*own;		/* parsed or built here */
+	struct wlindex	*idx;		/* or the mapped index */
+	const struct ipmap *map;
+	int		 fd;		/* whitelist.json the view came from, or -1; also
+					   kept for a corrupt file, so it is read once */
+	struct wl_ident	 id;		/* its identity; valid when fd != -1 */
 
-	/* What was last logged for a bad file, so it is logged once. */
-	enum bad_reason	 bad_reason;
-	int		 bad_errno;
-	bool		 bad_id_valid;
-	struct stat	 bad_id;
-};
+	/* When the view was last compared with the files. */
+	bool		 checked;
+	uint64_t	 gen;
+	int64_t		 checked_at;
 
-struct store_entry {
-	struct ipnet	net;
-	int64_t		value;
+	/* Why the view is bad (for store_check_ready), and what was logged,
+	   so each distinct problem is logged once. */
+	char		 bad_msg[400];
 };
 
 static char *
@@ -90,46 +93,43 @@ store_concat(const char *a, const char *b)
 	return s;
 }
 
-static char *
-store_dirname(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-	size_t len;
-	char *d;
-
-	if (slash == NULL)
-		return strdup(".");
-	if (slash == path)
-		return strdup("/");
-	len = (size_t)(slash - path);
-	if ((d = malloc(len + 1)) == NULL)
-		return NULL;
-	memcpy(d, path, len);
-	d[len] = '\0';
-	return d;
-}
-
 struct store *
-store_new(const char *storage_path, int64_t max_entries)
+store_new(const char *storage_path, int64_t max_entries, struct shmstate *shm)
 {
+	char dir[4096];
 	struct store *s;
 
-	if (storage_path == NULL || *storage_path == '\0')
+	if (*storage_path == '\0' || sf_dirname(storage_path, dir, sizeof(dir)) == -1)
 		return NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return NULL;
 	s->fd = -1;
-	s->state = VIEW_NONE;
+	s->state = VIEW_MISSING;
+	s->shm = shm;
 	s->max_entries = max_entries >= 1 ? max_entries : 1;
 	if ((s->path = strdup(storage_path)) == NULL ||
+	    (s->idx_path = store_concat(storage_path, ".idx")) == NULL ||
 	    (s->lock_path = store_concat(storage_path, ".lock")) == NULL ||
-	    (s->tmp_path = store_concat(storage_path, ".tmp")) == NULL ||
-	    (s->dir = store_dirname(storage_path)) == NULL ||
-	    (s->view = ipmap_new()) == NULL) {
+	    (s->shm_path = store_concat(storage_path, ".shm")) == NULL ||
+	    (s->dir = strdup(dir)) == NULL) {
 		store_free(s);
 		return NULL;
 	}
 	return s;
+}
+
+/* Drops the view (map, index, descriptor). */
+static void
+store_drop_view(struct store *s)
+{
+	ipmap_free(s->own);
+	wlindex_close(s->idx);
+	if (s->fd != -1)
+		close(s->fd);
+	s->own = NULL;
+	s->idx = NULL;
+	s->map = NULL;
+	s->fd = -1;
 }
 
 void
@@ -137,256 +137,234 @@ store_free(struct store *s)
 {
 	if (s == NULL)
 		return;
-	if (s->fd != -1)
-		close(s->fd);
-	ipmap_free(s->view);
+	store_drop_view(s);
+	if (s->shm_owned)
+		shmstate_close(s->shm);
 	free(s->path);
+	free(s->idx_path);
 	free(s->lock_path);
-	free(s->tmp_path);
+	free(s->shm_path);
 	free(s->dir);
 	free(s);
 }
 
-static bool
-store_same_file(const struct stat *a, const struct stat *b)
-{
-	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
-	    a->st_size == b->st_size &&
-	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
-	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
-}
-
-/* Replaces the view by map (taken over; NULL: empty) from the file open on
-   fd (taken over; -1: none) with identity st. */
+/* Makes the view the whitelist.json open on fd (taken; -1: none) with
+   identity id, holding own (taken) or idx (taken) or nothing (empty). */
 static void
-store_set_view(struct store *s, enum view_state state, struct ipmap *map, int fd,
-    const struct stat *st)
+store_set_view(struct store *s, enum view_state state, struct ipmap *own,
+    struct wlindex *idx, int fd, const struct wl_ident *id)
 {
-	if (s->fd != -1)
-		close(s->fd);
+	store_drop_view(s);
+	s->own = own;
+	s->idx = idx;
+	s->map = own != NULL ? own : idx != NULL ? wlindex_map(idx) : NULL;
 	s->fd = fd;
-	if (fd != -1 && st != NULL)
-		s->id = *st;
-	if (map != NULL) {
-		ipmap_free(s->view);
-		s->view = map;
-	} else
-		ipmap_clear(s->view);
+	if (fd != -1)
+		s->id = *id;
 	s->state = state;
-	if (state == VIEW_OK || state == VIEW_MISSING)
-		s->bad_id_valid = false;	/* a later failure is news again */
 	if (state != VIEW_BAD)
-		s->bad_reason = BAD_NONE;
+		s->bad_msg[0] = '\0';
 }
 
-static const char *
-store_reason_text(enum bad_reason r)
-{
-	switch (r) {
-	case BAD_NOTREG:
-		return "is not a regular file";
-	case BAD_TOOBIG:
-		return "is too large";
-	case BAD_PARSE:
-		return "does not parse";
-	case BAD_OOM:
-		return "cannot be loaded: out of memory";
-	default:
-		return "cannot be read";
-	}
-}
-
-/* Empties the view (fail closed) and logs why, once per distinct file and
-   reason. st may be NULL (no file to name). */
-static void
-store_set_bad(struct store *s, enum bad_reason reason, int errnum,
-    const struct stat *st)
-{
-	bool news;
-
-	news = s->state != VIEW_BAD || s->bad_reason != reason ||
-	    s->bad_errno != errnum || (st != NULL) != s->bad_id_valid ||
-	    (st != NULL && !store_same_file(st, &s->bad_id));
-	store_set_view(s, VIEW_BAD, NULL, -1, NULL);
-	s->bad_reason = reason;
-	s->bad_errno = errnum;
-	s->bad_id_valid = st != NULL;
-	if (st != NULL)
-		s->bad_id = *st;
-	if (!news)
-		return;
-	if (errnum != 0)
-		log_warnx(MOD, "whitelist file %s %s: %s; denying until fixed",
-		    s->path, store_reason_text(reason), strerror(errnum));
-	else
-		log_warnx(MOD, "whitelist file %s %s; denying until fixed",
-		    s->path, store_reason_text(reason));
-}
-
-/* Reads all of fd into a new buffer (caller frees). Returns 0, or -1 with
-   errno set (EFBIG when over STORE_MAX_FILE). */
+/* Empties the view (fail closed), keeping fd (taken; -1: none) as the
+   identity of a file that is bad for good, and logs msg unless it is what
+   was logged last. Returns -1. */
 static int
-store_read_all(int fd, off_t size_hint, char **out, size_t *out_len)
+store_set_bad(struct store *s, const char *msg, int fd, const struct wl_ident *id)
 {
-	size_t cap, len = 0;
-	char *buf, *nbuf;
-	ssize_t n;
+	bool news = s->state != VIEW_BAD || strcmp(s->bad_msg, msg) != 0 ||
+	    (fd != -1 && (s->fd == -1 || !wl_ident_eq(id, &s->id)));
+
+	store_set_view(s, VIEW_BAD, NULL, NULL, fd, id);
+	if (msg != s->bad_msg)
+		(void)strlcpy(s->bad_msg, msg, sizeof(s->bad_msg));
+	if (news)
+		log_warnx(MOD, "%s; denying until fixed", s->bad_msg);
+	return -1;
+}
+
+static int KN_PRINTF(4, 5)
+store_set_badf(struct store *s, int fd, const struct wl_ident *id, const char *fmt, ...)
+{
+	char msg[sizeof(s->bad_msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return store_set_bad(s, msg, fd, id);
+}
+
+/* Reads and parses whitelist.json open on fd into *out (caller frees).
+   Returns 0; 1 if the file is bad for good (does not parse, too large:
+   *msg says so); -1 on a read error or ENOMEM (*msg). */
+static int
+store_parse(const struct store *s, int fd, struct ipmap **out, char *msg, size_t msg_size)
+{
+	struct sf_err e;
+	struct ipmap *m;
+	size_t len;
+	char *buf;
 
 	*out = NULL;
-	*out_len = 0;
-	cap = size_hint > 0 && size_hint < STORE_MAX_FILE ? (size_t)size_hint + 1 : 4096;
-	if ((buf = malloc(cap)) == NULL)
+	if (sf_read_all(fd, STORE_MAX_FILE, &buf, &len, &e) == -1) {
+		if (errno == EFBIG) {
+			(void)snprintf(msg, msg_size, "whitelist file %s is too large", s->path);
+			return 1;
+		}
+		(void)snprintf(msg, msg_size, "whitelist file %s cannot be read: %s", s->path, e.msg);
 		return -1;
-	for (;;) {
-		if (len == cap) {
-			if (cap > STORE_MAX_FILE) {
-				free(buf);
-				errno = EFBIG;
-				return -1;
-			}
-			if ((nbuf = reallocarray(buf, cap, 2)) == NULL) {
-				free(buf);
-				return -1;
-			}
-			buf = nbuf;
-			cap *= 2;
-		}
-		n = read(fd, buf + len, cap - len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
-			free(buf);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
 	}
-	if (len > STORE_MAX_FILE) {
+	if ((m = ipmap_new()) == NULL) {
 		free(buf);
-		errno = EFBIG;
+		(void)snprintf(msg, msg_size, "whitelist file %s cannot be loaded: out of memory",
+		    s->path);
 		return -1;
 	}
-	*out = buf;
-	*out_len = len;
+	/* wlfile_parse also fails on OOM; we cannot tell, and calling a file
+	   corrupt because memory ran out would be wrong only in a process
+	   that is failing anyway. */
+	if (wlfile_parse(buf, len, m, NULL) == -1) {
+		free(buf);
+		ipmap_free(m);
+		(void)snprintf(msg, msg_size, "whitelist file %s does not parse", s->path);
+		return 1;
+	}
+	free(buf);
+	*out = m;
 	return 0;
 }
 
-/*
- * Opens and parses the file at s->path.
- * Returns  1: *map, *fd and *st set (the file parsed);
- *          0: the file does not exist;
- *         -1: failure, *reason and *errnum say why; when the file itself
- *             was opened and is bad (BAD_PARSE, BAD_TOOBIG) *fd and *st
- *             are still set so the caller can keep its identity.
- */
-static int
-store_load_file(const struct store *s, struct ipmap **map, int *fd, struct stat *st,
-    enum bad_reason *reason, int *errnum)
+/* After parsing a whitelist.json that had no index (an outside edit, a
+   crash between the two renames), writes its index so the other workers
+   map it instead of parsing too; then uses it. Only when the lock is free
+   at once and the file is still the one parsed. */
+static void
+store_publish_index(struct store *s, uid_t owner)
 {
-	struct ipmap *m = NULL;
-	size_t len = 0;
-	char *buf = NULL;
-	int f;
+	struct wlindex *x;
+	struct sf_err e;
+	struct wl_ident now_id;
+	struct stat st;
+	int lockfd;
 
-	*map = NULL;
-	*fd = -1;
-	*reason = BAD_NONE;
-	*errnum = 0;
-	/* O_NONBLOCK: a FIFO at the path must not hang the worker in open(). */
-	if ((f = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
-		if (errno == ENOENT)
-			return 0;
-		*reason = BAD_OPEN;
-		*errnum = errno;
-		return -1;
+	if (sf_lock(s->lock_path, owner, 0, &lockfd, &e) == -1)
+		return;
+	if (lstat(s->path, &st) == 0) {
+		wl_ident_of(&st, &now_id);
+		if (wl_ident_eq(&now_id, &s->id) &&
+		    wlindex_write(s->idx_path, owner, s->own, &s->id, &e) == -1)
+			log_debug(MOD, "cannot write the whitelist index: %s", e.msg);
 	}
-	if (fstat(f, st) == -1) {
-		*reason = BAD_STAT;
-		*errnum = errno;
-		goto fail;
+	sf_unlock(lockfd);
+	if ((x = wlindex_open(s->idx_path, owner, &s->id, &e)) != NULL) {
+		ipmap_free(s->own);
+		s->own = NULL;
+		s->idx = x;
+		s->map = wlindex_map(x);
 	}
-	if (!S_ISREG(st->st_mode)) {
-		*reason = BAD_NOTREG;
-		goto fail;
-	}
-	if (st->st_size > STORE_MAX_FILE) {
-		*reason = BAD_TOOBIG;
-		goto fail_keep;
-	}
-	if (store_read_all(f, st->st_size, &buf, &len) == -1) {
-		*reason = errno == EFBIG ? BAD_TOOBIG : errno == ENOMEM ? BAD_OOM : BAD_READ;
-		*errnum = *reason == BAD_READ ? errno : 0;
-		if (*reason == BAD_TOOBIG)
-			goto fail_keep;
-		goto fail;
-	}
-	if ((m = ipmap_new()) == NULL) {
-		*reason = BAD_OOM;
-		goto fail;
-	}
-	if (wlfile_parse(buf, len, m, NULL) == -1) {
-		/* wlfile_parse also fails on OOM; we cannot tell, and calling a
-		   file corrupt because memory ran out would be wrong only in a
-		   process that is failing anyway. */
-		*reason = BAD_PARSE;
-		goto fail_keep;
-	}
-	free(buf);
-	*map = m;
-	*fd = f;
-	return 1;
+}
 
-fail_keep:
-	free(buf);
-	ipmap_free(m);
-	*fd = f;
-	return -1;
-fail:
-	free(buf);
-	ipmap_free(m);
-	close(f);
-	return -1;
+/* Loads the view from whitelist.json (through its index when that
+   matches). Returns 0 or -1 (the view is then bad). */
+static int
+store_load(struct store *s, uid_t owner)
+{
+	char msg[sizeof(s->bad_msg)];
+	struct wl_ident id;
+	struct wlindex *x;
+	struct ipmap *m;
+	struct sf_err e;
+	struct stat st;
+	int fd, r;
+
+	r = sf_open_read(s->path, owner, &fd, &st, &e);
+	if (r == 1) {
+		store_set_view(s, VIEW_MISSING, NULL, NULL, -1, NULL);
+		return 0;
+	}
+	if (r == -1)
+		return store_set_badf(s, -1, NULL, "whitelist file: %s", e.msg);
+	wl_ident_of(&st, &id);
+	if ((x = wlindex_open(s->idx_path, owner, &id, &e)) != NULL) {
+		store_set_view(s, VIEW_OK, NULL, x, fd, &id);
+		return 0;
+	}
+	if (errno != ENOENT && errno != ESTALE)
+		log_debug(MOD, "%s; parsing the whitelist file", e.msg);
+	r = store_parse(s, fd, &m, msg, sizeof(msg));
+	if (r == 1)
+		return store_set_bad(s, msg, fd, &id);
+	if (r == -1) {
+		close(fd);
+		return store_set_bad(s, msg, -1, NULL);
+	}
+	store_set_view(s, VIEW_OK, m, NULL, fd, &id);
+	store_publish_index(s, owner);
+	return 0;
+}
+
+/* Without a borrowed shmstate, opens "<storage_path>.shm" (any rate-limit
+   region: we use only the generation). A failure leaves none: every
+   refresh then checks the files, and the next check tries again. */
+static void
+store_open_shm(struct store *s, uid_t owner)
+{
+	struct sf_err e;
+
+	if (s->shm != NULL)
+		return;
+	if ((s->shm = shmstate_open(s->shm_path, owner, 0, &e)) == NULL) {
+		log_debug(MOD, "no shared generation, checking files on every request: %s",
+		    e.msg);
+		return;
+	}
+	s->shm_owned = true;
+}
+
+/* Compares the view with the files now; reloads if whitelist.json changed.
+   Returns 0 or -1 as store_refresh. */
+static int
+store_check(struct store *s, int64_t now)
+{
+	struct wl_ident id;
+	struct sf_err e;
+	struct stat st;
+	uid_t owner;
+	int dir_ok;
+
+	dir_ok = sf_dir_check(s->dir, &owner, &e) == 0;
+	if (dir_ok)
+		store_open_shm(s, owner);
+	/* The generation is read before the files: a write after this point
+	   bumps it again, so the next refresh looks again. */
+	s->checked = true;
+	s->checked_at = now;
+	s->gen = s->shm != NULL ? shmstate_generation(s->shm) : 0;
+	if (!dir_ok)
+		return store_set_bad(s, e.msg, -1, NULL);
+	if (lstat(s->path, &st) == -1) {
+		if (errno != ENOENT)
+			return store_set_badf(s, -1, NULL, "whitelist file %s: %s", s->path,
+			    strerror(errno));
+		store_set_view(s, VIEW_MISSING, NULL, NULL, -1, NULL);
+		return 0;
+	}
+	wl_ident_of(&st, &id);
+	if (s->fd != -1 && wl_ident_eq(&id, &s->id))
+		return s->state == VIEW_OK ? 0 : -1;
+	return store_load(s, owner);
 }
 
 int
-store_refresh(struct store *s)
+store_refresh(struct store *s, int64_t now)
 {
-	enum bad_reason reason;
-	struct ipmap *map;
-	struct stat st, fst;
-	int errnum, fd, r;
-
-	if (stat(s->path, &st) == -1) {
-		if (errno == ENOENT) {
-			if (s->state != VIEW_MISSING)
-				store_set_view(s, VIEW_MISSING, NULL, -1, NULL);
-			return 0;
-		}
-		store_set_bad(s, BAD_STAT, errno, NULL);
-		return -1;
-	}
-	if (s->fd != -1 && store_same_file(&st, &s->id))
-		return s->state == VIEW_OK ? 0 : -1;
-
-	r = store_load_file(s, &map, &fd, &fst, &reason, &errnum);
-	if (r == 1) {
-		store_set_view(s, VIEW_OK, map, fd, &fst);
-		return 0;
-	}
-	if (r == 0) {
-		store_set_view(s, VIEW_MISSING, NULL, -1, NULL);
-		return 0;
-	}
-	/* A file that is bad for good (does not parse, too large) keeps its
-	   descriptor, so it is not read again until it changes; anything else
-	   (permissions, I/O errors) is retried on the next refresh. */
-	store_set_bad(s, reason, errnum, fd != -1 ? &fst : &st);
-	if (fd != -1) {
-		s->fd = fd;
-		s->id = fst;
-	}
-	return -1;
+	/* The verify path: nothing but one atomic load while the generation
+	   and the second are those of the last check. */
+	if (s->shm != NULL && s->checked && now == s->checked_at &&
+	    shmstate_generation(s->shm) == s->gen)
+		return s->state == VIEW_BAD ? -1 : 0;
+	return store_check(s, now);
 }
 
 int
@@ -395,9 +373,9 @@ store_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
 {
 	int64_t v;
 
-	if (s == NULL || s->state != VIEW_OK)
+	if (s == NULL || s->state != VIEW_OK || s->map == NULL)
 		return 0;
-	if (ipmap_lookup(s->view, addr, &v) != 1 || v <= now)
+	if (ipmap_lookup(s->map, addr, &v) != 1 || v <= now)
 		return 0;
 	if (expires_at != NULL)
 		*expires_at = v;
@@ -407,82 +385,103 @@ store_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
 size_t
 store_count(const struct store *s)
 {
-	return s->state == VIEW_OK ? ipmap_count(s->view) : 0;
+	return s->state == VIEW_OK ? ipmap_count(s->map) : 0;
 }
 
-static int
-store_entry_cmp(const void *a, const void *b)
-{
-	const struct store_entry *x = a, *y = b;
+/* --- writing ---------------------------------------------------------------- */
 
-	/* latest expiry first */
-	return x->value < y->value ? 1 : x->value > y->value ? -1 : 0;
+static void
+store_swap(int64_t *a, int64_t *b)
+{
+	int64_t t = *a;
+
+	*a = *b;
+	*b = t;
 }
 
-/* Builds in *out the entries of m that expire after now, at most max of
-   them: keep (may be NULL; the entry just knocked, which a 200 promised)
-   and then those expiring latest. Sets *changed if anything was dropped.
-   Returns 0 or -1 on OOM. */
-static int
-store_prune(const struct ipmap *m, int64_t now, int64_t max, const struct ipnet *keep_net,
-    struct ipmap **out, bool *changed)
+/* The k-th smallest (0-based) of v[0..n), k < n; reorders v. Random
+   pivots: expected O(n) whatever the order. */
+static int64_t
+store_select(int64_t *v, size_t n, size_t k)
 {
-	struct store_entry *all = NULL;
-	struct ipmap *next = NULL;
-	size_t n = 0, total, pos = 0, keep, i;
-	struct ipnet net;
-	int64_t value;
+	size_t lo = 0, hi = n - 1, i, j;
+	int64_t pivot;
 
-	*out = NULL;
-	total = ipmap_count(m);
-	if (total > 0 && (all = reallocarray(NULL, total, sizeof(*all))) == NULL)
+	while (lo < hi) {
+		store_swap(&v[lo + arc4random_uniform((uint32_t)(hi - lo + 1))], &v[hi]);
+		pivot = v[hi];
+		for (i = j = lo; j < hi; j++)
+			if (v[j] < pivot)
+				store_swap(&v[i++], &v[j]);
+		store_swap(&v[i], &v[hi]);
+		if (k == i)
+			return v[i];
+		if (k < i)
+			hi = i - 1;
+		else
+			lo = i + 1;
+	}
+	return v[lo];
+}
+
+/* Drops from m the entries that expire soonest until at most max remain;
+   keep (may be NULL), the entry just knocked, is never dropped. Sets
+   *changed if anything was. Returns 0 or -1 on ENOMEM (m unchanged). */
+static int
+store_trim(struct ipmap *m, int64_t max, const struct ipnet *keep, bool *changed)
+{
+	size_t n = ipmap_count(m), drop, nvals = 0, nless = 0, ties, ndel = 0, pos = 0, i;
+	struct ipnet *del = NULL, net;
+	int64_t *vals = NULL, cut, value;
+
+	if ((uint64_t)n <= (uint64_t)max)
+		return 0;
+	drop = n - (size_t)max;
+	if ((vals = reallocarray(NULL, n, sizeof(*vals))) == NULL ||
+	    (del = reallocarray(NULL, drop, sizeof(*del))) == NULL)
 		goto fail;
-	while (n < total && ipmap_next(m, &pos, &net, &value) == 1) {
-		if (value <= now)
+	while (ipmap_next(m, &pos, &net, &value) == 1)
+		if (keep == NULL || memcmp(&net, keep, sizeof(net)) != 0)
+			vals[nvals++] = value;
+	if (drop > nvals)
+		drop = nvals;		/* max >= 1, so keep alone remains */
+	if (drop == 0)
+		goto done;
+	cut = store_select(vals, nvals, drop - 1);	/* the last one to go */
+	for (i = 0; i < nvals; i++)
+		if (vals[i] < cut)
+			nless++;
+	ties = drop - nless;		/* entries expiring exactly at cut that go */
+	pos = 0;
+	while (ndel < drop && ipmap_next(m, &pos, &net, &value) == 1) {
+		if (keep != NULL && memcmp(&net, keep, sizeof(net)) == 0)
 			continue;
-		all[n].net = net;
-		all[n].value = value;
-		n++;
-	}
-	keep = n;
-	if ((uint64_t)keep > (uint64_t)max) {
-		size_t first = 0;
-
-		for (i = 0; keep_net != NULL && i < n; i++) {
-			if (memcmp(&all[i].net, keep_net, sizeof(*keep_net)) == 0) {
-				struct store_entry t = all[0];
-
-				all[0] = all[i];
-				all[i] = t;
-				first = 1;
-				break;
-			}
+		if (value < cut || (value == cut && ties > 0)) {
+			if (value == cut)
+				ties--;
+			del[ndel++] = net;
 		}
-		qsort(all + first, n - first, sizeof(*all), store_entry_cmp);
-		keep = (size_t)max;
 	}
-	if ((next = ipmap_new()) == NULL)
-		goto fail;
-	for (i = 0; i < keep; i++)
-		if (ipmap_put(next, &all[i].net, all[i].value) == -1)
-			goto fail;
-	if (keep != total)
-		*changed = true;
-	free(all);
-	*out = next;
+	for (i = 0; i < ndel; i++)
+		(void)ipmap_del(m, &del[i]);
+	*changed = true;
+done:
+	free(vals);
+	free(del);
 	return 0;
 fail:
-	free(all);
-	ipmap_free(next);
+	free(vals);
+	free(del);
 	return -1;
 }
 
-/* Moves a file that does not parse out of the way. Returns 0 or -1. */
+/* Moves a whitelist file that does not parse out of the way (never over an
+   earlier copy). Returns 0 or -1 (logged). */
 static int
-store_rename_corrupt(const struct store *s, int64_t now)
+store_move_corrupt(const struct store *s, int64_t now)
 {
 	char name[4096];
-	struct stat st;
+	struct sf_err e;
 	int i, r;
 
 	for (i = 0; i < STORE_CORRUPT_TRIES; i++) {
@@ -496,264 +495,419 @@ store_rename_corrupt(const struct store *s, int64_t now)
 			    "too long to rename it aside", s->path);
 			return -1;
 		}
-		/* Every writer holds the lock, so nobody races us to this name. */
-		if (lstat(name, &st) == -1 && errno == ENOENT)
-			break;
-	}
-	if (i == STORE_CORRUPT_TRIES) {
-		log_warnx(MOD, "whitelist file %s does not parse and there are too "
-		    "many corrupt copies beside it", s->path);
-		return -1;
-	}
-	if (rename(s->path, name) == -1) {
-		log_warn(MOD, "whitelist file %s does not parse; cannot rename it to %s",
-		    s->path, name);
-		return -1;
-	}
-	log_warnx(MOD, "whitelist file %s does not parse; renamed it to %s", s->path, name);
-	return 0;
-}
-
-static int
-store_write_all(int fd, const char *buf, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, buf, len);
-		if (n == -1) {
-			if (errno == EINTR)
-				continue;
+		if (sf_move_aside(s->path, name, &e) == 0) {
+			log_warnx(MOD, "whitelist file %s does not parse; renamed it to %s",
+			    s->path, name);
+			return 0;
+		}
+		if (errno != EEXIST) {
+			log_warnx(MOD, "whitelist file %s does not parse; %s", s->path, e.msg);
 			return -1;
 		}
-		buf += n;
-		len -= (size_t)n;
 	}
-	return 0;
+	log_warnx(MOD, "whitelist file %s does not parse and there are too many corrupt "
+	    "copies beside it", s->path);
+	return -1;
 }
 
-/* fsync of the directory, so the rename is durable. Returns 0 or -1. */
 static int
-store_sync_dir(const struct store *s)
+store_emit(void *ctx, const char *buf, size_t len)
 {
-	int fd;
+	struct {
+		struct sf_tmp	*t;
+		struct sf_err	*e;
+	} *w = ctx;
 
-	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		log_warn(MOD, "cannot open directory %s to sync it", s->dir);
-		return -1;
-	}
-	if (fsync(fd) == -1 && errno != EINVAL && errno != ENOTSUP) {
-		log_warn(MOD, "cannot sync directory %s", s->dir);
-		close(fd);
-		return -1;
-	}
+	return sf_tmp_write(w->t, buf, len, w->e);
+}
+
+/* fsync of the storage directory, so a rename in it is durable. */
+static int
+store_sync_dir(const struct store *s, struct sf_err *e)
+{
+	int fd, rc = 0;
+
+	if ((fd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return sf_errorf(e, "cannot open directory %s: %s", s->dir, strerror(errno));
+	if (fsync(fd) == -1)
+		rc = sf_errorf(e, "cannot fsync directory %s: %s", s->dir, strerror(errno));
 	close(fd);
-	return 0;
-}
-
-/* Writes map atomically over s->path. Returns 0; 1 if the file was replaced
-   but the directory could not be synced; -1 with the old file intact. */
-static int
-store_write_file(struct store *s, const struct ipmap *map, int64_t now)
-{
-	bool tmp_made = false;
-	size_t len;
-	char *buf = NULL;
-	int fd = -1, rc = -1;
-
-	if (wlfile_format(map, now, &buf, &len) == -1) {
-		log_warnx(MOD, "cannot write whitelist file %s: out of memory", s->path);
-		goto done;
-	}
-	if (unlink(s->tmp_path) == -1 && errno != ENOENT) {
-		log_warn(MOD, "cannot remove stale temporary file %s", s->tmp_path);
-		goto done;
-	}
-	fd = open(s->tmp_path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
-	    O_NOCTTY, 0600);
-	if (fd == -1) {
-		log_warn(MOD, "cannot create %s", s->tmp_path);
-		goto done;
-	}
-	tmp_made = true;
-	if (store_write_all(fd, buf, len) == -1) {
-		log_warn(MOD, "cannot write %s", s->tmp_path);
-		goto done;
-	}
-	if (fsync(fd) == -1) {
-		log_warn(MOD, "cannot sync %s", s->tmp_path);
-		goto done;
-	}
-	if (close(fd) == -1) {
-		fd = -1;
-		log_warn(MOD, "cannot close %s", s->tmp_path);
-		goto done;
-	}
-	fd = -1;
-	if (rename(s->tmp_path, s->path) == -1) {
-		log_warn(MOD, "cannot rename %s to %s", s->tmp_path, s->path);
-		goto done;
-	}
-	tmp_made = false;
-	rc = store_sync_dir(s) == 0 ? 0 : 1;
-done:
-	if (fd != -1)
-		close(fd);
-	if (tmp_made && unlink(s->tmp_path) == -1)
-		log_warn(MOD, "cannot remove %s", s->tmp_path);
-	free(buf);
 	return rc;
 }
 
-/* The writer: under the lock, reads the file fresh, adds entry (may be
-   NULL), prunes and writes the result if anything changed; then makes it
-   the view. Returns 0 or -1. */
+/* Puts the finished temp file t in place of whitelist.json if, and only if,
+   whitelist.json is still the file open on base_fd (-1: there was none): a
+   compare-and-swap on the directory entry. The lock makes writers take
+   turns, but a lock file deleted by hand lets a second writer in, and an
+   editor takes no lock at all; whoever loses the swap starts over, so no
+   knock answered 200 is ever overwritten. Returns 0, 1 (lost: t removed,
+   whitelist.json as the winner left it) or -1 (errno set). */
 static int
-store_rewrite(struct store *s, const struct ipnet *entry, int64_t expires_at,
-    int64_t now)
+store_swap_in(const struct store *s, struct sf_tmp *t, int base_fd)
 {
-	enum bad_reason reason;
-	struct ipmap *cur = NULL, *next = NULL;
-	struct ipnet knocked;
-	struct stat st;
-	bool changed = false;
-	int lockfd, dirfd = -1, fd = -1, errnum, r, rc = -1;
+	struct stat was, base;
 
-	lockfd = open(s->lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-	    0600);
-	if (lockfd == -1) {
-		log_warn(MOD, "cannot open lock file %s", s->lock_path);
+	if (renameat2(AT_FDCWD, t->path, AT_FDCWD, s->path,
+	    base_fd == -1 ? RENAME_NOREPLACE : RENAME_EXCHANGE) == -1) {
+		if (errno == EINVAL || errno == ENOSYS) {
+			/* A file system without these (NFS): a plain rename, as
+			   safe as the lock is. */
+			if (rename(t->path, s->path) == -1)
+				return -1;
+			goto won;
+		}
+		if (errno == EEXIST || errno == ENOENT) {	/* created, removed meanwhile */
+			sf_tmp_abort(t);
+			return 1;
+		}
 		return -1;
 	}
-	while (flock(lockfd, LOCK_EX) == -1) {
-		if (errno != EINTR) {
-			log_warn(MOD, "cannot lock %s", s->lock_path);
-			goto done;
+	if (base_fd == -1)
+		goto won;
+	/* t->path now names what was whitelist.json: ours to drop if it is
+	   the file we started from, else the winner's to put back. */
+	if (fstat(base_fd, &base) == -1 || lstat(t->path, &was) == -1)
+		return -1;
+	if (was.st_dev != base.st_dev || was.st_ino != base.st_ino) {
+		if (renameat2(AT_FDCWD, t->path, AT_FDCWD, s->path, RENAME_EXCHANGE) == -1) {
+			log_warn(MOD, "cannot put %s back in place of %s", t->path, s->path);
+			t->path[0] = '\0';	/* keep it: it is someone's whitelist */
+			return -1;
 		}
+		sf_tmp_abort(t);
+		return 1;
 	}
-	/* The lock file is the documented lock, but anyone can delete it while
-	   it is held, and the next writer would then lock a new file. The
-	   directory itself cannot be swapped under us that way: lock it too. */
-	if ((dirfd = open(s->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
-		log_warn(MOD, "cannot open directory %s", s->dir);
-		goto done;
-	}
-	while (flock(dirfd, LOCK_EX) == -1) {
-		if (errno != EINTR) {
-			log_warn(MOD, "cannot lock directory %s", s->dir);
-			goto done;
-		}
-	}
+	if (unlink(t->path) == -1)
+		log_warn(MOD, "cannot remove the replaced whitelist %s", t->path);
+won:
+	t->path[0] = '\0';
+	return 0;
+}
 
-	r = store_load_file(s, &cur, &fd, &st, &reason, &errnum);
-	if (r == -1 && (reason == BAD_PARSE || reason == BAD_TOOBIG)) {
-		close(fd);
-		fd = -1;
-		if (store_rename_corrupt(s, now) == -1)
-			goto done;
-		r = 0;
-	} else if (r == -1) {
-		if (errnum != 0)
-			log_warnx(MOD, "cannot update whitelist file %s: it %s: %s",
-			    s->path, store_reason_text(reason), strerror(errnum));
-		else
-			log_warnx(MOD, "cannot update whitelist file %s: it %s",
-			    s->path, store_reason_text(reason));
-		goto done;
+/* Writes map as whitelist.json (durable) in place of the file open on
+   base_fd (-1: none), see store_swap_in. Returns 0 with *written the new
+   file's device and inode, 1 (lost the swap, nothing written: start over)
+   or -1 (logged). */
+static int
+store_write_json(const struct store *s, uid_t owner, const struct ipmap *map, int64_t now,
+    int base_fd, struct stat *written)
+{
+	struct {
+		struct sf_tmp	*t;
+		struct sf_err	*e;
+	} w;
+	struct sf_err e;
+	struct sf_tmp t;
+	int r;
+
+	if (sf_tmp_create(&t, s->path, owner, &e) == -1)
+		goto fail;
+	w.t = &t;
+	w.e = &e;
+	if (wlfile_write(map, now, store_emit, &w) == -1)
+		goto fail_tmp;
+	if (fsync(t.fd) == -1 || fstat(t.fd, written) == -1) {
+		sf_errorf(&e, "cannot fsync %s: %s", t.path, strerror(errno));
+		goto fail_tmp;
 	}
+	r = close(t.fd);
+	t.fd = -1;
+	if (r == -1) {
+		sf_errorf(&e, "cannot close %s: %s", t.path, strerror(errno));
+		goto fail_tmp;
+	}
+	if ((r = store_swap_in(s, &t, base_fd)) == 1)
+		return 1;
+	if (r == -1) {
+		sf_errorf(&e, "cannot rename %s to %s: %s", t.path, s->path, strerror(errno));
+		goto fail_tmp;
+	}
+	if (store_sync_dir(s, &e) == -1)
+		goto fail;
+	return 0;
+fail_tmp:
+	sf_tmp_abort(&t);
+fail:
+	log_warnx(MOD, "cannot write whitelist file %s: %s", s->path, e.msg);
+	return -1;
+}
+
+/* The whitelist as it is on disk, for a writer holding the lock.
+   Returns 0 with *base (NULL: empty), *exists and *id (whether there is a
+   whitelist.json now, and which), *fd (it, open; -1 if none) and
+   what backs *base: the view (nothing), *idx or *parsed (caller frees);
+   *changed set when the file must be written whatever happens (missing,
+   moved aside). Returns -1 (logged) when the file cannot be used. */
+static int
+store_read_current(struct store *s, uid_t owner, int64_t now, const struct ipmap **base,
+    struct wlindex **idx, struct ipmap **parsed, int *fd, bool *exists, struct wl_ident *id,
+    bool *changed)
+{
+	char msg[sizeof(s->bad_msg)];
+	struct sf_err e;
+	struct stat st;
+	int r;
+
+	*base = NULL;
+	*idx = NULL;
+	*parsed = NULL;
+	*exists = false;
+	r = sf_open_read(s->path, owner, fd, &st, &e);
+	if (r == -1) {
+		log_warnx(MOD, "cannot update the whitelist: %s", e.msg);
+		return -1;
+	}
+	if (r == 1) {
+		*changed = true;
+		return 0;
+	}
+	wl_ident_of(&st, id);
+	*exists = true;
+	if (s->state == VIEW_OK && s->fd != -1 && wl_ident_eq(id, &s->id)) {
+		*base = s->map;		/* the view is current: no re-read */
+		return 0;
+	}
+	if ((*idx = wlindex_open(s->idx_path, owner, id, &e)) != NULL) {
+		*base = wlindex_map(*idx);
+		return 0;
+	}
+	r = store_parse(s, *fd, parsed, msg, sizeof(msg));
 	if (r == 0) {
-		changed = true;		/* there is no valid file: write one */
-		if ((cur = ipmap_new()) == NULL) {
-			log_warnx(MOD, "cannot update whitelist file %s: out of memory", s->path);
-			goto done;
-		}
+		*base = *parsed;
+		return 0;
 	}
+	if (r == -1) {
+		log_warnx(MOD, "cannot update: %s", msg);
+		return -1;
+	}
+	close(*fd);
+	*fd = -1;
+	if (store_move_corrupt(s, now) == -1)
+		return -1;
+	*exists = false;
+	*changed = true;
+	return 0;
+}
 
+/* Removes the temp files a killed writer left beside whitelist.json and
+   its index. Only old ones: a lock file deleted by hand can let a second
+   writer in, and its temp file must survive us. */
+static void
+store_sweep(const struct store *s, int64_t now)
+{
+	const char *base = strrchr(s->path, '/');
+	char tmp[512], idxtmp[512];
+	struct dirent *ent;
+	struct stat st;
+	DIR *d;
+
+	base = base != NULL ? base + 1 : s->path;
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-", base) >= sizeof(tmp) ||
+	    (size_t)snprintf(idxtmp, sizeof(idxtmp), "%s.idx.tmp-", base) >= sizeof(idxtmp))
+		return;
+	if ((d = opendir(s->dir)) == NULL)
+		return;
+	while ((ent = readdir(d)) != NULL) {
+		if (strncmp(ent->d_name, tmp, strlen(tmp)) != 0 &&
+		    strncmp(ent->d_name, idxtmp, strlen(idxtmp)) != 0)
+			continue;
+		if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
+		    (int64_t)st.st_mtim.tv_sec > now - STORE_STALE_TMP)
+			continue;
+		if (unlinkat(dirfd(d), ent->d_name, 0) == 0)
+			log_info(MOD, "removed %s/%s, left by an interrupted write", s->dir,
+			    ent->d_name);
+	}
+	closedir(d);
+}
+
+/* The writer: under the lock, adds entry (may be NULL), drops what expired
+   and what is over max_entries, writes whitelist.json and its index if
+   anything changed, and makes the result the view. Sets *again (and
+   returns STORE_FAIL) when whitelist.json changed under it. */
+static enum store_result
+store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now,
+    bool *again)
+{
+	enum store_result rc = STORE_FAIL;
+	const struct ipmap *base;
+	struct wlindex *bidx = NULL, *x;
+	struct ipmap *parsed = NULL, *next = NULL;
+	struct wl_ident id, nid;
+	struct ipnet knocked;
+	struct sf_err e;
+	struct stat st, written;
+	bool changed = false, exists;
+	size_t dropped;
+	int lockfd = -1, fd = -1, nfd, r;
+	int64_t old;
+	uid_t owner;
+
+	e.msg[0] = '\0';
+	if (sf_dir_check(s->dir, &owner, &e) == -1) {
+		log_warnx(MOD, "cannot update the whitelist: %s", e.msg);
+		return STORE_FAIL;
+	}
+	store_open_shm(s, owner);
+	if (sf_lock(s->lock_path, owner, SF_LOCK_TIMEOUT_MS, &lockfd, &e) == -1) {
+		log_warnx(MOD, "cannot update the whitelist: %s", e.msg);
+		return errno == ETIMEDOUT ? STORE_BUSY : STORE_FAIL;
+	}
+	store_sweep(s, now);
+	if (store_read_current(s, owner, now, &base, &bidx, &parsed, &fd, &exists, &id,
+	    &changed) == -1)
+		goto done;
+
+	next = ipmap_copy_live(base, now, 1, &dropped);
+	ipmap_free(parsed);
+	parsed = NULL;
+	if (next == NULL)
+		goto oom;
+	if (dropped > 0)
+		changed = true;
 	if (entry != NULL) {
 		ipnet_mask(entry, entry->prefix, &knocked);
-		if (ipmap_put(cur, &knocked, expires_at) == -1) {
-			log_warnx(MOD, "cannot update whitelist file %s: out of memory", s->path);
-			goto done;
+		if (ipmap_get(next, &knocked, &old) != 1 || old != expires_at) {
+			if (ipmap_put(next, &knocked, expires_at) == -1)
+				goto oom;
+			changed = true;
 		}
-		changed = true;
 	}
-	if (store_prune(cur, now, s->max_entries, entry != NULL ? &knocked : NULL, &next,
-	    &changed) == -1) {
-		log_warnx(MOD, "cannot update whitelist file %s: out of memory", s->path);
-		goto done;
-	}
+	if (store_trim(next, s->max_entries, entry != NULL ? &knocked : NULL, &changed) == -1)
+		goto oom;
 
 	if (!changed) {
 		/* Someone else already wrote what we wanted: adopt that file. */
-		store_set_view(s, VIEW_OK, next, fd, &st);
-		next = NULL;
-		fd = -1;
-		rc = 0;
+		if (base != s->map) {
+			if (bidx != NULL)
+				store_set_view(s, VIEW_OK, NULL, bidx, fd, &id);
+			else
+				store_set_view(s, VIEW_OK, next, NULL, fd, &id);
+			if (bidx == NULL)
+				next = NULL;
+			bidx = NULL;
+			fd = -1;
+		}
+		rc = STORE_OK;
 		goto done;
 	}
+	r = store_write_json(s, owner, next, now, exists ? fd : -1, &written);
 	if (fd != -1) {
 		close(fd);
 		fd = -1;
 	}
-	r = store_write_file(s, next, now);
-	if (r == -1)
+	if (r == 1) {
+		log_info(MOD, "whitelist file %s was replaced while a knock was written; "
+		    "starting over", s->path);
+		*again = true;
 		goto done;
-	/* The new file is in place (we hold the lock, so it is ours); keep
-	   it open as the identity of the view. */
-	fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd != -1 && fstat(fd, &st) == 0) {
-		store_set_view(s, VIEW_OK, next, fd, &st);
-		fd = -1;
-	} else {
-		/* Unlikely; use the map, but re-read on the next refresh. */
-		store_set_view(s, VIEW_OK, next, -1, NULL);
 	}
-	next = NULL;
-	rc = r == 0 ? 0 : -1;
+	if (r == -1) {
+		/* A failure after the rename (the directory fsync) leaves the new
+		   file in place: have everyone look again. */
+		s->checked = false;
+		if (s->shm != NULL)
+			shmstate_bump_generation(s->shm);
+		goto done;
+	}
+	/* What is in place now must belong to the directory's owner, or the
+	   workers may not read it: never report success for that. */
+	if (sf_open_read(s->path, owner, &nfd, &st, &e) != 0) {
+		log_warnx(MOD, "whitelist file written but not usable: %s",
+		    e.msg[0] != '\0' ? e.msg : s->path);
+		s->checked = false;
+		if (s->shm != NULL)
+			shmstate_bump_generation(s->shm);
+		goto done;
+	}
+	/* And it must be ours: another writer that got in (see above) may have
+	   replaced it already; then start over, which keeps its entries and
+	   checks that ours are there. Never index a file we did not write. */
+	if (st.st_dev != written.st_dev || st.st_ino != written.st_ino) {
+		close(nfd);
+		s->checked = false;
+		if (s->shm != NULL)
+			shmstate_bump_generation(s->shm);
+		log_info(MOD, "whitelist file %s replaced right after a knock was written; "
+		    "starting over", s->path);
+		*again = true;
+		goto done;
+	}
+	wl_ident_of(&st, &nid);
+	if (wlindex_write(s->idx_path, owner, next, &nid, &e) == -1)
+		log_warnx(MOD, "cannot write the whitelist index (workers parse the "
+		    "whitelist file instead): %s", e.msg);
+	if (s->shm != NULL)
+		shmstate_bump_generation(s->shm);
+	/* The view: the index just written, mapped like every other worker
+	   maps it (one copy in memory), else the map we built. */
+	if ((x = wlindex_open(s->idx_path, owner, &nid, &e)) != NULL)
+		store_set_view(s, VIEW_OK, NULL, x, nfd, &nid);
+	else {
+		store_set_view(s, VIEW_OK, next, NULL, nfd, &nid);
+		next = NULL;
+	}
+	if (s->checked)
+		s->gen = s->shm != NULL ? shmstate_generation(s->shm) : 0;
+	rc = STORE_OK;
+	goto done;
+oom:
+	log_warnx(MOD, "cannot update whitelist file %s: out of memory", s->path);
 done:
 	if (fd != -1)
 		close(fd);
-	ipmap_free(cur);
+	ipmap_free(parsed);
 	ipmap_free(next);
-	if (dirfd != -1)
-		close(dirfd);	/* releases the directory lock */
-	close(lockfd);		/* releases the lock */
+	wlindex_close(bidx);
+	sf_unlock(lockfd);
 	return rc;
 }
 
-int
-store_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now)
+/* store_update until whitelist.json stays put while it writes. */
+static enum store_result
+store_write(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now)
 {
-	if (s == NULL || entry == NULL)
-		return -1;
-	return store_rewrite(s, entry, expires_at, now);
+	enum store_result rc = STORE_FAIL;
+	bool again = true;
+	int i;
+
+	for (i = 0; again && i < STORE_WRITE_TRIES; i++) {
+		again = false;
+		rc = store_update(s, entry, expires_at, now, &again);
+	}
+	if (again)
+		log_warnx(MOD, "whitelist file %s keeps changing while knocks are written "
+		    "(is its lock file being deleted?)", s->path);
+	return rc;
 }
 
-int
+enum store_result
+store_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now)
+{
+	return store_write(s, entry, expires_at, now);
+}
+
+enum store_result
 store_cleanup(struct store *s, int64_t now)
 {
 	struct ipnet net;
 	size_t pos = 0;
 	int64_t value;
 
-	/* An unreadable or corrupt file leaves an empty view: nothing to clean.
+	/* An unusable whitelist leaves an empty view: nothing to clean.
 	   store_refresh logged it once; the next store_add renames a corrupt
 	   file aside. Failing here would only repeat that log line every
 	   cleanup interval. */
-	if (store_refresh(s) == -1)
-		return 0;
-	while (ipmap_next(s->view, &pos, &net, &value) == 1)
+	if (store_refresh(s, now) == -1 || s->map == NULL)
+		return STORE_OK;
+	while (ipmap_next(s->map, &pos, &net, &value) == 1)
 		if (value <= now)
-			return store_rewrite(s, NULL, 0, now);
-	return 0;
+			return store_write(s, NULL, 0, now);
+	return STORE_OK;
 }
 
 /* Error text for the caller's buffer; truncation only shortens a message. */
-static void
-store_err(char *err, size_t err_size, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
+static void KN_PRINTF(3, 4)
 store_err(char *err, size_t err_size, const char *fmt, ...)
 {
 	va_list ap;
@@ -769,19 +923,15 @@ store_err(char *err, size_t err_size, const char *fmt, ...)
 int
 store_check_ready(struct store *s, char *err, size_t err_size)
 {
+	unsigned long long need, avail;
 	struct statvfs vfs;
+	struct sf_err e;
 	struct stat st;
+	uid_t owner;
 
-	if (err != NULL && err_size > 0)
-		err[0] = '\0';
-	if (stat(s->dir, &st) == -1) {
-		store_err(err, err_size, "cannot write to directory %s: %s", s->dir,
-		    strerror(errno));
-		return -1;
-	}
-	if (!S_ISDIR(st.st_mode)) {
-		store_err(err, err_size, "cannot write to directory %s: %s", s->dir,
-		    strerror(ENOTDIR));
+	store_err(err, err_size, "%s", "");
+	if (sf_dir_check(s->dir, &owner, &e) == -1) {
+		store_err(err, err_size, "%s", e.msg);
 		return -1;
 	}
 	if (access(s->dir, W_OK | X_OK) == -1) {
@@ -789,12 +939,13 @@ store_check_ready(struct store *s, char *err, size_t err_size)
 		    strerror(errno));
 		return -1;
 	}
-	/* Room for a new copy of the file (written before the rename) and
-	   one more block: on a full disk every knock would fail. */
+	/* Room for new copies of the file and its index (written before the
+	   renames) and one more block: on a full disk every knock would fail. */
 	if (statvfs(s->dir, &vfs) == 0) {
-		unsigned long long need = vfs.f_frsize > 0 ? vfs.f_frsize : 4096, avail;
-
+		need = vfs.f_frsize > 0 ? vfs.f_frsize : 4096;
 		if (stat(s->path, &st) == 0 && st.st_size > 0)
+			need += (unsigned long long)st.st_size;
+		if (stat(s->idx_path, &st) == 0 && st.st_size > 0)
 			need += (unsigned long long)st.st_size;
 		avail = (unsigned long long)vfs.f_bavail * vfs.f_frsize;
 		if (avail < need || vfs.f_favail == 0) {
@@ -803,13 +954,8 @@ store_check_ready(struct store *s, char *err, size_t err_size)
 			return -1;
 		}
 	}
-	if (store_refresh(s) == -1) {
-		if (s->bad_errno != 0)
-			store_err(err, err_size, "whitelist file %s %s: %s", s->path,
-			    store_reason_text(s->bad_reason), strerror(s->bad_errno));
-		else
-			store_err(err, err_size, "whitelist file %s %s", s->path,
-			    store_reason_text(s->bad_reason));
+	if (store_check(s, s->checked_at) == -1) {
+		store_err(err, err_size, "%s", s->bad_msg);
 		return -1;
 	}
 	return 0;

@@ -1,63 +1,110 @@
 /*
- * store: the whitelist shared by all worker processes through one file
- * (see ../shared/SPEC.md "Whitelist file").
+ * store: the whitelist shared by all worker processes (docs/SECURITY.md,
+ * README "Whitelist file").
  *
- * Readers never lock: writers replace the file atomically (temp file in the
- * same directory, fsync, rename, fsync of the directory), so a reader sees
- * the old or the new file, never a partial one. Each process keeps an
- * indexed in-memory copy and the open descriptor of the file it loaded;
- * store_refresh re-reads only when the path now names another file or the
- * file changed (size/mtime). Holding the old descriptor open keeps its inode
- * from being reused, so "another inode" is a reliable change signal.
+ * Files, all in the storage directory and all opened through statefile
+ * (regular file, owned by the directory's owner, which must be the
+ * workers' user with a 0700 directory):
+ *   <storage_path>          whitelist.json, the source of truth, exactly
+ *                           FarisZR/knocker's format;
+ *   <storage_path>.idx      its index (wlindex: a ready hash table, mapped
+ *                           shared by every worker; derived, may be absent);
+ *   <storage_path>.lock     the writers' lock (sf_lock, with a deadline);
+ *   <storage_path>.shm      the shared mapping (shmstate), for its generation.
  *
- * Writers take flock(LOCK_EX) on "<storage_path>.lock" (created 0600).
- * A whitelist file that does not parse is renamed to
- * "<storage_path>.corrupt-<unix time>" by the next writer, never overwritten;
- * until then every lookup denies.
+ * Readers never lock: writers replace files atomically, so a reader sees
+ * the old or the new file, never a partial one. Each process has a view:
+ * the mapped index when it matches whitelist.json, else a map parsed from
+ * whitelist.json. The view keeps whitelist.json's descriptor open, so the
+ * inode is not reused while the view claims to be its copy.
  *
- * The store owns its memory. Functions log their failures (module "store").
+ * Staying current (store_refresh): one atomic load of the whitelist
+ * generation in the shared mapping (shmstate "<storage_path>.shm"), which
+ * every writer bumps; besides, at most once per second (by the caller's
+ * clock) a check of the directory and of whitelist.json's identity (device,
+ * inode, size, mtime and ctime to the nanosecond), which catches outside
+ * edits (an editor, FarisZR/knocker itself). When the mapping cannot be
+ * opened (read-only directory), every refresh checks the files.
+ *
+ * Writers (store_add, store_cleanup) take the lock, start from their view
+ * when it is still current (else the index, else whitelist.json), write
+ * whitelist.json (fsync, then a compare-and-swap rename against the file
+ * they started from: a writer that finds another's file there starts over,
+ * so no knock is overwritten even when a deleted lock file lets two writers
+ * in; fsync of the directory), then the index, then bump the generation,
+ * then unlock. Temp files of killed writers are removed after a minute. A whitelist.json that does not
+ * parse is moved aside to "<storage_path>.corrupt-<unix time>" (".N"
+ * added when taken) by the next writer, never overwritten; until then
+ * every lookup denies.
+ *
+ * The store owns its memory and files; it borrows the shmstate. Functions
+ * log their failures (module "store").
  */
 #ifndef KNOCKER_STORE_H
 #define KNOCKER_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "compiler.h"
 #include "ipnet.h"
 
 struct store;
+struct shmstate;
 
-/* storage_path is copied. max_entries >= 1. Does no I/O. NULL on OOM. */
-struct store *store_new(const char *storage_path, int64_t max_entries);
+/* What a write did. */
+enum store_result {
+	STORE_OK = 0,		/* done (also: nothing needed doing) */
+	STORE_FAIL = -1,	/* not done, whitelist.json untouched (logged) */
+	STORE_BUSY = -2		/* the lock stayed held by another process past
+				   SF_LOCK_TIMEOUT_MS: not done, try again later */
+};
+
+/* storage_path is copied. shm is the process's open "<storage_path>.shm"
+   (borrowed: must outlive the store), or NULL: the store then opens its own
+   on first use (rate-limit region size 0: any). max_entries >= 1. Does no
+   I/O. NULL on OOM or an empty path. */
+KN_NODISCARD KN_NONNULL(1)
+struct store *store_new(const char *storage_path, int64_t max_entries, struct shmstate *shm);
 void store_free(struct store *s);
 
-/* Brings the in-memory view up to date with the file (cheap when unchanged:
-   one stat). A missing file is an empty whitelist. Returns 0 when the view
-   is usable, -1 when the file is unreadable or corrupt: the view is then
-   empty, so lookups deny (fail closed). */
-int store_refresh(struct store *s);
+/* Brings the view up to date (see above; now is the caller's clock in unix
+   seconds). A missing whitelist.json is an empty whitelist. Returns 0 when
+   the view is usable, -1 when it is not (storage directory or whitelist
+   file untrusted, unreadable or corrupt): the view is then empty, so
+   lookups deny (fail closed). */
+KN_NONNULL(1)
+int store_refresh(struct store *s, int64_t now);
 
 /* Using the current view (call store_refresh first): 1 if addr (a single
    address) is inside an entry that expires after now, with the latest such
-   expiry in *expires_at (may be NULL); else 0. */
+   expiry in *expires_at (may be NULL); else 0. s may be NULL (0). */
 int store_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
     int64_t *expires_at);
 
-/* Under the lock: reads the current file (a corrupt one is renamed aside
-   and logged), sets entry -> expires_at (replacing an older expiry), drops
-   expired entries, and if more than max_entries remain drops those that
-   expire soonest; then writes the file atomically (0600) and updates the
-   view. Returns 0, or -1 with the file untouched (logged). */
-int store_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now);
+/* Under the lock: sets entry -> expires_at (replacing an older expiry),
+   drops expired entries, and if more than max_entries remain drops those
+   that expire soonest (never entry); writes whitelist.json and its index
+   and updates the view. STORE_OK only when the new whitelist.json is in
+   place, durable and owned by the storage directory's owner. */
+KN_NODISCARD KN_NONNULL(1, 2)
+enum store_result store_add(struct store *s, const struct ipnet *entry, int64_t expires_at,
+    int64_t now);
 
-/* If the file holds expired entries, rewrites it without them (under the
-   lock). Returns 0 (also when nothing was to do) or -1. */
-int store_cleanup(struct store *s, int64_t now);
+/* If the whitelist holds expired entries, rewrites it without them (as
+   store_add). STORE_OK also when nothing was to do, or when the whitelist
+   is unusable (store_refresh logged that; the next knock deals with it). */
+KN_NODISCARD KN_NONNULL(1)
+enum store_result store_cleanup(struct store *s, int64_t now);
 
-/* Readiness: 0 if the file can be read and parsed (or does not exist) and
-   its directory is writable; else -1 with a human message in err. */
+/* Readiness: 0 if the storage directory is trusted and writable with room
+   for a new copy, and whitelist.json can be read and parsed (or does not
+   exist); else -1 with one line in err naming the file and the problem (for
+   the log and knocker -t). err may be NULL. */
+KN_NONNULL(1)
 int store_check_ready(struct store *s, char *err, size_t err_size);
 
 /* Number of entries in the current view (live or not). */
+KN_NONNULL(1)
 size_t store_count(const struct store *s);
 
 #endif

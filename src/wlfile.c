@@ -364,31 +364,60 @@ wlfile_parse(const char *buf, size_t len, struct ipmap *map, size_t *skipped)
 /* Bytes per entry at most: quotes, address, colon, int64 with sign, comma. */
 #define WL_ENTRY_MAX	(2 + IPNET_STRLEN + 1 + 20 + 1)
 
-/* Writes v in decimal at p (no NUL); returns the number of bytes. */
+static const char wl_pairs[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
+/* Writes v in decimal at p (no NUL); returns the number of bytes. Two
+   digits per division: expiries are ten digits, and every entry has one. */
 static size_t
 put_int64(char *p, int64_t v)
 {
-	char digits[20];
+	char digits[20], *q = digits + sizeof(digits);
 	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-	size_t n = 0, len = 0;
+	size_t len = 0, n;
 
-	do {
-		digits[n++] = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
+	while (u >= 100) {
+		q -= 2;
+		memcpy(q, wl_pairs + 2 * (u % 100), 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		q -= 2;
+		memcpy(q, wl_pairs + 2 * u, 2);
+	} else
+		*--q = (char)('0' + u);
 	if (v < 0)
 		p[len++] = '-';
-	while (n > 0)
-		p[len++] = digits[--n];
-	return len;
+	n = (size_t)(digits + sizeof(digits) - q);
+	memcpy(p + len, q, n);
+	return len + n;
+}
+
+/* Writes one member ("net":value, after a comma unless first) at p, which
+   has room for WL_ENTRY_MAX bytes; returns the number of bytes. */
+static size_t
+wl_put_member(char *p, const struct ipnet *net, int64_t value, bool first)
+{
+	size_t off = 0;
+
+	/* By hand rather than snprintf: this is the cost of every knock. */
+	if (!first)
+		p[off++] = ',';
+	p[off++] = '"';
+	off += ipnet_put(net, p + off);
+	p[off++] = '"';
+	p[off++] = ':';
+	off += put_int64(p + off, value);
+	return off;
 }
 
 int
 wlfile_format(const struct ipmap *map, int64_t now, char **out, size_t *out_len)
 {
-	char ip[IPNET_STRLEN];
 	struct ipnet net;
-	size_t n, cap, off = 0, pos = 0, len;
+	size_t n, cap, off = 0, pos = 0;
 	int64_t value;
 	char *buf;
 
@@ -404,29 +433,36 @@ wlfile_format(const struct ipmap *map, int64_t now, char **out, size_t *out_len)
 	while (ipmap_next(map, &pos, &net, &value) == 1) {
 		if (value <= now)
 			continue;
-		ipnet_format(&net, ip, sizeof(ip));
-		len = strlen(ip);
-		if (cap - off < len + 26) {	/* ,"": a sign and 19 digits */
-			free(buf);
-			return -1;
-		}
-		/* By hand rather than snprintf: this is the cost of every knock. */
-		if (off > 1)
-			buf[off++] = ',';
-		buf[off++] = '"';
-		memcpy(buf + off, ip, len);
-		off += len;
-		buf[off++] = '"';
-		buf[off++] = ':';
-		off += put_int64(buf + off, value);
-	}
-	if (cap - off < 2) {
-		free(buf);
-		return -1;
+		off += wl_put_member(buf + off, &net, value, off == 1);
 	}
 	buf[off++] = '}';
 	buf[off] = '\0';
 	*out = buf;
 	*out_len = off;
 	return 0;
+}
+
+int
+wlfile_write(const struct ipmap *map, int64_t now, wlfile_emit_fn emit, void *ctx)
+{
+	char buf[WLFILE_CHUNK];
+	struct ipnet net;
+	size_t off = 0, pos = 0;
+	bool first = true;
+	int64_t value;
+
+	buf[off++] = '{';
+	while (ipmap_next(map, &pos, &net, &value) == 1) {
+		if (value <= now)
+			continue;
+		if (sizeof(buf) - off < WL_ENTRY_MAX + 1) {
+			if (emit(ctx, buf, off) == -1)
+				return -1;
+			off = 0;
+		}
+		off += wl_put_member(buf + off, &net, value, first);
+		first = false;
+	}
+	buf[off++] = '}';
+	return emit(ctx, buf, off);
 }

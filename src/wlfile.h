@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "compiler.h"
 #include "ipmap.h"
 
 /* Parses buf[0..len) into map (which is not cleared first). Whitespace per
@@ -28,5 +29,13 @@ int wlfile_parse(const char *buf, size_t len, struct ipmap *map, size_t *skipped
    NUL-terminated compact JSON text in *out (caller frees), length in *out_len.
    Returns 0 or -1 on allocation failure. */
 int wlfile_format(const struct ipmap *map, int64_t now, char **out, size_t *out_len);
+
+/* The same text handed to emit in pieces of at most WLFILE_CHUNK bytes (no
+   NUL), so writing a file of any size needs no buffer for all of it.
+   emit returns 0, or -1 to stop. Returns 0, or -1 when emit did. */
+#define WLFILE_CHUNK	16384
+typedef int (*wlfile_emit_fn)(void *ctx, const char *buf, size_t len);
+KN_NODISCARD KN_NONNULL(1, 3)
+int wlfile_write(const struct ipmap *map, int64_t now, wlfile_emit_fn emit, void *ctx);
 
 #endif

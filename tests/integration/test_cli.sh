@@ -221,7 +221,7 @@ kn_is "$RC:$ERR" $'6:knock: IPv4: HTTP 403: bad?[2Jthing?[1m?????? ok\xe2\x82\xa
 # knocker bug: lighttpd believes a forged address (mod_extforward trusting
 # anyone, or trusting an underscore X_Forwarded_For), or a host route skips
 # the authorizer.
-mkdir -p "$KN_DIR/state3"
+mkdir -p -m 700 "$KN_DIR/state3"
 kn_ok "a backend service starts" kn_start_backend
 kn_make_config "$KN_DIR/knocker-chk.json" \
     ".whitelist.storage_path = \"$KN_DIR/state3/whitelist.json\"" \

@@ -116,7 +116,7 @@ chmod 640 "$KN_DIR/check2.json"
 cmd=$(unit_cmd "$pre" "$KN_DIR/check2.json" 0)
 out=$($cmd 2>&1)
 kn_is "$?" 1 "unit: ExecStartPre fails when the workers' user cannot write the whitelist directory"
-kn_like "$out" "whitelist.storage_path: cannot write to directory $KN_DIR/rootonly" "unit: and says why"
+kn_like "$out" "whitelist.storage_path: storage directory $KN_DIR/rootonly has group or other permissions" "unit: and says why"
 
 kn_flow spawnfcgi /knock start_spawnfcgi
 

@@ -98,6 +98,9 @@ make_conf(const char *dir, const char *extra_security)
 	return testconf_parse(json);
 }
 
+#define IP10 "1111111111"
+#define IP101 IP10 IP10 IP10 IP10 IP10 IP10 IP10 IP10 IP10 IP10 "1"
+
 /* One row per /knock answer, in SPEC order. */
 static void
 test_knock_statuses(struct app *app)
@@ -147,6 +150,34 @@ test_knock_statuses(struct app *app)
 		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
 		    .ctype = "application/json", .body = "{\"ip_address\":\"1.2.3.999\"}" }, 400,
 		  "{\"error\":\"Invalid IP address or CIDR notation in request body.\"}" },
+		{ "ip_address over 100 characters is 400, too long",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":\"" IP101 "\"}" }, 400,
+		  "{\"error\":\"IP address or CIDR notation too long.\"}" },
+		{ "non-string ip_address is 400, invalid IP",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":3232235777}" }, 400,
+		  "{\"error\":\"Invalid IP address or CIDR notation in request body.\"}" },
+		{ "unknown field and a bad ttl: the ttl problem is reported",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"foo\":1,\"ttl\":-3}" }, 400,
+		  "{\"error\":\"Invalid TTL specified. Must be a positive integer.\"}" },
+		{ "bad ip and a bad ttl: the ttl problem is reported",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":\"nope\",\"ttl\":0}" }, 400,
+		  "{\"error\":\"Invalid TTL specified. Must be a positive integer.\"}" },
+		{ "ttl 60.0 is 400, as in the original (an integer literal only)",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ttl\":60.0}" }, 400,
+		  "{\"error\":\"Invalid TTL specified. Must be a positive integer.\"}" },
+		{ "ttl 1e300 is 400, not too large (the original: not an integer)",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ttl\":1e300}" }, 400,
+		  "{\"error\":\"Invalid TTL specified. Must be a positive integer.\"}" },
+		{ "null ip_address and ttl are not given (the caller, max_ttl)",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.5", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ip_address\":null,\"ttl\":null}" }, 200,
+		  "{\"whitelisted_entry\":\"198.51.100.5\",\"expires_at\":1700003600,\"expires_in_seconds\":3600}" },
 		{ "ip_address without remote permission is 403",
 		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
 		    .ctype = "application/json", .body = "{\"ip_address\":\"203.0.113.9\"}" }, 403,

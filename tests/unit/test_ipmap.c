@@ -357,6 +357,199 @@ out:
 	free(seen);
 }
 
+/* The image of m in one new 8-aligned buffer (caller frees), length in *len. */
+static unsigned char *
+image_of(const struct ipmap *m, size_t *len)
+{
+	struct ipmap_image img;
+	unsigned char *buf;
+
+	ipmap_image(m, &img);
+	*len = ipmap_image_len(&img);
+	if ((buf = aligned_alloc(8, (*len + 7) / 8 * 8)) == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	memcpy(buf, img.hdr, sizeof(img.hdr));
+	if (img.slots_len > 0)
+		memcpy(buf + sizeof(img.hdr), img.slots, img.slots_len);
+	if (img.entries_len > 0)
+		memcpy(buf + sizeof(img.hdr) + img.slots_len, img.entries, img.entries_len);
+	return buf;
+}
+
+static void
+test_image(void)
+{
+	struct ipmap *m = ipmap_new(), *a, *c;
+	struct ipnet n;
+	unsigned char *img, *bad;
+	size_t i, len, dropped = 99, pos;
+	int64_t v;
+	int same;
+
+	for (i = 0; i < NELEM(overlap_entries); i++) {
+		n = net(overlap_entries[i].net);
+		ipmap_put(m, &n, overlap_entries[i].value);
+	}
+	img = image_of(m, &len);
+	a = ipmap_attach(img, len);
+	if (!tap_ok(a != NULL, "ipmap_attach should accept an image"))
+		return;
+	tap_ok(ipmap_attached(a) && !ipmap_attached(m), "ipmap_attached tells the two apart");
+	tap_is_int(ipmap_count(a), NELEM(overlap_entries), "an attached map has every entry");
+	same = 1;
+	for (i = 0; i < 10; i++) {	/* the rows before any delete */
+		int64_t want = 0, got = 0;
+
+		n = net(overlap_queries[i].addr);
+		if (ipmap_lookup(m, &n, &want) != ipmap_lookup(a, &n, &got) || want != got)
+			same = 0;
+	}
+	tap_ok(same, "lookups on an attached map answer as on the map");
+	n = net("10.1.2.0/24");
+	tap_ok(ipmap_get(a, &n, &v) == 1 && v == 70, "ipmap_get works on an attached map");
+	tap_is_int(ipmap_put(a, &n, 1), -1, "ipmap_put refuses an attached map");
+	tap_is_int(ipmap_del(a, &n), 0, "ipmap_del refuses an attached map");
+	ipmap_clear(a);
+	tap_ok(ipmap_get(a, &n, &v) == 1 && v == 70, "ipmap_clear leaves an attached map alone");
+	pos = 0;
+	i = 0;
+	while (ipmap_next(a, &pos, &n, &v))
+		i++;
+	tap_is_int(i, NELEM(overlap_entries), "iteration works on an attached map");
+
+	/* copy_live: a writable copy without what expired at now. */
+	c = ipmap_copy_live(a, 10, 1, &dropped);
+	if (tap_ok(c != NULL, "ipmap_copy_live should succeed")) {
+		tap_is_int(dropped, 4, "ipmap_copy_live drops entries with value <= now");
+		tap_ok(!ipmap_attached(c), "a copy is writable");
+		n = net("10.1.2.3");
+		tap_ok(ipmap_lookup(c, &n, &v) == 1 && v == 70, "a copy answers lookups");
+		n = net("192.168.1.0/31");
+		tap_is_int(ipmap_get(c, &n, NULL), 0, "a copy lacks the expired entry");
+		tap_is_int(ipmap_put(c, &n, 77), 0, "a copy takes new entries");
+		tap_is_int(ipmap_del(c, &n), 1, "a copy deletes entries");
+		n = net("0.0.0.0/0");
+		tap_is_int(ipmap_del(c, &n), 0, "the expired /0 is not in the copy");
+		n = net("11.0.0.1");
+		tap_is_int(ipmap_lookup(c, &n, NULL), 0, "and its prefix length is not in use");
+	}
+	ipmap_free(c);
+
+	/* Headers that do not describe the bytes are refused. */
+	tap_ok(ipmap_attach(img, len - 1) == NULL, "ipmap_attach refuses a short image");
+	tap_ok(ipmap_attach(img, 40) == NULL, "ipmap_attach refuses a partial header");
+	tap_ok(ipmap_attach(NULL, len) == NULL, "ipmap_attach refuses NULL");
+	bad = aligned_alloc(8, (len + 8 + 7) / 8 * 8);
+	memcpy(bad + 1, img, len);
+	tap_ok(ipmap_attach(bad + 1, len) == NULL, "ipmap_attach refuses misaligned bytes");
+	memcpy(bad, img, len);
+	bad[0] ^= 1;
+	tap_ok(ipmap_attach(bad, len) == NULL, "ipmap_attach refuses another magic");
+	memcpy(bad, img, len);
+	bad[4] = 32;	/* entry size */
+	tap_ok(ipmap_attach(bad, len) == NULL, "ipmap_attach refuses another entry size");
+	memcpy(bad, img, len);
+	bad[24] = 15;	/* nslots 15: not a power of two */
+	tap_ok(ipmap_attach(bad, len) == NULL, "ipmap_attach refuses a table size not a power of two");
+	memcpy(bad, img, len);
+	bad[16] = 14;	/* count 14 in 16 slots: over the load limit */
+	tap_ok(ipmap_attach(bad, len) == NULL, "ipmap_attach refuses an overfull table");
+	free(bad);
+
+	/* Damaged slots and entries: lookups end and stay inside the bytes. */
+	{
+		size_t nslots = (len - IPMAP_IMAGE_HDR - NELEM(overlap_entries) *
+		    IPMAP_ENTRY_SIZE) / 4, k;
+		uint32_t *slot = (uint32_t *)(void *)(img + IPMAP_IMAGE_HDR);
+		struct ipmap *d;
+
+		for (k = 0; k < nslots; k++)
+			slot[k] = (uint32_t)(k % 3 == 0 ? 1000 + k : 1 + k % NELEM(overlap_entries));
+		d = ipmap_attach(img, len);
+		for (i = 0; d != NULL && i < NELEM(overlap_queries); i++) {
+			n = net(overlap_queries[i].addr);
+			(void)ipmap_lookup(d, &n, &v);
+			(void)ipmap_get(d, &n, &v);
+		}
+		ipmap_free(d);
+		for (k = 0; k < nslots; k++)
+			slot[k] = 1 + (uint32_t)(k % NELEM(overlap_entries));	/* no empty slot */
+		memset(img + IPMAP_IMAGE_HDR + nslots * 4, 0x5a, 2 * IPMAP_ENTRY_SIZE);
+		d = ipmap_attach(img, len);
+		for (i = 0; d != NULL && i < NELEM(overlap_queries); i++) {
+			n = net(overlap_queries[i].addr);
+			(void)ipmap_lookup(d, &n, &v);
+		}
+		/* Reaching this line is the test: a probe that never ends hangs. */
+		tap_ok(d != NULL, "lookups end on damaged slots (full table, bad numbers)");
+		c = ipmap_copy_live(d, 0, 0, &dropped);
+		tap_ok(c != NULL && dropped >= 2, "ipmap_copy_live leaves out damaged entries (%zu)",
+		    dropped);
+		ipmap_free(c);
+		ipmap_free(d);
+	}
+	ipmap_free(a);
+	free(img);
+
+	/* An empty map has an image too. */
+	ipmap_clear(m);
+	{
+		struct ipmap *e = ipmap_new();
+
+		img = image_of(e, &len);
+		a = ipmap_attach(img, len);
+		n = net("1.2.3.4");
+		tap_ok(a != NULL && ipmap_count(a) == 0 && ipmap_lookup(a, &n, NULL) == 0 &&
+		    ipmap_get(a, &n, NULL) == 0, "the image of an empty map attaches and is empty");
+		c = ipmap_copy_live(a, 0, 1, NULL);
+		tap_ok(c != NULL && ipmap_put(c, &n, 5) == 0 && ipmap_lookup(c, &n, NULL) == 1,
+		    "a copy of an empty attached map takes entries");
+		ipmap_free(c);
+		ipmap_free(a);
+		ipmap_free(e);
+		free(img);
+	}
+	ipmap_free(m);
+}
+
+/* A big image: every key found through the attached map and its copy. */
+static void
+test_big_image(void)
+{
+	struct ipmap *m = ipmap_new(), *a, *c;
+	struct ipnet n, *keys = calloc(BIG, sizeof(*keys));
+	size_t i, len, bad = 0, badc = 0;
+	unsigned char *img;
+	int64_t v;
+
+	for (i = 0; i < BIG; i++) {
+		do {
+			n = random_net(1);
+		} while (ipmap_get(m, &n, NULL));
+		keys[i] = n;
+		ipmap_put(m, &n, (int64_t)i);
+	}
+	img = image_of(m, &len);
+	a = ipmap_attach(img, len);
+	c = ipmap_copy_live(a, BIG / 2 - 1, 1, NULL);
+	for (i = 0; a != NULL && c != NULL && i < BIG; i++) {
+		if (ipmap_get(a, &keys[i], &v) != 1 || v != (int64_t)i)
+			bad++;
+		if (ipmap_get(c, &keys[i], &v) != (i >= BIG / 2))
+			badc++;
+	}
+	tap_ok(a != NULL && bad == 0, "every key is found in an attached image of %d", BIG);
+	tap_ok(c != NULL && badc == 0 && ipmap_count(c) == BIG / 2,
+	    "a live copy of it holds exactly the live half");
+	ipmap_free(c);
+	ipmap_free(a);
+	ipmap_free(m);
+	free(img);
+	free(keys);
+}
+
 int
 main(void)
 {
@@ -364,5 +557,7 @@ main(void)
 	test_overlap();
 	test_family_collision();
 	test_big();
+	test_image();
+	test_big_image();
 	return tap_done();
 }

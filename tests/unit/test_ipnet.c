@@ -1,5 +1,9 @@
 #include "config.h"
 
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <arpa/inet.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -368,6 +372,89 @@ test_is_host_and_format(void)
 	    "ipnet_format should give \"\" when the buffer is too small");
 }
 
+/* Formats the 16 bytes a as an IPv6 host both ways; 1 if they agree. */
+static int
+format_agrees(const uint8_t a[16], char *got, char *want)
+{
+	struct ipnet n;
+
+	memset(&n, 0, sizeof(n));
+	n.family = 6;
+	n.prefix = 128;
+	memcpy(n.addr, a, 16);
+	ipnet_format(&n, got, IPNET_STRLEN);
+	if (inet_ntop(AF_INET6, a, want, IPNET_STRLEN) == NULL)
+		return 0;
+	return strcmp(got, want) == 0;
+}
+
+/* The hand-written IPv6 formatter against the C library's inet_ntop: every
+   pattern of zero and non-zero groups (the "::" choice: longest run, first
+   of equal runs, no "::" for a single zero group), with group values of
+   every hex width, the embedded-IPv4 forms (::a.b.c.d, ::ffff:a.b.c.d and
+   their near misses), and random addresses. */
+static void
+test_format_v6_like_inet_ntop(void)
+{
+	static const unsigned vals[] = { 0x1, 0xf, 0x10, 0xab, 0x100, 0xabc, 0x1000,
+	    0xffff, 0xfffe, 0x8000 };
+	static const char *const fixed[] = {
+		"::", "::1", "::2", "::ffff", "::1:0", "::ffff:0:0", "::ffff:1.2.3.4",
+		"::1.2.3.4", "::0.0.1.0", "::0.1.0.0", "::ffff:0.0.0.1", "::fffe:1.2.3.4",
+		"0:0:0:0:1:ffff:1.2.3.4", "::ffff:0:1.2.3.4", "1::ffff:1.2.3.4",
+		"64:ff9b::1.2.3.4", "::1:2:3:4:5:6", "1:0:0:1:0:0:0:1", "1:0:0:0:1:0:0:1",
+		"0:0:1:0:0:1::", "1::", "1:2:3:4:5:6:7::", "::2:3:4:5:6:7:8",
+		"1:2:3:4:5:6:7:8", "fe80::1", "2001:db8::", "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+	};
+	char got[IPNET_STRLEN], want[IPNET_STRLEN], first_bad[2 * IPNET_STRLEN + 8] = "";
+	uint64_t x = UINT64_C(0x243f6a8885a308d3);
+	unsigned pat, v, g, bad = 0, total = 0;
+	uint8_t a[16];
+	size_t i;
+
+	for (pat = 0; pat < 256; pat++) {
+		for (v = 0; v < NELEM(vals); v++) {
+			for (g = 0; g < 8; g++) {
+				unsigned w = (pat >> g & 1) ? vals[(v + g) % NELEM(vals)] : 0;
+
+				a[2 * g] = (uint8_t)(w >> 8);
+				a[2 * g + 1] = (uint8_t)w;
+			}
+			total++;
+			if (!format_agrees(a, got, want) && bad++ == 0)
+				snprintf(first_bad, sizeof(first_bad), "%s vs %s", got, want);
+		}
+	}
+	for (i = 0; i < NELEM(fixed); i++) {
+		if (inet_pton(AF_INET6, fixed[i], a) != 1) {
+			tap_ok(0, "test address %s parses", fixed[i]);
+			continue;
+		}
+		total++;
+		if (!format_agrees(a, got, want) && bad++ == 0)
+			snprintf(first_bad, sizeof(first_bad), "%s vs %s", got, want);
+	}
+	for (i = 0; i < 200000; i++) {
+		for (g = 0; g < 16; g += 8) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memcpy(a + g, &x, 8);
+		}
+		/* Zero some groups so runs of every length occur. */
+		for (g = 0; g < 8; g++)
+			if ((x >> (g + 8)) & (x >> (g + 20)) & 1)
+				a[2 * g] = a[2 * g + 1] = 0;
+		if (x % 7 == 0)
+			memset(a, 0, 10 + x % 3);
+		total++;
+		if (!format_agrees(a, got, want) && bad++ == 0)
+			snprintf(first_bad, sizeof(first_bad), "%s vs %s", got, want);
+	}
+	tap_is_int(bad, 0, "ipnet_format should write IPv6 exactly as inet_ntop (%u addresses)%s%s",
+	    total, bad ? ", first difference: " : "", first_bad);
+}
+
 int
 main(void)
 {
@@ -378,5 +465,6 @@ main(void)
 	test_contains();
 	test_mask_all_lengths();
 	test_is_host_and_format();
+	test_format_v6_like_inet_ntop();
 	return tap_done();
 }

@@ -333,6 +333,97 @@ test_format(void)
 	ipmap_free(back);
 }
 
+struct sink {
+	char	*buf;
+	size_t	 len, cap, calls, largest;
+	size_t	 fail_at;	/* call number that fails, 0: none */
+};
+
+static int
+sink_emit(void *ctx, const char *buf, size_t len)
+{
+	struct sink *k = ctx;
+
+	k->calls++;
+	if (len > k->largest)
+		k->largest = len;
+	if (k->fail_at != 0 && k->calls == k->fail_at)
+		return -1;
+	if (k->len + len > k->cap)
+		return -1;
+	memcpy(k->buf + k->len, buf, len);
+	k->len += len;
+	return 0;
+}
+
+/* wlfile_write hands out the same text as wlfile_format, in bounded pieces. */
+static void
+test_write_chunks(void)
+{
+	struct ipmap *m = ipmap_new();
+	struct sink k = { 0 };
+	char *out = NULL, key[64];
+	size_t len = 0, i;
+
+	k.cap = 1 << 20;
+	k.buf = malloc(k.cap);
+	tap_is_int(wlfile_write(m, 0, sink_emit, &k), 0, "wlfile_write_should_succeed_empty");
+	tap_ok(k.len == 2 && memcmp(k.buf, "{}", 2) == 0, "wlfile_write_should_write_empty_object");
+	for (i = 0; i < 3000; i++) {
+		if (i % 3 == 0)
+			snprintf(key, sizeof(key), "10.%zu.%zu.1", i / 256, i % 256);
+		else
+			snprintf(key, sizeof(key), "2001:db8:%zx:0:ffff:%zx:0:%zx/%zu", i, i * 7,
+			    i % 5 == 0 ? (size_t)0 : i, 96 + i % 33);
+		put(m, key, i % 10 == 0 ? 5 : INT64_C(1767225600) + (int64_t)i);
+	}
+	put(m, "ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe", INT64_MIN + 1);
+	put(m, "1111:2222:3333:4444:5555:6666:7777:8888", INT64_MAX);
+	k.len = k.calls = 0;
+	tap_is_int(wlfile_write(m, 10, sink_emit, &k), 0, "wlfile_write_should_succeed_many");
+	tap_is_int(wlfile_format(m, 10, &out, &len), 0, "wlfile_format_should_succeed_many_too");
+	tap_ok(out != NULL && k.len == len && memcmp(k.buf, out, len) == 0,
+	    "wlfile_write_should_give_the_text_of_wlfile_format");
+	tap_ok(k.calls > 2 && k.largest <= WLFILE_CHUNK,
+	    "wlfile_write_should_use_bounded_pieces (%zu pieces, largest %zu)", k.calls, k.largest);
+	k.len = k.calls = 0;
+	k.fail_at = 2;
+	tap_is_int(wlfile_write(m, 10, sink_emit, &k), -1, "wlfile_write_should_stop_when_emit_fails");
+	tap_is_int((int64_t)k.calls, 2, "wlfile_write_should_not_emit_after_a_failure");
+	free(out);
+	free(k.buf);
+	ipmap_free(m);
+}
+
+/* Every digit count and sign of an expiry is written exactly. */
+static void
+test_format_numbers(void)
+{
+	static const struct { int64_t v; const char *text; } rows[] = {
+		{ 0, "0" }, { 1, "1" }, { 9, "9" }, { 10, "10" }, { 99, "99" }, { 100, "100" },
+		{ 101, "101" }, { 999, "999" }, { 1000, "1000" }, { 10001, "10001" },
+		{ 1767225600, "1767225600" }, { INT64_MAX, "9223372036854775807" },
+		{ -1, "-1" }, { -10, "-10" }, { -101, "-101" },
+		{ INT64_MIN + 1, "-9223372036854775807" },	/* INT64_MIN is never > now */
+	};
+	char want[64], *out;
+	size_t i, len;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		struct ipmap *m = ipmap_new();
+
+		put(m, "192.0.2.1", rows[i].v);
+		out = NULL;
+		if (wlfile_format(m, rows[i].v - 1, &out, &len) == 0) {
+			snprintf(want, sizeof(want), "{\"192.0.2.1\":%s}", rows[i].text);
+			tap_is_str(out, want, "wlfile_format_should_write_%s", rows[i].text);
+		} else
+			tap_ok(0, "wlfile_format_should_succeed_for_%s", rows[i].text);
+		free(out);
+		ipmap_free(m);
+	}
+}
+
 int
 main(void)
 {
@@ -341,5 +432,7 @@ main(void)
 	test_prefixes();
 	test_no_clear();
 	test_format();
+	test_write_chunks();
+	test_format_numbers();
 	return tap_done();
 }
