@@ -7,7 +7,7 @@
  * - *out is filled on OK only (left untouched otherwise);
  * - an accepted body is a JSON object (read independently with cJSON) with
  *   at most the fields ip_address and ttl, each at most once; has_ip and
- *   has_ttl say which were present; the ip is canonical and is what the
+ *   has_ttl say which were present and not null; the ip is canonical and is what the
  *   field's text parses to; the ttl is >= 1 and is the field's value;
  * - a body that is not JSON at all is MALFORMED; JSON but not an object is
  *   NOT_OBJECT;
@@ -61,15 +61,21 @@ check_ok(const char *z, const struct knockreq *r)
 	root = cJSON_Parse(z);
 	if (root == NULL || !cJSON_IsObject(root))
 		abort();
+	bool seen_ip = false, seen_ttl = false;
+
 	cJSON_ArrayForEach(it, root) {
 		if (it->string == NULL)
 			abort();
-		if (strcmp(it->string, "ip_address") == 0 && ip == NULL)
-			ip = it;
-		else if (strcmp(it->string, "ttl") == 0 && ttl == NULL)
-			ttl = it;
-		else
+		/* null is "not given", as in the original */
+		if (strcmp(it->string, "ip_address") == 0 && !seen_ip) {
+			seen_ip = true;
+			ip = cJSON_IsNull(it) ? NULL : it;
+		} else if (strcmp(it->string, "ttl") == 0 && !seen_ttl) {
+			seen_ttl = true;
+			ttl = cJSON_IsNull(it) ? NULL : it;
+		} else {
 			abort();	/* unknown or duplicate field accepted */
+		}
 	}
 	if (r->has_ip != (ip != NULL) || r->has_ttl != (ttl != NULL))
 		abort();

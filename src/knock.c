@@ -4,10 +4,10 @@
 
 #include "ctcmp.h"
 #include "knock.h"
+#include "store.h"
 
 /* The store's result for "lock held past its deadline" (STORE_BUSY in the
    store module's enum store_result). */
-#define KNOCK_STORE_BUSY_RESULT (-2)
 
 const struct conf_api_key *
 knock_find_key(const struct conf *conf, const char *given)
@@ -127,11 +127,15 @@ knock_decide(const struct knock_facts *f)
 }
 
 enum knock_verdict
-knock_store_verdict(int store_result)
+knock_store_verdict(enum store_result store_result)
 {
-	if (store_result == 0)
+	switch (store_result) {
+	case STORE_OK:
 		return KNOCK_ACCEPT;
-	if (store_result == KNOCK_STORE_BUSY_RESULT)
+	case STORE_BUSY:
 		return KNOCK_STORE_BUSY;
+	case STORE_FAIL:
+		break;
+	}
 	return KNOCK_STORE_FAILED;
 }

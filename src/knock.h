@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include "compiler.h"
+#include "store.h"
 #include "conf.h"
 #include "ipnet.h"
 #include "knockreq.h"
@@ -85,6 +86,6 @@ KN_NODISCARD bool knock_range_too_broad(const struct ipnet *n) KN_NONNULL(1);
 /* The verdict for a store write's result: 0 -> KNOCK_ACCEPT; STORE_BUSY
    (-2, the store's "lock held past its deadline") -> KNOCK_STORE_BUSY;
    anything else -> KNOCK_STORE_FAILED. */
-KN_NODISCARD enum knock_verdict knock_store_verdict(int store_result);
+KN_NODISCARD enum knock_verdict knock_store_verdict(enum store_result store_result);
 
 #endif

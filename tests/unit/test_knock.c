@@ -178,10 +178,9 @@ test_store_verdict(void)
 	struct knock_decision d;
 	struct response resp;
 
-	tap_is_int(knock_store_verdict(0), KNOCK_ACCEPT, "store 0 (STORE_OK): accept");
-	tap_is_int(knock_store_verdict(-1), KNOCK_STORE_FAILED, "store -1 (STORE_FAIL): failed");
-	tap_is_int(knock_store_verdict(-2), KNOCK_STORE_BUSY, "store -2 (STORE_BUSY): busy");
-	tap_is_int(knock_store_verdict(-3), KNOCK_STORE_FAILED, "store, unknown result: failed");
+	tap_is_int(knock_store_verdict(STORE_OK), KNOCK_ACCEPT, "STORE_OK: accept");
+	tap_is_int(knock_store_verdict(STORE_FAIL), KNOCK_STORE_FAILED, "STORE_FAIL: failed");
+	tap_is_int(knock_store_verdict(STORE_BUSY), KNOCK_STORE_BUSY, "STORE_BUSY: busy");
 
 	memset(&d, 0, sizeof(d));
 	reply_reset(&resp);
