@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <stdint.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -71,13 +72,42 @@ have_net_admin(void)
 	return rc;
 }
 
-/* Guarded ports in the local ephemeral range: outgoing connections that
-   get such a port lose the answers (the check makes no reply exception). */
+/* Reads net.ipv4.ip_local_reserved_ports ("40000,50000-50010") into a
+   bitmap of 65536 bits. Returns 0, or -1 if it cannot be read. */
+static int
+read_reserved(uint8_t *bits)
+{
+	char buf[4096], *p, *end;
+	unsigned long lo, hi, port;
+	size_t n;
+	FILE *fp;
+
+	memset(bits, 0, 65536 / 8);
+	if ((fp = fopen("/proc/sys/net/ipv4/ip_local_reserved_ports", "re")) == NULL)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	fclose(fp);
+	buf[n] = '\0';
+	for (p = buf; *p >= '0' && *p <= '9'; p = end + (*end == ',')) {
+		lo = hi = strtoul(p, &end, 10);
+		if (*end == '-')
+			hi = strtoul(end + 1, &end, 10);
+		for (port = lo; port <= hi && port < 65536; port++)
+			bits[port / 8] |= (uint8_t)(1 << (port % 8));
+	}
+	return 0;
+}
+
+/* Guarded ports the kernel may hand out as local ports of outgoing
+   connections, whose answers would then be dropped (the check makes no
+   exception for replies). Reserved ports are never handed out. */
 static void
 warn_ephemeral(const struct conf *conf)
 {
 	const struct conf_fw_port *p;
-	unsigned lo, hi;
+	uint8_t reserved[65536 / 8];
+	char range[16];
+	unsigned lo, hi, port;
 	size_t i;
 	FILE *fp;
 	int n;
@@ -86,16 +116,24 @@ warn_ephemeral(const struct conf *conf)
 		return;
 	n = fscanf(fp, "%u %u", &lo, &hi);
 	fclose(fp);
-	if (n != 2)
+	if (n != 2 || read_reserved(reserved) != 0)
 		return;
 	for (i = 0; i < conf->firewall.nports; i++) {
 		p = &conf->firewall.ports[i];
-		if (p->lo <= hi && lo <= p->hi)
-			log_warnx(MOD, "firewall.ports[%zu] (%u-%u/%s) overlaps the local ephemeral "
-			    "port range %u-%u (net.ipv4.ip_local_port_range): outgoing connections "
-			    "that get such a local port lose their answers unless they come from "
-			    "an admitted address", i, (unsigned)p->lo, (unsigned)p->hi,
-			    p->proto == CONF_FW_TCP ? "tcp" : "udp", lo, hi);
+		for (port = p->lo; port <= p->hi; port++)
+			if (port >= lo && port <= hi && !(reserved[port / 8] & (1 << (port % 8))))
+				break;
+		if (port > p->hi)
+			continue;
+		if (p->hi == p->lo)
+			snprintf(range, sizeof(range), "%u", (unsigned)p->lo);
+		else
+			snprintf(range, sizeof(range), "%u-%u", (unsigned)p->lo, (unsigned)p->hi);
+		log_warnx(MOD, "firewall.ports[%zu] (%s/%s) lies in the local ephemeral port range "
+		    "%u-%u: an outgoing connection given such a local port would lose its "
+		    "answers; reserve it: add %s to net.ipv4.ip_local_reserved_ports "
+		    "(docs/FIREWALL.md)", i, range, p->proto == CONF_FW_TCP ? "tcp" : "udp",
+		    lo, hi, range);
 	}
 }
 

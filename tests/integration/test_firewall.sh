@@ -461,11 +461,13 @@ fi
 mkdir -m 700 "$KN_DIR/capstate"
 chown nobody:nogroup "$KN_DIR/capstate"
 kn_make_config "$KN_DIR/cap.json" ".whitelist.storage_path = \"$KN_DIR/capstate/whitelist.json\"" \
-    '.firewall = {"ports": ["22/tcp", "40000/udp"]}' ".log.target = \"stderr\""
+    '.firewall = {"ports": ["22/tcp", "40000/udp", "40001-40002/udp"]}' ".log.target = \"stderr\""
 chown nobody:nogroup "$KN_DIR/cap.json"
 printf '{"192.0.2.9": %s}' "$exp" >"$KN_DIR/capstate/whitelist.json"
 chown nobody:nogroup "$KN_DIR/capstate/whitelist.json"
 chmod 600 "$KN_DIR/capstate/whitelist.json"
+ip netns exec "$CAP" sysctl -qw net.ipv4.ip_local_port_range="32768 60999" \
+    net.ipv4.ip_local_reserved_ports=40001-40002
 # The unit's User=, AmbientCapabilities= and CapabilityBoundingSet=, by setpriv.
 cmd=${exec_start//\/usr\/local\/sbin\/knocker-firewall/$FW}
 cmd=${cmd//\/etc\/knocker\/knocker.json/$KN_DIR/cap.json}
@@ -480,8 +482,9 @@ done
 kn_like "$(ip netns exec "$CAP" nft list set inet knocker allow4 2>&1)" '192\.0\.2\.9 timeout' \
     "the unit's command as nobody with only CAP_NET_ADMIN (ambient) loads the table from the workers' store"
 kn_is "$(awk '/^CapEff:/ {print $2}' /proc/$CAP_PID/status)" 0000000000001000 "and holds no other capability"
-kn_like "$(cat "$KN_DIR/cap.log")" 'warn: firewall: firewall\.ports\[1\] \(40000-40000/udp\) overlaps the local ephemeral port range' \
-    "a guarded port in the ephemeral range is warned about, naming the key"
+kn_like "$(cat "$KN_DIR/cap.log")" 'warn: firewall: firewall\.ports\[1\] \(40000/udp\) lies in the local ephemeral port range 32768-60999: .* reserve it: add 40000 to net\.ipv4\.ip_local_reserved_ports' \
+    "a guarded port the kernel may give to outgoing connections is warned about, naming the key"
+kn_unlike "$(cat "$KN_DIR/cap.log")" 'firewall\.ports\[[02]\]' "ports outside that range or reserved (40001-40002) are not"
 kill -TERM $CAP_PID
 wait $CAP_PID
 kn_is "$?" 0 "and exits 0 on SIGTERM"
