@@ -136,9 +136,10 @@ probe() {	# tcp|udp SRC DST PORT -> OK / FAIL
 	in_cli python3 "$PEER" "$1" "$3" "$4" "$2"
 }
 
-# Waits (at most 5 s) until the services answer when nothing filters.
+# Waits until the services answer when nothing filters (IPv6 neighbour
+# discovery on a fresh veth can take a moment).
 for i in $(seq 1 50); do
-	[ "$(probe tcp 192.0.2.130 192.0.2.1 2222)$(probe udp 192.0.2.130 192.0.2.1 5151)" = OKOK ] && break
+	[ "$(probe tcp 192.0.2.130 192.0.2.1 2222)$(probe udp 192.0.2.130 192.0.2.1 5151)$(probe tcp 2001:db8::2:66 2001:db8::1 2222)" = OKOKOK ] && break
 	sleep 0.1
 done
 kn_is "$(probe tcp 192.0.2.130 192.0.2.1 2222) $(probe udp 192.0.2.130 192.0.2.1 5151) $(probe tcp 2001:db8::2:66 2001:db8::1 2222)" \
