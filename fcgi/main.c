@@ -130,7 +130,6 @@ serve_fastcgi(struct app *app)
 	FCGX_Request fr;
 	struct request req;
 	struct response resp;
-	char scratch[FCGIREQ_SCRATCH];
 
 	if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("fcgi", "cannot initialise the FastCGI request");
@@ -142,7 +141,7 @@ serve_fastcgi(struct app *app)
 				log_error("fcgi", "accept failed; worker exits");
 			break;
 		}
-		fcgireq_from_env((const char *const *)fr.envp, &req, scratch, sizeof(scratch));
+		fcgireq_from_env((const char *const *)fr.envp, &req);
 		/* Authorizer calls never get the body read (SERVERS.md: the
 		   servers send no STDIN record then, reading would hang). */
 		if (req.role == APP_ROLE_RESPONDER) {
@@ -193,9 +192,8 @@ serve_cgi(struct app *app)
 {
 	struct request req;
 	struct response resp;
-	char scratch[FCGIREQ_SCRATCH];
 
-	fcgireq_from_env((const char *const *)environ, &req, scratch, sizeof(scratch));
+	fcgireq_from_env((const char *const *)environ, &req);
 	if (req.role == APP_ROLE_RESPONDER)
 		req.read_body = cgi_read_body;
 	app_handle(app, &req, &resp);
