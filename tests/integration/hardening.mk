@@ -3,7 +3,8 @@
 # (Apache runs the CGI as nobody; some tests switch users or namespaces).
 HARDENING_TESTS = \
 	tests/integration/test_cgi_apache.sh \
-	tests/integration/test_slowclient.sh
+	tests/integration/test_slowclient.sh \
+	tests/integration/test_slowbody.sh
 TESTS += $(HARDENING_TESTS)
 EXTRA_DIST += \
 	tests/integration/slowpeer.py \
