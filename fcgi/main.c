@@ -603,8 +603,12 @@ run_fastcgi(const char *path)
 		log_warnx("main", "%s", warns.msg[i]);
 	errlist_free(&warns);
 	if (check_storage_dir(conf->storage_path, err, sizeof(err)) != 0) {
+		bool void_stderr = log_fd_is_void(STDERR_FILENO);
+
 		log_error("main", "%s: whitelist.storage_path: %s; refusing to start", path, err);
-		if (strcmp(conf->log_target, "syslog") != 0 || !log_fd_is_void(STDERR_FILENO))
+		/* Also on stderr, or syslog if stderr is void, unless that is
+		   where the line just went. */
+		if (strcmp(conf->log_target, void_stderr ? "syslog" : "stderr") != 0)
 			log_startup_error("%s: whitelist.storage_path: %s; refusing to start", path, err);
 		conf_free(conf);
 		log_close();

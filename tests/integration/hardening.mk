@@ -5,7 +5,8 @@ HARDENING_TESTS = \
 	tests/integration/test_cgi_apache.sh \
 	tests/integration/test_slowclient.sh \
 	tests/integration/test_slowbody.sh \
-	tests/integration/test_closefast.sh
+	tests/integration/test_closefast.sh \
+	tests/integration/test_selfcheck.sh
 TESTS += $(HARDENING_TESTS)
 EXTRA_DIST += \
 	tests/integration/slowpeer.py \
