@@ -108,6 +108,7 @@ spawn_fakedev() {	# CONFIG: prints spawn-fcgi's output
 }
 
 out=$(spawn_fakedev "$KN_DIR/bad-log.json")
+kn_track $(pgrep -f -- "$KNOCKER -c $KN_DIR/bad-log.json")	# none, unless they started
 kn_like "$out" "child exited with: 1" "spawn-fcgi -F 2, unwritable log target: the workers exit"
 for _ in $(seq 1 50); do [ "$(grep -c 'refusing' "$KN_DIR/syslog.txt" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
 kn_like "$(cat "$KN_DIR/syslog.txt" 2>/dev/null)" \
@@ -116,6 +117,7 @@ kn_like "$(cat "$KN_DIR/syslog.txt" 2>/dev/null)" \
 kn_is "$(grep -c 'refusing' "$KN_DIR/syslog.txt" 2>/dev/null)" 2 "one syslog line from each of the 2 workers"
 : >"$KN_DIR/syslog.txt"
 out=$(spawn_fakedev "$KN_DIR/no-dir.json")
+kn_track $(pgrep -f -- "$KNOCKER -c $KN_DIR/no-dir.json")
 kn_like "$out" "child exited with: 1" "spawn-fcgi -F 2, missing whitelist directory: the workers exit"
 for _ in $(seq 1 50); do [ "$(grep -c 'refusing' "$KN_DIR/syslog.txt" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
 kn_like "$(cat "$KN_DIR/syslog.txt" 2>/dev/null)" \
