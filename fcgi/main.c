@@ -48,6 +48,11 @@
    request without libfcgi's close handshake (see finish_request). */
 #define DRAIN_MAX (64 * 1024)
 
+/* libfcgi's accept filter: knocker accepts connections itself (see
+   accept_connection), so it refuses the variable rather than ignore it. */
+#define WEB_SERVER_ADDRS_UNSUPPORTED \
+	"FCGI_WEB_SERVER_ADDRS is not supported: listen on loopback or a unix socket"
+
 extern char **environ;
 
 static volatile sig_atomic_t stop_requested;
@@ -181,6 +186,10 @@ check_config(const char *path, const char *user)
 
 	if (user != NULL && become_user(user) != 0)
 		return 1;
+	if (getenv("FCGI_WEB_SERVER_ADDRS") != NULL) {
+		fprintf(stderr, "knocker: %s\n", WEB_SERVER_ADDRS_UNSUPPORTED);
+		return 1;
+	}
 	conf = conf_load(path, &errs, &warns);
 	print_list(&warns, "warning: ");
 	if (conf == NULL) {
@@ -578,9 +587,7 @@ run_fastcgi(const char *path)
 	char err[512];
 
 	if (getenv("FCGI_WEB_SERVER_ADDRS") != NULL) {
-		/* libfcgi's accept filter; knocker accepts itself. */
-		log_startup_error("FCGI_WEB_SERVER_ADDRS is not supported: listen on loopback "
-		    "or a unix socket instead");
+		log_startup_error("%s; refusing to start", WEB_SERVER_ADDRS_UNSUPPORTED);
 		return 1;
 	}
 	conf = conf_load(path, &errs, &warns);

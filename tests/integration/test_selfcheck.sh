@@ -56,6 +56,9 @@ out=$("$KNOCKER" -t -u no-such-user-kn -c "$KN_DIR/good.json" 2>&1)
 kn_is "$?:$out" "1:knocker: -u no-such-user-kn: no such user" "-t -u with an unknown user: refused"
 "$KNOCKER" -u nobody -c "$KN_DIR/good.json" </dev/null >/dev/null 2>&1
 kn_is "$?" 2 "-u without -t is a usage error"
+out=$(FCGI_WEB_SERVER_ADDRS=127.0.0.1 "$KNOCKER" -t -c "$KN_DIR/good.json" 2>&1)
+kn_is "$?:$out" "1:knocker: FCGI_WEB_SERVER_ADDRS is not supported: listen on loopback or a unix socket" \
+    "-t: libfcgi's FCGI_WEB_SERVER_ADDRS filter is refused, not silently ignored"
 out=$("$KNOCKER" -h)
 kn_like "$out" '-t \[-c FILE\] \[-u USER\]' "-h shows -u"
 
@@ -76,6 +79,13 @@ kn_like "$(cat "$KN_DIR/worker-stderr2.log")" \
     "worker: and says why on stderr"
 kn_like "$(cat "$KN_DIR/state/knocker.log")" "error: main: .*cannot use directory $KN_DIR/missing" \
     "worker: and in its log file"
+
+port=$(kn_port)
+FCGI_WEB_SERVER_ADDRS=127.0.0.1 timeout 30 spawn-fcgi -n -a 127.0.0.1 -p "$port" -u nobody -g nogroup \
+    -- "$KNOCKER" -c "$KN_DIR/good.json" >/dev/null 2>"$KN_DIR/worker-stderr3.log"
+kn_is "$?:$(cat "$KN_DIR/worker-stderr3.log")" \
+    "1:knocker: FCGI_WEB_SERVER_ADDRS is not supported: listen on loopback or a unix socket; refusing to start" \
+    "worker: FCGI_WEB_SERVER_ADDRS set: it refuses to start and says why"
 
 # --- workers: syslog when stderr is /dev/null ---------------------------------------------
 FAKEDEV=$KN_DIR/dev
