@@ -22,6 +22,7 @@
 #include <cjson/cJSON.h>
 
 #include "khttp.h"
+#include "ktext.h"
 
 #define KHTTP_MAX_BODY		16384	/* more than any knocker answer */
 #define KHTTP_MAX_KEY_HEADER	1100
@@ -59,22 +60,6 @@ void
 khttp_global_cleanup(void)
 {
 	curl_global_cleanup();
-}
-
-/* Copies src to dst (size dstsz), replacing control characters so that a
-   server cannot send escape sequences to the user's terminal. */
-static void
-copy_printable(char *dst, size_t dstsz, const char *src)
-{
-	size_t i;
-
-	if (dstsz == 0)
-		return;
-	for (i = 0; src[i] != '\0' && i + 1 < dstsz; i++) {
-		unsigned char c = (unsigned char)src[i];
-		dst[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
-	}
-	dst[i] = '\0';
 }
 
 /* Removes one pair of brackets around an IPv6 literal and any zone id.
@@ -225,6 +210,56 @@ out:
 	curl_free(scheme);
 	curl_free(full);
 	curl_free(h);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+int
+khttp_knock_url(char *url, size_t urlsz, char *err, size_t errsz)
+{
+	CURLU *u;
+	char *path = NULL, *full = NULL, *np = NULL;
+	const char *last;
+	size_t n;
+	int rc = -1;
+
+	if ((u = curl_url()) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return -1;
+	}
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK) {
+		snprintf(err, errsz, "bad URL '%s'", url);
+		goto out;
+	}
+	n = strlen(path);		/* libcurl gives at least "/" */
+	if (n > 0 && path[n - 1] == '/')
+		n--;
+	for (last = path + n; last > path && last[-1] != '/'; last--)
+		;
+	if ((size_t)(path + n - last) == 5 && strncmp(last, "knock", 5) == 0) {
+		rc = 0;		/* already the endpoint */
+		goto out;
+	}
+	if (asprintf(&np, "%.*s/knock", (int)n, path) == -1) {
+		np = NULL;
+		snprintf(err, errsz, "out of memory");
+		goto out;
+	}
+	if (curl_url_set(u, CURLUPART_PATH, np, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_URL, &full, 0) != CURLUE_OK) {
+		snprintf(err, errsz, "bad URL '%s'", url);
+		goto out;
+	}
+	if (strlcpy(url, full, urlsz) >= urlsz) {
+		snprintf(err, errsz, "URL too long");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(np);
+	curl_free(path);
+	curl_free(full);
 	curl_url_cleanup(u);
 	return rc;
 }
@@ -422,7 +457,7 @@ json_str(const cJSON *obj, const char *name, char *out, size_t outsz)
 	if (!cJSON_IsString(it) || it->valuestring == NULL || it->valuestring[0] == '\0' ||
 	    strlen(it->valuestring) >= outsz)
 		return -1;
-	copy_printable(out, outsz, it->valuestring);
+	ktext_safe_copy(out, outsz, it->valuestring);
 	return 0;
 }
 
@@ -458,7 +493,7 @@ parse_answer(CURL *c, struct xfer *x, int post, struct kresult *r)
 		if (r->http_status >= 300 && r->http_status < 400 &&
 		    curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc != NULL) {
 			char safe[200];
-			copy_printable(safe, sizeof safe, loc);
+			ktext_safe_copy(safe, sizeof safe, loc);
 			snprintf(r->error, sizeof r->error,
 			    "redirected to %s; use that URL", safe);
 		} else {
@@ -516,50 +551,28 @@ result_reset(struct kresult *r, enum kfam fam)
 	r->expires_in = -1;
 }
 
-static void
-perform(const struct khttp_opts *o, enum kfam fam, const char *body, struct kresult *r)
+/*
+ * One request to o->url over fam with the header list hdrs; a POST of body
+ * when body is not NULL, else a GET. The answer lands in x. Returns the
+ * handle (the caller cleans it up) with r->http_status set once an HTTP
+ * answer arrived; otherwise NULL with r->exit and r->error set.
+ */
+static CURL *
+transfer(const struct khttp_opts *o, enum kfam fam, const struct curl_slist *hdrs,
+    const char *body, struct xfer *x, struct kresult *r)
 {
-	struct xfer *x = NULL;
-	struct curl_slist *hdrs = NULL, *tmp;
-	CURL *c = NULL;
+	CURL *c;
 	CURLcode rc;
 	char errbuf[CURL_ERROR_SIZE];
-	char keyhdr[KHTTP_MAX_KEY_HEADER];
 	char *ip = NULL;
 	long ipres;
-	int n;
 
-	result_reset(r, fam);
 	r->exit = KEXIT_NETWORK;
 	errbuf[0] = '\0';
-	if ((x = calloc(1, sizeof *x)) == NULL || (c = curl_easy_init()) == NULL) {
+	if ((c = curl_easy_init()) == NULL) {
 		snprintf(r->error, sizeof r->error, "out of memory");
-		goto out;
+		return NULL;
 	}
-	x->retry_after = -1;
-	x->stop = o->stop;
-
-	n = snprintf(keyhdr, sizeof keyhdr, "X-Api-Key: %s", o->key);
-	if (n < 0 || (size_t)n >= sizeof keyhdr) {
-		explicit_bzero(keyhdr, sizeof keyhdr);
-		r->exit = KEXIT_CONFIG;
-		snprintf(r->error, sizeof r->error, "API key too long");
-		goto out;
-	}
-	tmp = curl_slist_append(hdrs, keyhdr);
-	explicit_bzero(keyhdr, sizeof keyhdr);
-	if (tmp == NULL)
-		goto oom;
-	hdrs = tmp;
-	/* An empty value removes curl's default form content type. */
-	if ((tmp = curl_slist_append(hdrs, body != NULL && body[0] != '\0' ?
-	    "Content-Type: application/json" : "Content-Type:")) == NULL)
-		goto oom;
-	hdrs = tmp;
-	if ((tmp = curl_slist_append(hdrs, "Accept: application/json")) == NULL)
-		goto oom;
-	hdrs = tmp;
-
 	ipres = fam == KFAM_V4 ? CURL_IPRESOLVE_V4 :
 	    fam == KFAM_V6 ? CURL_IPRESOLVE_V6 : CURL_IPRESOLVE_WHATEVER;
 	if (curl_easy_setopt(c, CURLOPT_URL, o->url) != CURLE_OK ||
@@ -592,24 +605,74 @@ perform(const struct khttp_opts *o, enum kfam fam, const char *body, struct kres
 		goto setopt;
 
 	rc = curl_easy_perform(c);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, NULL);	/* errbuf goes out of scope */
 	if (curl_easy_getinfo(c, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip != NULL)
-		copy_printable(r->peer, sizeof r->peer, ip);
+		ktext_safe_copy(r->peer, sizeof r->peer, ip);
 	if (rc != CURLE_OK) {
 		if (rc == CURLE_ABORTED_BY_CALLBACK)
 			snprintf(r->error, sizeof r->error, "interrupted");
 		else
-			copy_printable(r->error, sizeof r->error,
+			ktext_safe_copy(r->error, sizeof r->error,
 			    errbuf[0] != '\0' ? errbuf : curl_easy_strerror(rc));
-		goto out;
+		/* "wrong version number": most likely TLS spoken to a plain-http port */
+		if (rc == CURLE_SSL_CONNECT_ERROR && o->https_assumed &&
+		    strncmp(o->url, "https://", 8) == 0)
+			snprintf(r->hint, sizeof r->hint, "No scheme was given, so https:// was "
+			    "assumed; if the server speaks plain http, use http://%.200s.",
+			    o->url + 8);
+		goto fail;
 	}
 	if (curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->http_status) != CURLE_OK) {
 		snprintf(r->error, sizeof r->error, "no HTTP answer");
-		goto out;
+		goto fail;
 	}
-	parse_answer(c, x, body != NULL, r);
-	goto out;
+	return c;
 setopt:
 	snprintf(r->error, sizeof r->error, "libcurl lacks a needed feature");
+fail:
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static void
+perform(const struct khttp_opts *o, enum kfam fam, const char *body, struct kresult *r)
+{
+	struct xfer *x = NULL;
+	struct curl_slist *hdrs = NULL, *tmp;
+	CURL *c = NULL;
+	char keyhdr[KHTTP_MAX_KEY_HEADER];
+	int n;
+
+	result_reset(r, fam);
+	r->exit = KEXIT_NETWORK;
+	if ((x = calloc(1, sizeof *x)) == NULL)
+		goto oom;
+	x->retry_after = -1;
+	x->stop = o->stop;
+
+	n = snprintf(keyhdr, sizeof keyhdr, "X-Api-Key: %s", o->key);
+	if (n < 0 || (size_t)n >= sizeof keyhdr) {
+		explicit_bzero(keyhdr, sizeof keyhdr);
+		r->exit = KEXIT_CONFIG;
+		snprintf(r->error, sizeof r->error, "API key too long");
+		goto out;
+	}
+	tmp = curl_slist_append(hdrs, keyhdr);
+	explicit_bzero(keyhdr, sizeof keyhdr);
+	if (tmp == NULL)
+		goto oom;
+	hdrs = tmp;
+	/* An empty value removes curl's default form content type. */
+	if ((tmp = curl_slist_append(hdrs, body != NULL && body[0] != '\0' ?
+	    "Content-Type: application/json" : "Content-Type:")) == NULL)
+		goto oom;
+	hdrs = tmp;
+	if ((tmp = curl_slist_append(hdrs, "Accept: application/json")) == NULL)
+		goto oom;
+	hdrs = tmp;
+
+	if ((c = transfer(o, fam, hdrs, body, x, r)) != NULL)
+		parse_answer(c, x, body != NULL, r);
 	goto out;
 oom:
 	snprintf(r->error, sizeof r->error, "out of memory");
@@ -617,6 +680,28 @@ out:
 	if (c != NULL)
 		curl_easy_cleanup(c);
 	free_headers(hdrs);
+	free(x);
+}
+
+void
+khttp_probe(const struct khttp_opts *o, enum kfam fam, const struct curl_slist *hdrs,
+    struct kresult *r)
+{
+	struct xfer *x;
+	CURL *c;
+
+	result_reset(r, fam);
+	if ((x = calloc(1, sizeof *x)) == NULL) {
+		r->exit = KEXIT_NETWORK;
+		snprintf(r->error, sizeof r->error, "out of memory");
+		return;
+	}
+	x->retry_after = -1;
+	x->stop = o->stop;
+	if ((c = transfer(o, fam, hdrs, NULL, x, r)) != NULL) {
+		r->exit = KEXIT_OK;
+		curl_easy_cleanup(c);
+	}
 	free(x);
 }
 
@@ -639,6 +724,7 @@ khttp_knock(const struct khttp_opts *o, enum kfam fam, const char *ip, long ttl,
 		}
 	}
 	perform(o, fam, body != NULL ? body : "", r);
+	r->requested_ttl = ttl > 0 ? ttl : 0;
 out:
 	cJSON_free(body);
 	cJSON_Delete(obj);

@@ -25,7 +25,9 @@ enum kexit {
 	KEXIT_UNAUTHORIZED = 5,		/* 401: bad or missing key */
 	KEXIT_FORBIDDEN = 6,		/* 403: key may not use --ip */
 	KEXIT_RATELIMIT = 7,		/* 429 */
-	KEXIT_NOT_WHITELISTED = 8	/* status: answered, but not whitelisted */
+	KEXIT_NOT_WHITELISTED = 8,	/* status: answered, but not whitelisted */
+	KEXIT_LEAK = 9,			/* check: a forged request was let through */
+	KEXIT_ALLOWED = 10		/* check: the plain request is already allowed */
 };
 
 enum kfam { KFAM_ANY = 0, KFAM_V4 = 4, KFAM_V6 = 6 };
@@ -40,6 +42,7 @@ struct khttp_opts {
 	const char		*cacert;	/* CA bundle; may be NULL */
 	long			 timeout;	/* whole request, seconds (> 0) */
 	volatile sig_atomic_t	*stop;		/* abort transfers once *stop != 0; may be NULL */
+	int			 https_assumed;	/* the user gave no scheme: hint at http:// on TLS errors */
 };
 
 struct kresult {
@@ -49,6 +52,8 @@ struct kresult {
 	char		error[256];	/* server's "error" text or the transport error; "" on success */
 	long		retry_after;	/* seconds from Retry-After, -1 when absent */
 	char		peer[64];	/* address connected to, "" if unknown */
+	char		hint[300];	/* what to do, when khttp knows better than kreport; "" */
+	long		requested_ttl;	/* POST: the ttl asked for, 0 when none */
 	/* POST /knock */
 	char		entry[128];	/* whitelisted_entry */
 	/* GET /knock */
@@ -85,6 +90,15 @@ int khttp_check_url(const char *in, char *out, size_t outsz, int *cleartext,
     char *err, size_t errsz);
 
 /*
+ * Makes a base URL a knock endpoint: when the last segment of url's path
+ * (a trailing '/' aside) is not "knock", appends "knock" to the path
+ * ("https://h" and "https://h/" -> "https://h/knock", "https://h/.knocker/"
+ * -> "https://h/.knocker/knock"). url holds a URL khttp_check_url wrote;
+ * it is rewritten in place. 0, or -1 with a message in err.
+ */
+int khttp_knock_url(char *url, size_t urlsz, char *err, size_t errsz);
+
+/*
  * Validates a --resolve argument "HOST:PORT:ADDR[,ADDR...]" (addresses
  * IPv4 or IPv6, optionally in brackets). 0 or -1 with a message in err.
  */
@@ -97,5 +111,16 @@ void khttp_knock(const struct khttp_opts *o, enum kfam fam, const char *ip, long
 
 /* GET /knock (status) over fam. Fills r completely. */
 void khttp_status(const struct khttp_opts *o, enum kfam fam, struct kresult *r);
+
+/*
+ * GET o->url over fam without the API key (o->key is not used and may be
+ * NULL), sending the extra request headers hdrs ("Name: value" lines,
+ * passed to libcurl as they are; "Host: x" replaces the Host header; may
+ * be NULL). The body is read and dropped. Sets r->exit (KEXIT_OK when any
+ * HTTP answer came, else KEXIT_NETWORK with r->error), r->http_status and
+ * r->peer.
+ */
+void khttp_probe(const struct khttp_opts *o, enum kfam fam, const struct curl_slist *hdrs,
+    struct kresult *r);
 
 #endif

@@ -20,12 +20,13 @@
 #include <bsd/string.h>
 #include <cjson/cJSON.h>
 
+#include "kcheck.h"
 #include "kconf.h"
 #include "khttp.h"
 #include "kreport.h"
 #include "watch.h"
 
-enum cmd { CMD_KNOCK, CMD_STATUS, CMD_WATCH, CMD_SETUP };
+enum cmd { CMD_KNOCK, CMD_STATUS, CMD_WATCH, CMD_SETUP, CMD_CHECK };
 
 struct opts {
 	enum cmd		 cmd;
@@ -43,6 +44,7 @@ struct opts {
 	int			 json;
 	int			 save;
 	struct curl_slist	*resolve;
+	struct kcheck_cfg	 check;		/* check: --excluded, --host, --spoof-ip */
 };
 
 /* Set by SIGINT/SIGTERM; nothing else happens in the handler. */
@@ -64,10 +66,13 @@ usage(FILE *f)
 "       knock watch [options] [URL]     stay whitelisted: re-knock before expiry\n"
 "                                       and when the public IP changes\n"
 "       knock setup [options] [URL]     check and save URL, key and TTL\n"
+"       knock check [options] URL       from outside: try to get into the protected\n"
+"                                       URL without a knock, with forged headers\n"
 "\n"
 "URL is the knock endpoint, e.g. https://home.example.org/knock (else\n"
-"$KNOCKER_URL, else the config file). When the host has IPv4 and IPv6\n"
-"addresses, knock goes over both and reports both entries.\n"
+"$KNOCKER_URL or $KNOCKER_API_URL, else the config file); a base URL such as\n"
+"https://home.example.org gets /knock appended. When the host has IPv4 and\n"
+"IPv6 addresses, knock goes over both and reports both entries.\n"
 "\n"
 "options:\n"
 "  -k, --key KEY           API key (other local users can see it in ps;\n"
@@ -88,16 +93,21 @@ usage(FILE *f)
 "      --poll SECONDS      watch: how often to check for an IP change\n"
 "                          (default 10; 0: only re-knock before expiry)\n"
 "      --max-backoff SECONDS  watch: longest wait after errors (default 300)\n"
+"      --excluded PATH     check: a path the server lets through without a knock\n"
+"                          (repeat; default /health, /healthz, /ping, /status, ...)\n"
+"      --host NAME         check: a host name with its own exclusions (repeat)\n"
+"      --spoof-ip IP       check: another address to forge as the client (repeat)\n"
 "  -h, --help              this text\n"
 "  -V, --version           the version\n"
 "\n"
-"The key comes from --key, --key-file, $KNOCKER_KEY or the settings file, in\n"
-"that order.\n"
+"The key comes from --key, --key-file, $KNOCKER_KEY, $KNOCKER_API_KEY or the\n"
+"settings file, in that order.\n"
 "\n"
 "exit status: 0 success (also when one address family failed with a network\n"
 "error and the other worked), 1 other server error, 2 usage error, 3 config or\n"
 "key file problem, 4 network error, 5 bad API key (401), 6 forbidden (403),\n"
-"7 rate limited (429), 8 status: not whitelisted.\n");
+"7 rate limited (429), 8 status: not whitelisted, 9 check: a forged request\n"
+"was let through (LEAK), 10 check: the plain request is already allowed.\n");
 }
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -130,11 +140,33 @@ parse_num(const char *s, long min, long max, const char *opt, long *out)
 	return 0;
 }
 
+/* Validates and appends v to the list of --excluded (which 0), --host (1)
+   or --spoof-ip (2). 0 or -1 with err. */
+static int
+check_add(struct kcheck_cfg *c, int which, const char *v, char *err, size_t errsz)
+{
+	static const char *const opt[] = { "--excluded", "--host", "--spoof-ip" };
+	const char **list = which == 0 ? c->excluded : which == 1 ? c->hosts : c->spoof;
+	size_t *n = which == 0 ? &c->nexcluded : which == 1 ? &c->nhosts : &c->nspoof;
+	int rc = which == 0 ? kcheck_valid_path(v, err, errsz) :
+	    which == 1 ? kcheck_valid_host(v, err, errsz) : kcheck_valid_ip(v, err, errsz);
+
+	if (rc == -1)
+		return -1;
+	if (*n >= KCHECK_MAX_LIST) {
+		snprintf(err, errsz, "%s: at most %d of them", opt[which], KCHECK_MAX_LIST);
+		return -1;
+	}
+	list[(*n)++] = v;
+	return 0;
+}
+
 /* Parses the command line. 0, or an exit status (2, or 0 after --help). */
 static int
 parse_args(int argc, char **argv, struct opts *o, int *done)
 {
-	enum { O_SAVE = 256, O_RESOLVE, O_CACERT, O_TIMEOUT, O_POLL, O_MAXBACKOFF };
+	enum { O_SAVE = 256, O_RESOLVE, O_CACERT, O_TIMEOUT, O_POLL, O_MAXBACKOFF,
+		O_EXCLUDED, O_HOST, O_SPOOF };
 	static const struct option longopts[] = {
 		{ "key",	 required_argument, NULL, 'k' },
 		{ "key-file",	 required_argument, NULL, 'K' },
@@ -150,6 +182,9 @@ parse_args(int argc, char **argv, struct opts *o, int *done)
 		{ "timeout",	 required_argument, NULL, O_TIMEOUT },
 		{ "poll",	 required_argument, NULL, O_POLL },
 		{ "max-backoff", required_argument, NULL, O_MAXBACKOFF },
+		{ "excluded",	 required_argument, NULL, O_EXCLUDED },
+		{ "host",	 required_argument, NULL, O_HOST },
+		{ "spoof-ip",	 required_argument, NULL, O_SPOOF },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct curl_slist *tmp;
@@ -224,6 +259,12 @@ parse_args(int argc, char **argv, struct opts *o, int *done)
 			if (parse_num(optarg, 1, 86400, "--max-backoff", &o->max_backoff) == -1)
 				return KEXIT_USAGE;
 			break;
+		case O_EXCLUDED:
+		case O_HOST:
+		case O_SPOOF:
+			if (check_add(&o->check, ch - O_EXCLUDED, optarg, err, sizeof err) == -1)
+				return usage_error("%s", err);
+			break;
 		case ':':
 			return usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
@@ -244,6 +285,9 @@ parse_args(int argc, char **argv, struct opts *o, int *done)
 		} else if (strcmp(argv[i], "setup") == 0) {
 			o->cmd = CMD_SETUP;
 			i++;
+		} else if (strcmp(argv[i], "check") == 0) {
+			o->cmd = CMD_CHECK;
+			i++;
 		} else if (strcmp(argv[i], "knock") == 0) {
 			i++;
 		} else if (strcmp(argv[i], "help") == 0) {
@@ -262,6 +306,17 @@ parse_args(int argc, char **argv, struct opts *o, int *done)
 		return usage_error("%s", "--save goes with a knock or status (setup always saves)");
 	if (o->ip != NULL && o->cmd != CMD_KNOCK && o->cmd != CMD_WATCH)
 		return usage_error("%s", "--ip goes with a knock or watch");
+	if (o->cmd != CMD_CHECK &&
+	    o->check.nexcluded + o->check.nhosts + o->check.nspoof > 0)
+		return usage_error("%s", "--excluded, --host and --spoof-ip go with check");
+	if (o->cmd == CMD_CHECK) {
+		if (o->key_arg != NULL || o->key_file != NULL || o->ttl > 0 || o->save)
+			return usage_error("%s", "check sends no key: --key, --key-file, --ttl "
+			    "and --save do not go with it");
+		if (o->url_arg == NULL)
+			return usage_error("%s", "check wants the URL of a protected page, e.g. "
+			    "knock check https://home.example.org/app/");
+	}
 	return KEXIT_OK;
 }
 
@@ -343,10 +398,32 @@ key_from_stdin(char *key, size_t keysz)
 
 /* Finds the key: --key, --key-file, KNOCKER_KEY, then the settings file.
    0, or an exit status after printing why. */
+/* The first of two environment variables that is set and not empty;
+   *name says which. NULL when neither is. */
+static const char *
+env_either(const char *a, const char *b, const char **name)
+{
+	const char *v;
+
+	if ((v = getenv(a)) != NULL && v[0] != '\0') {
+		*name = a;
+		return v;
+	}
+	if ((v = getenv(b)) != NULL && v[0] != '\0') {
+		*name = b;
+		return v;
+	}
+	return NULL;
+}
+
+/* Finds the key: --key, --key-file, KNOCKER_KEY, KNOCKER_API_KEY (the name
+   knocker-cli reads), then the settings file. 0, or an exit status after
+   printing why. */
 static int
 find_key(struct opts *o, const struct kconf *cf, char *key, size_t keysz)
 {
-	const char *env = getenv("KNOCKER_KEY");
+	const char *envname = NULL;
+	const char *env = env_either("KNOCKER_KEY", "KNOCKER_API_KEY", &envname);
 	char err[512];
 
 	if (o->key_arg != NULL) {
@@ -364,8 +441,8 @@ find_key(struct opts *o, const struct kconf *cf, char *key, size_t keysz)
 		}
 		return 0;
 	}
-	if (env != NULL && env[0] != '\0') {
-		if (kconf_check_key(env, "KNOCKER_KEY", err, sizeof err) == -1)
+	if (env != NULL) {
+		if (kconf_check_key(env, envname, err, sizeof err) == -1)
 			goto usage;
 		strlcpy(key, env, keysz);
 		return 0;
@@ -440,6 +517,13 @@ print_json(const char *cmd, const char *url, const struct kresult *r, size_t n,
 		}
 		add_int_or_null(it, "expires_at", r[i].expires_at);
 		add_int_or_null(it, "expires_in_seconds", r[i].expires_in);
+		if (r[i].whitelisted < 0 && r[i].requested_ttl > 0) {
+			char cap[160];
+
+			cJSON_AddNumberToObject(it, "requested_ttl", (double)r[i].requested_ttl);
+			cJSON_AddBoolToObject(it, "ttl_capped",
+			    kreport_capped(&r[i], cap, sizeof cap));
+		}
 	}
 	if ((s = cJSON_PrintUnformatted(root)) != NULL) {
 		printf("%s\n", s);
@@ -472,6 +556,8 @@ print_human(const struct kresult *r, size_t n)
 			kreport_when(r[i].expires_at, when, sizeof when);
 			printf("%s%swhitelisted %s for %s (until %s)\n", pfx, colon, r[i].entry,
 			    dur, when);
+			if (kreport_capped(&r[i], line, sizeof line))
+				fprintf(stderr, "knock: note: %s%s%s\n", pfx, colon, line);
 		} else if (r[i].whitelisted == 0) {
 			printf("%s%s%s is not whitelisted\n", pfx, colon, r[i].client_ip);
 		} else if (r[i].expires_at < 0) {
@@ -554,21 +640,55 @@ run_once(const struct opts *o, struct khttp_opts *h, const char *cfgpath,
 	return overall;
 }
 
+static void
+catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+/* knock check: no settings file, no key; the URL is a protected page. */
+static int
+run_check(struct opts *o)
+{
+	char url[KCONF_MAX_URL], err[600];
+	int cleartext;
+
+	if (khttp_check_url(o->url_arg, url, sizeof url, &cleartext, err, sizeof err) == -1)
+		return usage_error("%s", err);
+	o->check.http.url = url;
+	o->check.http.key = NULL;
+	o->check.http.resolve = o->resolve;
+	o->check.http.cacert = o->cacert;
+	o->check.http.timeout = o->timeout;
+	o->check.http.stop = &stop_flag;
+	o->check.fam = o->fam;
+	o->check.json = o->json;
+	catch_signals();
+	return kcheck_run(&o->check);
+}
+
 static int
 run(struct opts *o)
 {
 	struct kconf cf;
 	struct khttp_opts h;
-	struct sigaction sa;
 	struct watch_cfg w;
 	char cfgpath[KCONF_MAX_URL], url[KCONF_MAX_URL], key[KCONF_MAX_KEY + 1];
 	char err[600], urlbuf[KCONF_MAX_URL];
-	const char *url_in;
+	const char *url_in, *envname = NULL;
 	long ttl;
 	int rc, cleartext;
 
 	memset(&cf, 0, sizeof cf);
 	key[0] = '\0';
+	if (o->cmd == CMD_CHECK)
+		return run_check(o);
 	if (o->config != NULL) {
 		if (strlcpy(cfgpath, o->config, sizeof cfgpath) >= sizeof cfgpath)
 			return usage_error("%s", "--config: path too long");
@@ -584,8 +704,8 @@ run(struct opts *o)
 	}
 
 	url_in = o->url_arg;
-	if (url_in == NULL && getenv("KNOCKER_URL") != NULL && getenv("KNOCKER_URL")[0] != '\0')
-		url_in = getenv("KNOCKER_URL");
+	if (url_in == NULL)
+		url_in = env_either("KNOCKER_URL", "KNOCKER_API_URL", &envname);
 	if (url_in == NULL && cf.url[0] != '\0')
 		url_in = cf.url;
 	if (url_in == NULL && o->cmd == CMD_SETUP) {
@@ -603,7 +723,8 @@ run(struct opts *o)
 		    "https://home.example.org/knock), set KNOCKER_URL, or run 'knock setup'");
 		goto out;
 	}
-	if (khttp_check_url(url_in, url, sizeof url, &cleartext, err, sizeof err) == -1) {
+	if (khttp_check_url(url_in, url, sizeof url, &cleartext, err, sizeof err) == -1 ||
+	    khttp_knock_url(url, sizeof url, err, sizeof err) == -1) {
 		rc = usage_error("%s", err);
 		goto out;
 	}
@@ -612,7 +733,7 @@ run(struct opts *o)
 		    "unencrypted\n", url);
 
 	if (o->cmd == CMD_SETUP && o->key_arg == NULL && o->key_file == NULL &&
-	    (getenv("KNOCKER_KEY") == NULL || getenv("KNOCKER_KEY")[0] == '\0')) {
+	    env_either("KNOCKER_KEY", "KNOCKER_API_KEY", &envname) == NULL) {
 		rc = prompt_tty("API key (not shown): ", 1, key, sizeof key);
 		if (rc == -2) {
 			rc = 130;
@@ -639,16 +760,13 @@ run(struct opts *o)
 	h.cacert = o->cacert;
 	h.timeout = o->timeout;
 	h.stop = &stop_flag;
+	h.https_assumed = strstr(url_in, "://") == NULL;
 
 	if (o->cmd != CMD_WATCH) {
 		rc = run_once(o, &h, cfgpath, &cf, ttl);
 		goto out;
 	}
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
+	catch_signals();
 	memset(&w, 0, sizeof w);
 	w.http = h;
 	w.want = o->fam;

@@ -88,6 +88,8 @@ kreport_when(int64_t unixtime, char *out, size_t outsz)
 const char *
 kreport_hint(const struct kresult *r, char *buf, size_t bufsz)
 {
+	if (r->hint[0] != '\0')
+		return r->hint;
 	switch (r->exit) {
 	case KEXIT_NETWORK:
 		return "Check the URL and your network connection.";
@@ -114,6 +116,21 @@ kreport_hint(const struct kresult *r, char *buf, size_t bufsz)
 	if (r->http_status == 400 || r->http_status == 413 || r->http_status == 415)
 		return "Check the --ttl and --ip values.";
 	return "";
+}
+
+int
+kreport_capped(const struct kresult *r, char *out, size_t outsz)
+{
+	char got[64], asked[64];
+
+	if (r->exit != KEXIT_OK || r->whitelisted >= 0 || r->requested_ttl <= 0 ||
+	    r->expires_in < 0 || r->expires_in >= r->requested_ttl)
+		return 0;
+	kreport_duration(r->expires_in, got, sizeof got);
+	kreport_duration(r->requested_ttl, asked, sizeof asked);
+	snprintf(out, outsz, "the key's max_ttl capped the lifetime at %s (you asked for %s)",
+	    got, asked);
+	return 1;
 }
 
 void

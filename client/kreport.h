@@ -35,6 +35,10 @@ void kreport_when(int64_t unixtime, char *out, size_t outsz);
    written to buf. */
 const char *kreport_hint(const struct kresult *r, char *buf, size_t bufsz);
 
+/* Whether a knock got less time than it asked for (the key's max_ttl
+   capped it); then a sentence without the family prefix in out. */
+int kreport_capped(const struct kresult *r, char *out, size_t outsz);
+
 /* One line describing a failure, without the family prefix:
    "HTTP 401: Invalid or missing API key. Check the API key (...)". */
 void kreport_failure(const struct kresult *r, char *out, size_t outsz);

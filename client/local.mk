@@ -4,9 +4,11 @@ if BUILD_CLIENT
 bin_PROGRAMS += knock
 knock_SOURCES = \
 	client/knock.c \
+	client/kcheck.c client/kcheck.h \
 	client/kconf.c client/kconf.h \
 	client/khttp.c client/khttp.h \
 	client/kreport.c client/kreport.h \
+	client/ktext.c client/ktext.h \
 	client/watch.c client/watch.h
 knock_CFLAGS = $(AM_CFLAGS) $(CURL_CFLAGS) $(CJSON_CFLAGS) $(LIBBSD_CFLAGS)
 knock_LDADD = $(CURL_LIBS) $(CJSON_LIBS) $(LIBBSD_LIBS)

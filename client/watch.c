@@ -92,6 +92,14 @@ fams_text(const enum kfam *f, int n, char *out, size_t outsz)
 	}
 }
 
+/* A failure that waiting will not cure: a wrong key (401), a key without
+   the right (403), a key that cannot be sent. */
+static int
+hopeless(int exit)
+{
+	return exit == KEXIT_UNAUTHORIZED || exit == KEXIT_FORBIDDEN || exit == KEXIT_CONFIG;
+}
+
 static long
 next_backoff(long cur, long max)
 {
@@ -175,9 +183,16 @@ watch_run(const struct watch_cfg *w)
 				int fi = fam_index(fams[i]);
 
 				if (r[i].exit == KEXIT_OK) {
+					char asked[64], cap[120] = "";
+
 					kreport_duration(r[i].expires_in, d2, sizeof d2);
-					wlog("knocked: %s whitelisted (%s) for %s; next knock in %s",
-					    r[i].entry, kfam_name(r[i].fam), d2, dur);
+					if (kreport_capped(&r[i], line, sizeof line)) {
+						kreport_duration(r[i].requested_ttl, asked, sizeof asked);
+						snprintf(cap, sizeof cap, " (the key's max_ttl; you asked "
+						    "for %s)", asked);
+					}
+					wlog("knocked: %s whitelisted (%s) for %s%s; next knock in %s",
+					    r[i].entry, kfam_name(r[i].fam), d2, cap, dur);
 					strlcpy(last_ip[fi], r[i].entry, sizeof last_ip[fi]);
 					continue;
 				}
@@ -186,10 +201,15 @@ watch_run(const struct watch_cfg *w)
 				if (kreport_ignored(r, (size_t)nf, (size_t)i))
 					wlog("knock failed (%s): %s Ignored: another family worked.",
 					    kfam_name(r[i].fam), line);
+				else if (hopeless(overall))
+					wlog("knock failed (%s): %s Giving up: retrying cannot fix "
+					    "the key.", kfam_name(r[i].fam), line);
 				else
 					wlog("knock failed (%s): %s Retrying in %s.",
 					    kfam_name(r[i].fam), line, dur);
 			}
+			if (hopeless(overall))
+				return overall;
 		} else if (next_poll >= 0 && now >= next_poll) {
 			nnow = khttp_families(w->http.url, w->want, w->http.resolve, now_fams,
 			    err, sizeof err);
@@ -224,6 +244,16 @@ watch_run(const struct watch_cfg *w)
 				} else if (!kreport_ignored(r, (size_t)nf, (size_t)i)) {
 					failed = 1;
 				}
+			}
+			overall = kreport_overall(r, (size_t)nf, 1);
+			if (hopeless(overall)) {
+				for (i = 0; i < nf; i++)
+					if (r[i].exit == overall) {
+						kreport_failure(&r[i], line, sizeof line);
+						wlog("status check failed (%s): %s Giving up: retrying "
+						    "cannot fix the key.", kfam_name(r[i].fam), line);
+					}
+				return overall;
 			}
 			if (changed) {
 				next_knock = now;

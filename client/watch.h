@@ -21,8 +21,10 @@ struct watch_cfg {
 	long			 max_backoff;	/* seconds, >= 1 */
 };
 
-/* Runs until stopped. Returns an exit status (KEXIT_OK when stopped by a
-   signal, KEXIT_USAGE when the URL's families cannot be determined). */
+/* Runs until stopped. Returns an exit status: KEXIT_OK when stopped by a
+   signal, KEXIT_USAGE when the URL's families cannot be determined, and
+   the failure's status when retrying cannot help (401, 403, a key that
+   cannot be sent). */
 int watch_run(const struct watch_cfg *w);
 
 #endif

@@ -1,12 +1,16 @@
 /*
  * app: knocker's request handling, free of FastCGI. The fcgi/ front end
  * (or a test) fills a struct request, calls app_handle, and writes the
- * struct response back as "Status:", headers and body.
+ * struct response (reply.h) back as "Status:", headers and body.
  *
- * Endpoints and rules: ../shared/SPEC.md. In the authorizer role the
- * answer is the verify decision (200 with no other header, or 401). In the
- * responder role the endpoint is the last segment of SCRIPT_NAME+PATH_INFO
- * (else DOCUMENT_URI, else REQUEST_URI's path).
+ * app.c only routes and glues: it turns the request into the facts that
+ * verify.c and knock.c decide on, does the I/O those decisions need (body,
+ * rate limit, store, clock, log), and has reply.c format the answer.
+ *
+ * In the authorizer role the answer is the verify decision (200 with no
+ * other header, or 401). In the responder role the endpoint is the last
+ * segment of SCRIPT_NAME+PATH_INFO (else DOCUMENT_URI, else REQUEST_URI's
+ * path): knock, verify, health, ready.
  */
 #ifndef KNOCKER_APP_H
 #define KNOCKER_APP_H
@@ -15,10 +19,13 @@
 #include <stdint.h>
 #include <stdbool.h>
 #include <sys/types.h>
+#include "compiler.h"
 #include "conf.h"
+#include "knock.h"
+#include "reply.h"
 
-#define APP_MAX_BODY 4096
-#define APP_MAX_HEADERS 8
+#define APP_MAX_BODY KNOCK_MAX_BODY
+#define APP_MAX_HEADERS REPLY_MAX_HEADERS
 
 enum app_role { APP_ROLE_RESPONDER, APP_ROLE_AUTHORIZER };
 
@@ -41,47 +48,42 @@ struct request {
 	const char	*content_type;		/* CONTENT_TYPE */
 	const char	*content_length;	/* CONTENT_LENGTH */
 	/* Reads up to size body bytes; returns the count, 0 at the end, -1 on
-	   error. Called only for POST /knock in the responder role, never for
-	   a verify. May be NULL (no body). */
+	   error. Called only for POST /knock in the responder role, and only
+	   after the API key matched (never for a verify, never for a missing
+	   or wrong key). At most APP_MAX_BODY + 1 bytes are asked for. A -1
+	   (also: the front end's read deadline passed) answers
+	   400 {"error":"Malformed JSON request body."}, counted as a failed
+	   knock by the rate limit. May be NULL (no body). */
 	ssize_t		(*read_body)(void *ctx, char *buf, size_t size);
 	void		*body_ctx;
 };
 
-struct response_header {
-	const char	*name;		/* static string */
-	char		 value[160];
-};
-
-struct response {
-	int			 status;
-	const char		*content_type;	/* static string; NULL: no body */
-	struct response_header	 headers[APP_MAX_HEADERS];
-	size_t			 nheaders;
-	char			 body[512];
-	size_t			 body_len;
-};
-
 struct store;
 struct ratelimit;
+struct shmstate;
 
 struct app {
 	const struct conf	*conf;		/* borrowed; NULL = no config (deny all) */
 	struct store		*store;		/* owned */
 	struct ratelimit	*ratelimit;	/* owned */
+	struct shmstate		*shm;		/* owned; NULL if it could not be opened */
 	int64_t			(*now)(void);	/* clock, unix seconds; tests replace it */
 	int64_t			 last_cleanup;
 };
 
-/* Builds the store and rate limiter for conf (borrowed, must outlive app).
-   conf may be NULL: every answer then denies/fails. Returns 0 or -1. */
-int app_init(struct app *app, const struct conf *conf);
-void app_fini(struct app *app);
+/* Builds the store, the shared mapping "<storage_path>.shm" and the rate
+   limiter for conf (borrowed, must outlive app). conf may be NULL: every
+   answer then denies/fails. When the mapping cannot be opened that is
+   logged and knocks answer 500 (verify is unaffected). Returns 0 or -1. */
+int app_init(struct app *app, const struct conf *conf) KN_NONNULL(1);
+void app_fini(struct app *app) KN_NONNULL(1);
 
 /* Handles one request. Always fills resp with a status (never 0). */
-void app_handle(struct app *app, const struct request *req, struct response *resp);
+void app_handle(struct app *app, const struct request *req, struct response *resp)
+    KN_NONNULL(1, 2, 3);
 
 /* Called between requests: runs the periodic whitelist cleanup when due. */
-void app_idle(struct app *app);
+void app_idle(struct app *app) KN_NONNULL(1);
 
 /* Text for a status line ("Unauthorized" for 401); "" when unknown. */
 const char *app_status_text(int status);

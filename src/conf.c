@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <sys/stat.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <bsd/stdlib.h>
@@ -25,10 +27,13 @@
 #define KPATH_MAX	512	/* a key path; bounded: 4 levels, shown keys are cut */
 #define SHOW_MAX	48	/* bytes of an untrusted value shown in a message */
 #define SHOW_BUF	(SHOW_MAX * 4 + 8)
-#define WEAK_KEY_LEN	16
+#define MIN_KEY_LEN	16
+/* Ends every key error: commands that work on Debian without extra packages. */
+#define KEYGEN_HINT	"generate one with: od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' " \
+			"(or: openssl rand -hex 32)"
 /* app.h keeps a response header value in 160 bytes. */
 #define ORIGIN_MAX	159
-/* Room left in PATH_MAX for the ".lock", ".ratelimit", ".corrupt-<time>"
+/* Room left in PATH_MAX for the ".lock", ".shm", ".corrupt-<time>"
    and temp-file names made from storage_path. */
 #define STORAGE_SUFFIX_ROOM 64
 
@@ -180,6 +185,45 @@ has_control(const char *s)
 	return false;
 }
 
+/* A key copied from an example instead of generated: "@API_KEY@" (the
+   shipped example's markers), "<32+ random bytes, hex>" (the docs), or the
+   original project's "CHANGE_ME_..." keys. */
+static bool
+key_is_placeholder(const char *s, size_t len)
+{
+	static const char *const words[] = { "changeme", "change_me", "change-me",
+	    "replaceme", "replace_me", "replace-me" };
+	size_t i, at;
+
+	if (len >= 2 && s[0] == '@' && s[len - 1] == '@')
+		return true;
+	if (strchr(s, '<') != NULL && strchr(s, '>') != NULL)
+		return true;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		for (at = 0; at + strlen(words[i]) <= len; at++)
+			if (strncasecmp(s + at, words[i], strlen(words[i])) == 0)
+				return true;
+	return false;
+}
+
+/* What to write instead of a key that older versions of FarisZR/knocker's
+   config had ("" if key at path is not one of them). */
+static const char *
+old_key_hint(const char *path, const char *key)
+{
+	bool in_key = strncmp(path, "api_keys[", 9) == 0 && strchr(path, '.') == NULL;
+
+	if (*path == '\0' && strcmp(key, "logging") == 0)
+		return "; the original's logging.level is log.level here "
+		    "(\"error\", \"warn\", \"info\" or \"debug\")";
+	if (in_key && strcmp(key, "ttl") == 0)
+		return "; the original's old name for max_ttl";
+	if (in_key && strcmp(key, "key_hash") == 0)
+		return "; hashed keys are not supported: the key goes in key "
+		    "(the original dropped them too)";
+	return "";
+}
+
 /* Fills m[].item from obj's members; reports unknown and duplicate keys. */
 static void
 walk_object(struct ctx *x, const cJSON *obj, const char *path, struct member *m, size_t n)
@@ -197,7 +241,7 @@ walk_object(struct ctx *x, const cJSON *obj, const char *path, struct member *m,
 		for (i = 0; i < n && strcmp(m[i].name, key) != 0; i++)
 			continue;
 		if (i == n)
-			conf_err(x, p, "unknown key");
+			conf_err(x, p, "unknown key%s", old_key_hint(path, key));
 		else if (m[i].item != NULL)
 			conf_err(x, p, "duplicate key");
 		else
@@ -262,7 +306,10 @@ get_int(struct ctx *x, const cJSON *item, const char *path, int64_t lo, int64_t 
 	}
 	d = item->valuedouble;
 	if (!(d >= (double)lo)) {	/* also NaN */
-		conf_err(x, path, "must be %s", kind);
+		if (lo > 1 && d == d)
+			conf_err(x, path, "must be at least %lld", (long long)lo);
+		else
+			conf_err(x, path, "must be %s", kind);
 		return;
 	}
 	if (d > (double)hi) {
@@ -370,12 +417,18 @@ get_excluded_path(struct ctx *x, const cJSON *item, const char *path, bool catch
 static void
 parse_server(struct ctx *x, const cJSON *obj)
 {
-	struct member m[] = { { "trusted_proxies", NULL } };
+	struct member m[] = { { "trusted_proxies", NULL }, { "host", NULL }, { "port", NULL } };
+	size_t i;
 
 	if (need_object(x, obj, "server") == NULL)
 		return;
-	walk_object(x, obj, "server", m, 1);
+	walk_object(x, obj, "server", m, 3);
 	get_ip_list(x, m[0].item, "server.trusted_proxies", x->c->trusted_proxies, true);
+	/* The original project's listen address. */
+	for (i = 1; i < 3; i++)
+		if (m[i].item != NULL)
+			conf_warn(x, i == 1 ? "server.host" : "server.port", "ignored: spawn-fcgi "
+			    "(-a, -p) or the web server chooses where knocker listens");
 }
 
 static void
@@ -455,14 +508,14 @@ parse_key(struct ctx *x, const cJSON *obj, size_t idx)
 			}
 			if (j < idx)
 				conf_err(x, p, "duplicate of api_keys[%zu]", j);
+			else if (key_is_placeholder(s, len))
+				conf_err(x, p, "looks like a placeholder; " KEYGEN_HINT);
+			else if (len < MIN_KEY_LEN)
+				conf_err(x, p, "shorter than %d characters; " KEYGEN_HINT, MIN_KEY_LEN);
 			else if ((k->key = strdup(s)) == NULL)
 				conf_oom(x);
-			else {
+			else
 				k->key_len = len;
-				if (len < WEAK_KEY_LEN)
-					conf_warn(x, p, "shorter than %d characters: weak; use 32 "
-					    "or more random bytes, hex-encoded", WEAK_KEY_LEN);
-			}
 		}
 	}
 
@@ -619,18 +672,22 @@ static void
 parse_rate_limit(struct ctx *x, const cJSON *obj)
 {
 	struct member m[] = { { "window_seconds", NULL }, { "successful_requests", NULL },
-	    { "failed_requests", NULL } };
+	    { "failed_requests", NULL }, { "ipv4_prefix", NULL }, { "ipv6_prefix", NULL } };
 	const char *path = "security.knock_rate_limit";
 
 	if (need_object(x, obj, path) == NULL)
 		return;
-	walk_object(x, obj, path, m, 3);
+	walk_object(x, obj, path, m, 5);
 	get_int(x, m[0].item, "security.knock_rate_limit.window_seconds", 1, 86400,
 	    &x->c->rl_window);
 	get_int(x, m[1].item, "security.knock_rate_limit.successful_requests", 0, 1000000,
 	    &x->c->rl_success);
 	get_int(x, m[2].item, "security.knock_rate_limit.failed_requests", 0, 1000000,
 	    &x->c->rl_failure);
+	get_int(x, m[3].item, "security.knock_rate_limit.ipv4_prefix", 8, 32,
+	    &x->c->rl_ipv4_prefix);
+	get_int(x, m[4].item, "security.knock_rate_limit.ipv6_prefix", 32, 128,
+	    &x->c->rl_ipv6_prefix);
 }
 
 static void
@@ -696,19 +753,67 @@ parse_log(struct ctx *x, const cJSON *obj)
 	}
 }
 
+/* The original project's firewalld section: accepted while disabled (its
+   other settings then mean nothing), refused when enabled. */
+static void
+parse_firewalld(struct ctx *x, const cJSON *obj)
+{
+	bool enabled = false;
+	size_t nerr = x->nerr;
+
+	if (need_object(x, obj, "firewalld") == NULL)
+		return;
+	get_bool(x, cJSON_GetObjectItemCaseSensitive(obj, "enabled"), "firewalld.enabled", &enabled);
+	if (x->nerr != nerr)
+		return;
+	if (enabled)
+		conf_err(x, "firewalld.enabled", "knocker does not drive firewalld; network-level "
+		    "rules will be knocker-firewall's job (nftables), not there yet: set this to "
+		    "false or remove the section");
+	else
+		conf_warn(x, "firewalld", "ignored: knocker does not drive firewalld (this section "
+		    "is disabled; network-level rules will be knocker-firewall's job, not there yet)");
+}
+
 static void
 parse_top(struct ctx *x, const cJSON *root)
 {
 	struct member m[] = { { "server", NULL }, { "whitelist", NULL }, { "api_keys", NULL },
-	    { "security", NULL }, { "cors", NULL }, { "log", NULL } };
+	    { "security", NULL }, { "cors", NULL }, { "log", NULL },
+	    { "firewalld", NULL }, { "documentation", NULL } };
 
-	walk_object(x, root, "", m, 6);
+	walk_object(x, root, "", m, 8);
 	parse_server(x, m[0].item);
 	parse_whitelist(x, m[1].item);
 	parse_api_keys(x, m[2].item);
 	parse_security(x, m[3].item);
 	parse_cors(x, m[4].item);
 	parse_log(x, m[5].item);
+	parse_firewalld(x, m[6].item);
+	/* The original's OpenAPI output settings: nothing to do here. */
+	if (m[7].item != NULL && need_object(x, m[7].item, "documentation") != NULL)
+		conf_warn(x, "documentation", "ignored: knocker serves no documentation or "
+		    "OpenAPI endpoints (docs/API.md describes the API)");
+}
+
+/* FarisZR/knocker's config is YAML: a file that starts with a comment, a
+   "---" marker or a "key:" line is most likely one. */
+static bool
+looks_like_yaml(const char *s, size_t len)
+{
+	size_t i = 0, id;
+
+	while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+		i++;
+	if (i < len && s[i] == '#')
+		return true;
+	if (len - i >= 3 && memcmp(s + i, "---", 3) == 0)
+		return true;
+	for (id = i; id < len && (isalnum((unsigned char)s[id]) || s[id] == '_' || s[id] == '-'); id++)
+		continue;
+	return id > i && id < len && s[id] == ':' &&
+	    (id + 1 == len || s[id + 1] == ' ' || s[id + 1] == '\t' || s[id + 1] == '\n' ||
+	    s[id + 1] == '\r');
 }
 
 /* 1-based line and column of byte offset off. */
@@ -750,6 +855,8 @@ conf_new(struct ctx *x)
 	c->rl_window = 60;
 	c->rl_success = 20;
 	c->rl_failure = 30;
+	c->rl_ipv4_prefix = 32;
+	c->rl_ipv6_prefix = 64;
 	c->log_level = LOG_LEVEL_INFO;
 	c->path = strdup(x->file);
 	c->trusted_proxies = ipmap_new();
@@ -812,6 +919,11 @@ conf_parse(const char *json, size_t len, const char *name, struct errlist *errs,
 		line_col(copy, off, &line, &col);
 		conf_err(&x, NULL, "not valid JSON: syntax error near line %zu, column %zu (byte %zu)",
 		    line, col, off);
+		if (looks_like_yaml(copy, len))
+			conf_err(&x, NULL, "this looks like YAML (FarisZR/knocker's format); knocker "
+			    "reads JSON. Convert it with: python3 -c 'import sys,yaml,json; "
+			    "json.dump(yaml.safe_load(sys.stdin), sys.stdout, indent=2)' "
+			    "< knocker.yaml > knocker.json (Debian: apt-get install python3-yaml)");
 		goto done;
 	}
 	if (jsontext_find_nul_escape(copy, len, &off)) {

@@ -1,11 +1,13 @@
 /*
- * conf: the knocker configuration (../shared/SPEC.md "Config file").
+ * conf: the knocker configuration (README.md "Configuration").
  * (Named conf, not config, so it cannot clash with autoconf's config.h.)
  *
  * conf_load reads and validates a JSON file. Every problem is reported as
  * "FILE: key.path: problem" in errs (all problems, not just the first);
- * warnings (file readable by others, a trusted proxy wider than one address,
- * short API keys) go to warns and do not fail the load.
+ * an API key shorter than 16 characters or looking like a placeholder
+ * ("@API_KEY@", "<...>", "CHANGE_ME...") is an error. Warnings (file readable
+ * by others, a trusted proxy wider than one address) go to warns and do not
+ * fail the load.
  * The returned struct owns all its memory; conf_free releases it (key
  * material is wiped with freezero). Nothing in it changes after loading.
  */
@@ -52,6 +54,8 @@ struct conf {
 	int64_t			 rl_window;		/* seconds, default 60 */
 	int64_t			 rl_success;		/* default 20; 0 disables */
 	int64_t			 rl_failure;		/* default 30; 0 disables */
+	int64_t			 rl_ipv4_prefix;	/* clients counted per /n, default 32 */
+	int64_t			 rl_ipv6_prefix;	/* default 64 */
 	char			*cors_origin;		/* default "*" */
 	char			*log_target;		/* "stderr", "syslog" or an absolute path */
 	enum log_level		 log_level;

@@ -1,98 +1,194 @@
 #include "config.h"
 
 #include <sys/types.h>
-#include <sys/file.h>
-#include <sys/stat.h>
 
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdbool.h>
-#include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <bsd/stdlib.h>
-#include <bsd/string.h>
-#include <cjson/cJSON.h>
 
-#include "ipmap.h"
 #include "ipnet.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "shmstate.h"
+#include "statefile.h"
 
 #define MOD "ratelimit"
 
-/* A state file larger than this is not ours: start afresh. */
-#define RL_MAX_FILE	(32 * 1024 * 1024)
-/* Timestamps are stored as JSON numbers; keep them exact in a double. */
-#define RL_MAX_TIME	((int64_t)1 << 53)
+#define RL_MAGIC	UINT64_C(0x31544c524b4e4b4b)	/* "KKNKRLT1" little-endian */
+/* Table full is logged at most this often (seconds), across all workers. */
+#define RL_FULL_LOG_EVERY 60
 
 /*
- * State file: {"<canonical ip>":{"s":[t,...],"f":[t,...]},...}, event times
- * in unix seconds, each array sorted ascending and holding only events of
- * the current window, at most max of them (older ones cannot matter).
+ * The region: this header, then `nslots` slots of `slot_size` bytes. All of
+ * it is read and written only under the shared mapping's flock.
  */
+struct rl_region {
+	uint64_t	magic;
+	uint32_t	nslots;
+	uint32_t	bucket;		/* slots per bucket */
+	uint32_t	runs[2];	/* per outcome */
+	uint32_t	slot_size;
+	uint32_t	pad;
+	int64_t		full_logged_at;
+	uint8_t		hashkey[16];	/* SipHash key, random per table */
+	uint8_t		reserved[8];
+};
 
-struct rl_client {
-	struct ipnet	 ip;
-	int64_t		*ev[2];		/* indexed by enum rl_outcome; ascending */
-	size_t		 n[2];
-	size_t		 cap[2];
+/* Events of one outcome in one second. */
+struct rl_run {
+	uint32_t	t;		/* unix seconds */
+	uint32_t	n;
+};
+
+struct rl_slot {
+	uint8_t		addr[16];	/* the network, bits past prefix zero */
+	uint8_t		used;
+	uint8_t		family;
+	uint8_t		prefix;
+	uint8_t		pad;
+	uint32_t	last;		/* latest event of either outcome */
+	uint16_t	nruns[2];
+	uint32_t	pad2;
+	/* runs[0 .. runs[0]) successes, then runs[1] failures; each
+	   ascending by time. */
+	struct rl_run	runs[];
 };
 
 struct ratelimit {
-	char		 *path;
-	int64_t		  window;
-	int64_t		  max[2];	/* indexed by enum rl_outcome; 0: unlimited */
-
-	bool		  locked;
-	bool		  dirty;
-	int		  fd;		/* locked state file, or -1 */
-	int64_t		  cutoff;	/* events <= cutoff are out of the window */
-	struct rl_client *clients;
-	size_t		  nclients;
-	size_t		  capclients;
-	struct ipmap	 *index;	/* ip -> position in clients */
+	struct shmstate		*shm;		/* borrowed; may be NULL */
+	struct rl_params	 p;
+	int64_t			 max[2];	/* by enum rl_outcome; 0: unlimited */
+	uint32_t		 runs[2];
+	uint32_t		 slots;		/* a multiple of RATELIMIT_BUCKET */
+	size_t			 slot_size;
+	size_t			 size;		/* of the region; 0: nothing to track */
+	struct rl_region	*reg;		/* while locked */
+	bool			 locked;
 };
 
-static const char *const rl_keys[2] = { "s", "f" };
+/* --- SipHash-2-4 (Aumasson, Bernstein): addresses are chosen by clients,
+   so the slot an address lands in must not be predictable. ------------- */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND do { \
+	v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+	v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2; \
+	v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0; \
+	v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+} while (0)
+
+static uint64_t
+rl_le64(const uint8_t *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static uint64_t
+rl_siphash(const uint8_t key[16], const uint8_t *in, size_t len)
+{
+	uint64_t k0 = rl_le64(key), k1 = rl_le64(key + 8);
+	uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k0;
+	uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k1;
+	uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k0;
+	uint64_t v3 = UINT64_C(0x7465646279746573) ^ k1;
+	uint64_t m, b = (uint64_t)len << 56;
+	size_t i, end = len - len % 8;
+
+	for (i = 0; i < end; i += 8) {
+		m = rl_le64(in + i);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (i = 0; i < len % 8; i++)
+		b |= (uint64_t)in[end + i] << (8 * i);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* --- layout ------------------------------------------------------------ */
+
+static uint32_t
+rl_runs_for(int64_t max, int64_t window)
+{
+	int64_t r = max < window ? max : window;
+
+	if (max <= 0)
+		return 0;
+	return r < RATELIMIT_MAX_RUNS ? (uint32_t)r : RATELIMIT_MAX_RUNS;
+}
+
+/* Fills the layout fields of rl from p; returns the region size. */
+static size_t
+rl_layout(struct ratelimit *rl, const struct rl_params *p)
+{
+	rl->max[RL_SUCCESS] = p->max_success > 0 ? p->max_success : 0;
+	rl->max[RL_FAILURE] = p->max_failure > 0 ? p->max_failure : 0;
+	rl->runs[RL_SUCCESS] = rl_runs_for(rl->max[RL_SUCCESS], p->window);
+	rl->runs[RL_FAILURE] = rl_runs_for(rl->max[RL_FAILURE], p->window);
+	rl->slots = p->slots > 0 ? p->slots : RATELIMIT_SLOTS;
+	if (rl->slots > (1u << 24))
+		rl->slots = 1u << 24;
+	rl->slots = (rl->slots + RATELIMIT_BUCKET - 1) / RATELIMIT_BUCKET * RATELIMIT_BUCKET;
+	if (rl->slots < 2 * RATELIMIT_BUCKET)
+		rl->slots = 2 * RATELIMIT_BUCKET;
+	rl->slot_size = sizeof(struct rl_slot) +
+	    (rl->runs[0] + rl->runs[1]) * sizeof(struct rl_run);
+	if (rl->max[0] == 0 && rl->max[1] == 0)
+		return 0;
+	return sizeof(struct rl_region) + (size_t)rl->slots * rl->slot_size;
+}
+
+size_t
+ratelimit_region_size(const struct rl_params *p)
+{
+	struct ratelimit tmp;
+
+	return rl_layout(&tmp, p);
+}
 
 struct ratelimit *
-ratelimit_new(const char *path, int64_t window, int64_t max_success, int64_t max_failure)
+ratelimit_new(struct shmstate *shm, const struct rl_params *p)
 {
 	struct ratelimit *rl;
+	size_t have = 0;
 
-	if (path == NULL)
-		return NULL;
 	if ((rl = calloc(1, sizeof(*rl))) == NULL)
 		return NULL;
-	rl->fd = -1;
-	rl->window = window >= 1 ? window : 1;
-	rl->max[RL_SUCCESS] = max_success > 0 ? max_success : 0;
-	rl->max[RL_FAILURE] = max_failure > 0 ? max_failure : 0;
-	if ((rl->path = strdup(path)) == NULL || (rl->index = ipmap_new()) == NULL) {
-		ratelimit_free(rl);
+	rl->p = *p;
+	if (rl->p.window < 1)
+		rl->p.window = 1;
+	if (rl->p.ipv4_prefix > 32)
+		rl->p.ipv4_prefix = 32;
+	if (rl->p.ipv6_prefix > 128)
+		rl->p.ipv6_prefix = 128;
+	rl->size = rl_layout(rl, &rl->p);
+	rl->shm = shm;
+	if (rl->size > 0 && shm != NULL &&
+	    (shmstate_ratelimit(shm, &have) == NULL || have < rl->size)) {
+		log_warnx(MOD, "shared rate-limit region of %zu bytes, %zu needed", have, rl->size);
+		free(rl);
 		return NULL;
 	}
 	return rl;
-}
-
-static void
-rl_reset(struct ratelimit *rl)
-{
-	size_t i;
-
-	for (i = 0; i < rl->nclients; i++) {
-		free(rl->clients[i].ev[0]);
-		free(rl->clients[i].ev[1]);
-	}
-	free(rl->clients);
-	rl->clients = NULL;
-	rl->nclients = 0;
-	rl->capclients = 0;
-	ipmap_clear(rl->index);
 }
 
 void
@@ -100,454 +196,290 @@ ratelimit_free(struct ratelimit *rl)
 {
 	if (rl == NULL)
 		return;
-	if (rl->fd != -1)
-		close(rl->fd);
-	rl_reset(rl);
-	ipmap_free(rl->index);
-	free(rl->path);
+	(void)ratelimit_unlock(rl);
 	free(rl);
 }
 
-static int64_t
-rl_cutoff(int64_t now, int64_t window)
-{
-	return now > INT64_MIN + window ? now - window : INT64_MIN;
-}
-
-static struct rl_client *
-rl_find(const struct ratelimit *rl, const struct ipnet *ip)
-{
-	int64_t pos;
-
-	if (ipmap_get(rl->index, ip, &pos) != 1 || pos < 0 || (size_t)pos >= rl->nclients)
-		return NULL;
-	return &rl->clients[pos];
-}
-
-static struct rl_client *
-rl_find_or_add(struct ratelimit *rl, const struct ipnet *ip)
-{
-	struct rl_client *c, *nc;
-	size_t ncap;
-
-	if ((c = rl_find(rl, ip)) != NULL)
-		return c;
-	if (rl->nclients == rl->capclients) {
-		ncap = rl->capclients == 0 ? 16 : rl->capclients * 2;
-		if ((nc = reallocarray(rl->clients, ncap, sizeof(*nc))) == NULL)
-			return NULL;
-		rl->clients = nc;
-		rl->capclients = ncap;
-	}
-	if (ipmap_put(rl->index, ip, (int64_t)rl->nclients) == -1)
-		return NULL;
-	c = &rl->clients[rl->nclients++];
-	memset(c, 0, sizeof(*c));
-	c->ip = *ip;
-	return c;
-}
-
-static int
-rl_reserve(struct rl_client *c, int o, size_t want)
-{
-	int64_t *nev;
-	size_t ncap;
-
-	if (want <= c->cap[o])
-		return 0;
-	ncap = c->cap[o] == 0 ? 4 : c->cap[o];
-	while (ncap < want)
-		ncap *= 2;
-	if ((nev = reallocarray(c->ev[o], ncap, sizeof(*nev))) == NULL)
-		return -1;
-	c->ev[o] = nev;
-	c->cap[o] = ncap;
-	return 0;
-}
-
-/* Drops events <= cutoff and all but the latest max. */
+/* Sets up an empty table unless the region already holds one of our
+   layout (a zeroed region, or one another config shaped, is reset). */
 static void
-rl_trim(struct rl_client *c, int o, int64_t cutoff, int64_t max)
+rl_prepare(struct ratelimit *rl, struct rl_region *reg)
 {
-	size_t drop = 0;
-
-	while (drop < c->n[o] && c->ev[o][drop] <= cutoff)
-		drop++;
-	if ((uint64_t)(c->n[o] - drop) > (uint64_t)max)
-		drop = c->n[o] - (size_t)max;
-	if (drop > 0) {
-		memmove(c->ev[o], c->ev[o] + drop, (c->n[o] - drop) * sizeof(int64_t));
-		c->n[o] -= drop;
-	}
-}
-
-static int
-rl_time_cmp(const void *a, const void *b)
-{
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Loads one client's object. Returns 0, or -1 if it is not well formed
-   (or on OOM: the state is dropped either way, which is harmless). */
-static int
-rl_load_client(struct ratelimit *rl, const cJSON *item)
-{
-	struct rl_client *c;
-	const cJSON *member, *ev;
-	struct ipnet ip;
-	int o;
-
-	if (!cJSON_IsObject(item) || item->string == NULL ||
-	    ipnet_parse_addr(item->string, &ip) == -1)
-		return -1;
-	if ((c = rl_find_or_add(rl, &ip)) == NULL)
-		return -1;
-	cJSON_ArrayForEach(member, item) {
-		if (member->string == NULL)
-			return -1;
-		if (strcmp(member->string, rl_keys[RL_SUCCESS]) == 0)
-			o = RL_SUCCESS;
-		else if (strcmp(member->string, rl_keys[RL_FAILURE]) == 0)
-			o = RL_FAILURE;
-		else
-			return -1;
-		if (!cJSON_IsArray(member))
-			return -1;
-		cJSON_ArrayForEach(ev, member) {
-			double d;
-			int64_t t;
-
-			if (!cJSON_IsNumber(ev))
-				return -1;
-			d = ev->valuedouble;
-			if (!(d >= -(double)RL_MAX_TIME && d <= (double)RL_MAX_TIME))
-				return -1;
-			t = (int64_t)d;
-			if ((double)t != d)
-				return -1;
-			if (rl->max[o] == 0 || t <= rl->cutoff)
-				continue;
-			if (rl_reserve(c, o, c->n[o] + 1) == -1)
-				return -1;
-			c->ev[o][c->n[o]++] = t;
-		}
-	}
-	for (o = 0; o < 2; o++) {
-		if (c->n[o] > 1)
-			qsort(c->ev[o], c->n[o], sizeof(int64_t), rl_time_cmp);
-		rl_trim(c, o, rl->cutoff, rl->max[o]);
-	}
-	return 0;
-}
-
-/* Reads and parses the locked file. Returns 0 (state loaded, possibly
-   empty) or -1 if it is garbage (state left empty). */
-static int
-rl_load(struct ratelimit *rl)
-{
-	const cJSON *item;
-	cJSON *root = NULL;
-	struct stat st;
-	char *buf = NULL;
-	size_t len = 0;
-	ssize_t n;
-	int rc = -1;
-
-	if (fstat(rl->fd, &st) == -1) {
-		log_warn(MOD, "cannot stat %s", rl->path);
-		goto done;
-	}
-	if (st.st_size == 0)
-		return 0;		/* new file */
-	if (st.st_size > RL_MAX_FILE)
-		goto done;
-	if ((buf = malloc((size_t)st.st_size)) == NULL)
-		goto done;
-	while (len < (size_t)st.st_size) {
-		n = pread(rl->fd, buf + len, (size_t)st.st_size - len, (off_t)len);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			log_warn(MOD, "cannot read %s", rl->path);
-			goto done;
-		}
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	if ((root = cJSON_ParseWithLength(buf, len)) == NULL || !cJSON_IsObject(root))
-		goto done;
-	cJSON_ArrayForEach(item, root) {
-		if (rl_load_client(rl, item) == -1)
-			goto done;
-	}
-	rc = 0;
-done:
-	cJSON_Delete(root);
-	free(buf);
-	if (rc == -1)
-		rl_reset(rl);
-	return rc;
+	if (reg->magic == RL_MAGIC && reg->nslots == rl->slots && reg->bucket == RATELIMIT_BUCKET &&
+	    reg->runs[0] == rl->runs[0] && reg->runs[1] == rl->runs[1] &&
+	    reg->slot_size == rl->slot_size)
+		return;
+	if (reg->magic != 0)
+		log_info(MOD, "rate-limit table of another layout: starting afresh");
+	memset(reg, 0, rl->size);
+	reg->nslots = rl->slots;
+	reg->bucket = RATELIMIT_BUCKET;
+	reg->runs[0] = rl->runs[0];
+	reg->runs[1] = rl->runs[1];
+	reg->slot_size = (uint32_t)rl->slot_size;
+	reg->full_logged_at = INT64_MIN;
+	arc4random_buf(reg->hashkey, sizeof(reg->hashkey));
+	reg->magic = RL_MAGIC;
 }
 
 int
 ratelimit_lock(struct ratelimit *rl, int64_t now)
 {
-	int tries;
+	struct sf_err e;
 
+	(void)now;
 	if (rl->locked) {
-		log_warnx(MOD, "%s: already locked", rl->path);
+		log_warnx(MOD, "already locked");
 		return -1;
 	}
-	rl->dirty = false;
-	rl->cutoff = rl_cutoff(now, rl->window);
-	if (rl->max[RL_SUCCESS] == 0 && rl->max[RL_FAILURE] == 0) {
-		rl->locked = true;	/* nothing to track: no I/O at all */
+	if (rl->size == 0) {
+		rl->locked = true;	/* nothing to track */
 		return 0;
 	}
-	/* The state file is its own lock. If it was deleted or replaced while
-	   we waited, another worker may hold a lock on the new one: retry on
-	   whatever the path names now. */
-	for (tries = 0;; tries++) {
-		struct stat held, named;
+	if (rl->shm == NULL) {
+		log_warnx(MOD, "no shared state (see the error at start): cannot count this knock");
+		return -1;
+	}
+	if (shmstate_lock(rl->shm, SF_LOCK_TIMEOUT_MS, &e) == -1) {
+		log_warnx(MOD, "%s", e.msg);
+		return -1;
+	}
+	rl->reg = shmstate_ratelimit(rl->shm, NULL);
+	rl_prepare(rl, rl->reg);
+	rl->locked = true;
+	return 0;
+}
 
-		rl->fd = open(rl->path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
-		if (rl->fd == -1) {
-			log_warn(MOD, "cannot open %s", rl->path);
-			return -1;
-		}
-		while (flock(rl->fd, LOCK_EX) == -1) {
-			if (errno != EINTR) {
-				log_warn(MOD, "cannot lock %s", rl->path);
-				close(rl->fd);
-				rl->fd = -1;
-				return -1;
+int
+ratelimit_unlock(struct ratelimit *rl)
+{
+	if (rl == NULL || !rl->locked)
+		return 0;
+	if (rl->reg != NULL)
+		shmstate_unlock(rl->shm);
+	rl->reg = NULL;
+	rl->locked = false;
+	return 0;
+}
+
+/* --- the table --------------------------------------------------------- */
+
+static struct rl_slot *
+rl_slot_at(const struct ratelimit *rl, uint32_t i)
+{
+	return (struct rl_slot *)((char *)(rl->reg + 1) + (size_t)i * rl->slot_size);
+}
+
+static struct rl_run *
+rl_runs(const struct ratelimit *rl, struct rl_slot *s, int o)
+{
+	return s->runs + (o == RL_FAILURE ? rl->runs[RL_SUCCESS] : 0);
+}
+
+/* Event times are unix seconds in 32 bits (until 2106). */
+static uint32_t
+rl_time(int64_t now)
+{
+	if (now < 1)
+		return 1;
+	return now > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)now;
+}
+
+/* The client's network: the address cut to the configured prefix. */
+static void
+rl_network(const struct ratelimit *rl, const struct ipnet *ip, struct ipnet *net)
+{
+	unsigned want = ip->family == 4 ? rl->p.ipv4_prefix : rl->p.ipv6_prefix;
+
+	ipnet_mask(ip, want < ip->prefix ? want : ip->prefix, net);
+}
+
+/*
+ * The slot of net, claiming one if claim and net has none: a free slot of
+ * the emptier of its two buckets, else the least recently active slot of
+ * the two with no event in the window. NULL when there is none; then
+ * *retry (claim only) is the seconds until one of those slots frees up.
+ */
+static struct rl_slot *
+rl_find(struct ratelimit *rl, const struct ipnet *net, bool claim, int64_t now, int64_t *retry)
+{
+	struct rl_slot *s, *empty[2] = { NULL, NULL }, *stale = NULL;
+	int64_t cutoff = now - rl->p.window, soonest = INT64_MAX;
+	uint32_t nbuckets = rl->slots / RATELIMIT_BUCKET, b[2], i, nempty[2] = { 0, 0 };
+	uint8_t key[18];
+	uint64_t h;
+	int k;
+
+	key[0] = net->family;
+	key[1] = net->prefix;
+	memcpy(key + 2, net->addr, 16);
+	h = rl_siphash(rl->reg->hashkey, key, sizeof(key));
+	b[0] = (uint32_t)h % nbuckets;
+	b[1] = (uint32_t)(h >> 32) % nbuckets;
+	if (b[1] == b[0])
+		b[1] = (b[0] + 1) % nbuckets;
+	for (k = 0; k < 2; k++) {
+		for (i = 0; i < RATELIMIT_BUCKET; i++) {
+			s = rl_slot_at(rl, b[k] * RATELIMIT_BUCKET + i);
+			if (!s->used) {
+				if (nempty[k]++ == 0)
+					empty[k] = s;
+				continue;
+			}
+			if (s->family == net->family && s->prefix == net->prefix &&
+			    memcmp(s->addr, net->addr, 16) == 0) {
+				/* Shared memory: never trust a count to stay in bounds. */
+				if (s->nruns[0] > rl->runs[0])
+					s->nruns[0] = (uint16_t)rl->runs[0];
+				if (s->nruns[1] > rl->runs[1])
+					s->nruns[1] = (uint16_t)rl->runs[1];
+				return s;
+			}
+			if ((int64_t)s->last <= cutoff) {
+				if (stale == NULL || s->last < stale->last)
+					stale = s;
+			} else if ((int64_t)s->last + rl->p.window - now < soonest) {
+				soonest = (int64_t)s->last + rl->p.window - now;
 			}
 		}
-		if (fstat(rl->fd, &held) == 0 && stat(rl->path, &named) == 0 &&
-		    held.st_dev == named.st_dev && held.st_ino == named.st_ino)
-			break;
-		close(rl->fd);
-		rl->fd = -1;
-		if (tries == 20) {
-			log_warnx(MOD, "%s keeps being replaced; cannot lock it", rl->path);
-			return -1;
-		}
 	}
-	rl->locked = true;
-	if (rl_load(rl) == -1) {
-		/* The limiter's state is disposable: log it, rewrite it clean. */
-		log_warnx(MOD, "state file %s does not parse; starting afresh", rl->path);
-		rl->dirty = true;
+	if (!claim)
+		return NULL;
+	/* Two choices keep the buckets evenly filled. */
+	s = nempty[1] > nempty[0] ? empty[1] : empty[0];
+	if (s == NULL && (s = stale) == NULL) {
+		*retry = soonest >= 1 && soonest != INT64_MAX ? soonest : 1;
+		return NULL;
 	}
-	return 0;
+	memset(s, 0, rl->slot_size);
+	s->used = 1;
+	s->family = net->family;
+	s->prefix = net->prefix;
+	memcpy(s->addr, net->addr, 16);
+	return s;
+}
+
+static void
+rl_table_full(struct ratelimit *rl, const struct ipnet *net, int64_t now)
+{
+	char text[IPNET_STRLEN];
+	int64_t last = rl->reg->full_logged_at;
+
+	if (last != INT64_MIN && now >= last && now - last < RL_FULL_LOG_EVERY)
+		return;
+	rl->reg->full_logged_at = now;
+	log_warnx(MOD, "table full: no free slot for %s among %" PRIu32 " (all active in the "
+	    "last %" PRId64 " s); new clients get 429 until slots free up (logged once a minute)",
+	    ipnet_format(net, text, sizeof(text)), rl->slots, rl->p.window);
 }
 
 int
 ratelimit_exceeded(struct ratelimit *rl, const struct ipnet *ip,
     enum rl_outcome outcome, int64_t now, int64_t *retry_after)
 {
-	const struct rl_client *c;
-	int64_t cutoff, max, retry;
-	size_t first, count;
 	int o = outcome == RL_SUCCESS ? RL_SUCCESS : RL_FAILURE;
+	int64_t cutoff = now - rl->p.window, retry = 1;
+	const struct rl_run *r;
+	struct rl_slot *s;
+	struct ipnet net;
+	uint64_t count = 0;
+	int j;
 
-	max = rl->max[o];
-	if (!rl->locked || max == 0 || (c = rl_find(rl, ip)) == NULL)
+	if (rl->max[o] == 0)
 		return 0;
-	cutoff = rl_cutoff(now, rl->window);
-	for (first = 0; first < c->n[o] && c->ev[o][first] <= cutoff; first++)
-		;
-	count = c->n[o] - first;
-	if ((uint64_t)count < (uint64_t)max)
-		return 0;
-	/* Allowed again once count - max + 1 of the oldest have left the window. */
-	retry = c->ev[o][first + count - (size_t)max] + rl->window - now;
-	if (retry_after != NULL)
-		*retry_after = retry >= 1 ? retry : 1;
-	return 1;
+	if (!rl->locked || rl->reg == NULL) {
+		log_warnx(MOD, "asked without the lock: refusing");
+		if (retry_after != NULL)
+			*retry_after = 1;
+		return 1;
+	}
+	rl_network(rl, ip, &net);
+	if ((s = rl_find(rl, &net, true, now, &retry)) == NULL) {
+		rl_table_full(rl, &net, now);
+		if (retry_after != NULL)
+			*retry_after = retry;
+		return 1;
+	}
+	/* Newest first: limited once max events are inside the window; free
+	   again when the oldest of those max leaves it. */
+	r = rl_runs(rl, s, o);
+	for (j = (int)s->nruns[o] - 1; j >= 0 && (int64_t)r[j].t > cutoff; j--) {
+		count += r[j].n;
+		if (count >= (uint64_t)rl->max[o]) {
+			retry = (int64_t)r[j].t + rl->p.window - now;
+			if (retry_after != NULL)
+				*retry_after = retry >= 1 ? retry : 1;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/* Drops r[0] of the n runs. */
+static void
+rl_drop_oldest(struct rl_run *r, uint16_t *n)
+{
+	memmove(r, r + 1, (size_t)(*n - 1) * sizeof(*r));
+	(*n)--;
 }
 
 int
 ratelimit_record(struct ratelimit *rl, const struct ipnet *ip,
     enum rl_outcome outcome, int64_t now)
 {
-	struct rl_client *c;
-	size_t i;
 	int o = outcome == RL_SUCCESS ? RL_SUCCESS : RL_FAILURE;
+	int64_t cutoff = now - rl->p.window, retry;
+	uint32_t t = rl_time(now);
+	uint64_t total = 0;
+	struct rl_slot *s;
+	struct rl_run *r;
+	struct ipnet net;
+	uint16_t *n;
+	uint32_t j;
 
-	if (!rl->locked || rl->max[o] == 0)
+	if (rl->max[o] == 0)
 		return 0;	/* unlimited: nothing to remember */
-	if ((c = rl_find_or_add(rl, ip)) == NULL || rl_reserve(c, o, c->n[o] + 1) == -1) {
-		log_warnx(MOD, "cannot record a knock: out of memory");
+	if (!rl->locked || rl->reg == NULL)
 		return -1;
-	}
-	/* Keep the array sorted: almost always an append. */
-	for (i = c->n[o]; i > 0 && c->ev[o][i - 1] > now; i--)
-		c->ev[o][i] = c->ev[o][i - 1];
-	c->ev[o][i] = now;
-	c->n[o]++;
-	rl_trim(c, o, rl_cutoff(now, rl->window), rl->max[o]);
-	rl->dirty = true;
-	return 0;
-}
-
-static int64_t
-rl_latest(const struct rl_client *c)
-{
-	int64_t a = c->n[0] > 0 ? c->ev[0][c->n[0] - 1] : INT64_MIN;
-	int64_t b = c->n[1] > 0 ? c->ev[1][c->n[1] - 1] : INT64_MIN;
-
-	return a > b ? a : b;
-}
-
-static int
-rl_client_cmp(const void *a, const void *b)
-{
-	int64_t x = rl_latest(a), y = rl_latest(b);
-
-	return x > y ? -1 : x < y;	/* most recent first */
-}
-
-/* Serializes the state (dropping idle clients and, beyond the cap, the
-   least recently active ones) into a new buffer. Returns 0 or -1 on OOM. */
-static int
-rl_format(struct ratelimit *rl, char **out, size_t *out_len)
-{
-	char ip[IPNET_STRLEN];
-	size_t i, keep = 0, cap = 3, off = 0, per;
-	char *buf;
-	int o, r;
-
-	*out = NULL;
-	/* Compact the list; the index is not used after this. */
-	for (i = 0; i < rl->nclients; i++) {
-		struct rl_client *c = &rl->clients[i];
-
-		if (c->n[0] == 0 && c->n[1] == 0) {
-			free(c->ev[0]);
-			free(c->ev[1]);
-			continue;
-		}
-		rl->clients[keep++] = *c;
-	}
-	rl->nclients = keep;
-	ipmap_clear(rl->index);
-	if (keep > RATELIMIT_MAX_CLIENTS) {
-		qsort(rl->clients, keep, sizeof(*rl->clients), rl_client_cmp);
-		for (i = RATELIMIT_MAX_CLIENTS; i < keep; i++) {
-			free(rl->clients[i].ev[0]);
-			free(rl->clients[i].ev[1]);
-		}
-		rl->nclients = keep = RATELIMIT_MAX_CLIENTS;
-	}
-	/* Upper bound: "ip":{"s":[...],"f":[...]}, and 21 bytes per event. */
-	for (i = 0; i < keep; i++) {
-		const struct rl_client *c = &rl->clients[i];
-
-		if (c->n[0] + c->n[1] > (SIZE_MAX / 2) / 21)
-			return -1;
-		per = IPNET_STRLEN + 32 + (c->n[0] + c->n[1]) * 21;
-		if (cap > SIZE_MAX / 2 - per)
-			return -1;
-		cap += per;
-	}
-	if ((buf = malloc(cap)) == NULL)
+	rl_network(rl, ip, &net);
+	if ((s = rl_find(rl, &net, true, now, &retry)) == NULL)
 		return -1;
-	buf[off++] = '{';
-	for (i = 0; i < keep; i++) {
-		const struct rl_client *c = &rl->clients[i];
-
-		ipnet_format(&c->ip, ip, sizeof(ip));
-		r = snprintf(buf + off, cap - off, "%s\"%s\":{", i > 0 ? "," : "", ip);
-		if (r < 0 || (size_t)r >= cap - off)
-			goto fail;
-		off += (size_t)r;
-		for (o = 0; o < 2; o++) {
-			size_t j;
-
-			r = snprintf(buf + off, cap - off, "%s\"%s\":[", o > 0 ? "," : "",
-			    rl_keys[o]);
-			if (r < 0 || (size_t)r >= cap - off)
-				goto fail;
-			off += (size_t)r;
-			for (j = 0; j < c->n[o]; j++) {
-				r = snprintf(buf + off, cap - off, "%s%" PRId64,
-				    j > 0 ? "," : "", c->ev[o][j]);
-				if (r < 0 || (size_t)r >= cap - off)
-					goto fail;
-				off += (size_t)r;
-			}
-			if (cap - off < 2)
-				goto fail;
-			buf[off++] = ']';
-		}
-		if (cap - off < 2)
-			goto fail;
-		buf[off++] = '}';
-	}
-	if (cap - off < 2)
-		goto fail;
-	buf[off++] = '}';
-	buf[off] = '\0';
-	*out = buf;
-	*out_len = off;
-	return 0;
-fail:
-	free(buf);
-	return -1;
-}
-
-/* Rewrites the file in place. A torn write only resets the limiter. */
-static int
-rl_write(struct ratelimit *rl)
-{
-	size_t len = 0, off = 0;
-	char *buf = NULL;
-	ssize_t n;
-	int rc = -1;
-
-	if (rl_format(rl, &buf, &len) == -1) {
-		log_warnx(MOD, "cannot write %s: out of memory", rl->path);
-		return -1;
-	}
-	while (off < len) {
-		n = pwrite(rl->fd, buf + off, len - off, (off_t)off);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n == -1) {
-			log_warn(MOD, "cannot write %s", rl->path);
-			goto done;
-		}
-		off += (size_t)n;
-	}
-	if (ftruncate(rl->fd, (off_t)len) == -1) {
-		log_warn(MOD, "cannot truncate %s", rl->path);
-		goto done;
-	}
-	rc = 0;
-done:
-	free(buf);
-	return rc;
-}
-
-int
-ratelimit_unlock(struct ratelimit *rl)
-{
-	int rc = 0;
-
-	if (rl == NULL || !rl->locked)
+	r = rl_runs(rl, s, o);
+	n = &s->nruns[o];
+	while (*n > 0 && (int64_t)r[0].t <= cutoff)
+		rl_drop_oldest(r, n);
+	if (s->last < t)
+		s->last = t;
+	/* Same second (or a clock that went back): count it with the newest. */
+	if (*n > 0 && r[*n - 1].t >= t) {
+		if (r[*n - 1].n < UINT32_MAX)
+			r[*n - 1].n++;
 		return 0;
-	if (rl->fd != -1) {
-		if (rl->dirty)
-			rc = rl_write(rl);
-		close(rl->fd);		/* releases the lock */
-		rl->fd = -1;
 	}
-	rl_reset(rl);
-	rl->locked = false;
-	rl->dirty = false;
-	return rc;
+	if (*n == rl->runs[o]) {
+		/* Runs older than the latest max events cannot matter. */
+		for (j = 0; j < *n; j++)
+			total += r[j].n;
+		total++;
+		while (*n > 0 && total - r[0].n >= (uint64_t)rl->max[o]) {
+			total -= r[0].n;
+			rl_drop_oldest(r, n);
+		}
+	}
+	if (*n == rl->runs[o]) {
+		/* Only when min(max, window) > RATELIMIT_MAX_RUNS: the two oldest
+		   become one at the later time (held a bit longer, never less). */
+		if (*n >= 2) {
+			r[1].n = r[1].n + r[0].n < r[1].n ? UINT32_MAX : r[1].n + r[0].n;
+			rl_drop_oldest(r, n);
+		} else {
+			r[0].t = t;
+			r[0].n = r[0].n < UINT32_MAX ? r[0].n + 1 : UINT32_MAX;
+			return 0;
+		}
+	}
+	r[*n].t = t;
+	r[*n].n = 1;
+	(*n)++;
+	return 0;
 }

@@ -13,6 +13,8 @@
  * generation to a fresh random value, so no reader can miss a change.
  *
  * The file is opened through statefile (regular file, owner, mode checks).
+ * Its blocks are reserved when it is made (posix_fallocate), so a full disk
+ * fails shmstate_open instead of a later write through the mapping.
  * The struct owns the mapping and the descriptor. Not thread-safe; safe
  * across processes through the lock and atomic generation accesses.
  */
@@ -45,7 +47,12 @@ KN_NONNULL(1)
 void shmstate_bump_generation(struct shmstate *s);
 
 /* Exclusive lock over the rate-limit region (flock of the mapped file, with
-   a deadline as sf_lock). Returns 0 or -1 (ETIMEDOUT). */
+   a deadline as sf_lock). Returns 0 or -1 (ETIMEDOUT). If the path no
+   longer names the mapped file (deleted, replaced), this moves to the file
+   there now (opening or creating it as shmstate_open) and retires the old
+   one: processes still mapping it see a new generation on every call until
+   they lock, and so move, too. Pointers from shmstate_ratelimit taken
+   before the lock are then stale: take them after locking. */
 KN_NODISCARD KN_NONNULL(1, 3)
 int shmstate_lock(struct shmstate *s, int timeout_ms, struct sf_err *e);
 KN_NONNULL(1)

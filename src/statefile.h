@@ -44,6 +44,11 @@ struct sf_err {
 	char	msg[320];
 };
 
+/* Formats one line into *e, keeps errno, returns -1: for modules built on
+   this one (shmstate, store) to report in the same way. */
+KN_PRINTF(2, 3) KN_NONNULL(1, 2)
+int sf_errorf(struct sf_err *e, const char *fmt, ...);
+
 enum sf_sync {
 	SF_DURABLE,	/* fsync the file and the directory */
 	SF_DERIVED	/* no fsync: the file can be rebuilt from a durable one */
@@ -85,6 +90,12 @@ int sf_read_all(int fd, size_t max, char **buf, size_t *len, struct sf_err *e);
 KN_NODISCARD KN_NONNULL(1, 4, 5)
 int sf_lock(const char *lock_path, uid_t owner, int timeout_ms, int *fd, struct sf_err *e);
 
+/* flock(LOCK_EX) on an open fd, retrying LOCK_NB with short sleeps (0.5 ms
+   doubling to 8 ms) until timeout_ms have passed. Returns 0, or -1 with
+   errno ETIMEDOUT (held by someone else throughout) or flock's errno. */
+KN_NODISCARD
+int sf_flock(int fd, int timeout_ms);
+
 /* Releases and closes a lock from sf_lock; fd < 0 is fine. */
 void sf_unlock(int fd);
 
@@ -115,7 +126,7 @@ int sf_tmp_commit(struct sf_tmp *t, const char *target, enum sf_sync sync, struc
 void sf_tmp_abort(struct sf_tmp *t);
 
 /* sf_tmp_create + sf_tmp_write + sf_tmp_commit for a buffer. */
-KN_NODISCARD KN_NONNULL(1, 5)
+KN_NODISCARD KN_NONNULL(1, 6)
 int sf_replace(const char *target, uid_t owner, const void *buf, size_t len,
     enum sf_sync sync, struct sf_err *e);
 

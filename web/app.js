@@ -1,7 +1,14 @@
 // knocker web app: knocks (POST with X-Api-Key) when opened, when the Knock
 // button is pressed and when the page comes back to the foreground, and
-// counts down to the expiry. Settings live in localStorage. Plain JS, no
-// build step; the HTTP contract is knocker's POST /knock.
+// counts down to the expiry. URL and TTL live in localStorage; the key only
+// in this page's memory, unless the user ticks "Remember the key on this
+// device" (then in localStorage too). Not sessionStorage: every page of the
+// origin in the same tab can read that, and it brings no safety that memory
+// lacks. Plain JS, no build step; the HTTP contract is knocker's POST /knock.
+//
+// Web storage is walled off by origin, not by path: the app belongs on an
+// origin of its own. It warns when it is not at the root path "/", the sign
+// that it shares its origin with other content (docs/CLIENTS.md).
 'use strict';
 
 (() => {
@@ -17,27 +24,61 @@
 		error: $('error'), errorText: $('error-text'), errorHelp: $('error-help'),
 		settings: $('settings'), form: $('settings-form'), url: $('url'), key: $('key'),
 		showKey: $('show-key'), ttl: $('ttl'), settingsError: $('settings-error'),
-		forget: $('forget'),
+		forget: $('forget'), remember: $('remember'), shared: $('shared-origin'),
+		sharedName: $('shared-origin-name'), auto: $('auto'),
+		otherForm: $('other-form'), otherIp: $('other-ip'), otherKnock: $('other-knock'),
+		otherResult: $('other-result'),
 	};
 
 	let settings = loadSettings();
 	let expiry = null;		// { localMs, serverAt } of the current entry
 	let timer = null;
 	let busy = false;
+	let again = null;		// a knock asked for while one was running: its options
+	let gen = 0;			// bumped when the server or key changes: older answers are stale
 	let lastKnockEnd = 0;
 
 	// --- settings ---------------------------------------------------------------------
+	const NO_SETTINGS = { url: '', key: '', ttl: null, remember: false, auto: true };
+
+	// A stored key without remember: true (written by a version that always
+	// stored it) is used for this visit and dropped from storage.
 	function loadSettings() {
 		try {
 			const s = JSON.parse(localStorage.getItem(STORAGE_KEY) || '{}');
-			return {
+			const loaded = {
 				url: typeof s.url === 'string' ? s.url : '',
 				key: typeof s.key === 'string' ? s.key : '',
 				ttl: Number.isInteger(s.ttl) && s.ttl > 0 ? s.ttl : null,
+				remember: s.remember === true,
+				auto: s.auto !== false,
 			};
+			if (!loaded.remember && 'key' in s)
+				storeSettings(loaded);
+			return loaded;
 		} catch {
-			return { url: '', key: '', ttl: null };
+			return { ...NO_SETTINGS };
 		}
+	}
+
+	// Writes the settings, with the key only when the user asked for it.
+	// Returns false when the browser refuses.
+	function storeSettings(s) {
+		const out = { url: s.url, ttl: s.ttl, remember: s.remember, auto: s.auto };
+		if (s.remember)
+			out.key = s.key;
+		try {
+			localStorage.setItem(STORAGE_KEY, JSON.stringify(out));
+			return true;
+		} catch {
+			return false;
+		}
+	}
+
+	// The app at "/" (or /index.html) is taken to own its origin; under any
+	// other path it shares the origin with whatever else the server serves.
+	function sharesOrigin() {
+		return location.pathname !== '/' && location.pathname !== '/index.html';
 	}
 
 	function knockUrl() {
@@ -65,13 +106,15 @@
 				return { field: ui.ttl, message: `The lifetime must be a whole number of seconds from 1 to ${MAX_TTL}, or empty.` };
 			ttl = Number(ttlText);
 		}
-		return { settings: { url, key, ttl } };
+		return { settings: { url, key, ttl, remember: ui.remember.checked, auto: ui.auto.checked } };
 	}
 
 	function fillForm() {
 		ui.url.value = settings.url;
 		ui.key.value = settings.key;
 		ui.ttl.value = settings.ttl ?? '';
+		ui.remember.checked = settings.remember;
+		ui.auto.checked = settings.auto;
 	}
 
 	function settingsProblem(field, message) {
@@ -134,10 +177,24 @@
 		}
 	}
 
+	// The time of an expiry; with the date when it is more than a day away.
+	function whenText(serverAt, secsLeft) {
+		const at = new Date(serverAt * 1000);
+		return secsLeft > 86400 ? at.toLocaleString() : at.toLocaleTimeString();
+	}
+
+	// "Whitelisted X for N minutes.", and when the key's max_ttl granted less
+	// than the lifetime asked for, says so.
+	function grantedText(data, asked) {
+		let t = `Whitelisted ${data.whitelisted_entry} for ${spoken(data.expires_in_seconds)}.`;
+		if (asked && data.expires_in_seconds < asked)
+			t += ` Your key allows at most ${spoken(data.expires_in_seconds)} (you asked for ${spoken(asked)}).`;
+		return t;
+	}
+
 	function startCountdown(localMs, serverAt) {
 		expiry = { localMs, serverAt };
-		const at = new Date(serverAt * 1000);
-		ui.expiresAt.textContent = `(at ${at.toLocaleTimeString()})`;
+		ui.expiresAt.textContent = `(at ${whenText(serverAt, (localMs - Date.now()) / 1000)})`;
 		clearInterval(timer);
 		timer = setInterval(tick, 1000);
 		tick();
@@ -204,16 +261,56 @@
 		}
 	}
 
+	// Forgets what the last knock showed (another server or key now).
+	function resetState() {
+		stopCountdown();
+		hideError();
+		ui.ip.textContent = '–';
+		ui.whitelisted.textContent = '–';
+	}
+
 	function failed(text, help) {
 		showError(text, help);
 		if (expiry && expiry.localMs > Date.now())
-			setStatus('bad', `Knock failed. The last knock still holds until ${new Date(expiry.serverAt * 1000).toLocaleTimeString()}.`);
+			setStatus('bad', `Knock failed. The last knock still holds until ${whenText(expiry.serverAt, (expiry.localMs - Date.now()) / 1000)}.`);
 		else
 			setStatus('bad', `Knock failed: ${text}`);
 	}
 
-	async function knock() {
-		if (busy) return;
+	// POSTs a knock with the current key; fields (ip_address) and the TTL
+	// setting form the body. Returns { res, data }; throws when no answer came.
+	async function postKnock(fields) {
+		const headers = { 'X-Api-Key': settings.key };
+		const obj = { ...fields };
+		if (settings.ttl)
+			obj.ttl = settings.ttl;
+		let body;
+		if (Object.keys(obj).length > 0) {
+			headers['Content-Type'] = 'application/json';
+			body = JSON.stringify(obj);
+		}
+		const res = await fetch(knockUrl(), {
+			method: 'POST', headers, body, cache: 'no-store', credentials: 'omit',
+			redirect: 'manual', referrerPolicy: 'no-referrer',
+		});
+		return { res, data: await readJson(res) };
+	}
+
+	const isGrant = (res, data) => res.status === 200 && data && typeof data.whitelisted_entry === 'string' &&
+		Number.isInteger(data.expires_in_seconds) && Number.isInteger(data.expires_at);
+
+	const unreachable = () => (navigator.onLine === false
+		? ['You are offline.', 'Connect to the internet, then knock again.']
+		: ['Could not reach the knock URL.',
+			'Check your connection and the Knock URL in Settings. A knock URL on another site must allow this page (cors.allowed_origin).']);
+
+	// Knocks for this device. opts.fromForm: after "Save and knock", which
+	// closes the settings on success.
+	async function knock(opts = {}) {
+		if (busy) {
+			again = opts;
+			return;
+		}
 		if (!settings.key) {
 			ui.settings.open = true;
 			setStatus('idle', 'Enter your API key in Settings, then press “Save and knock”.');
@@ -226,35 +323,28 @@
 		ui.knock.textContent = 'Knocking…';
 		hideError();
 		setStatus('idle', 'Knocking…');
-		const headers = { 'X-Api-Key': settings.key };
-		let body;
-		if (settings.ttl) {
-			headers['Content-Type'] = 'application/json';
-			body = JSON.stringify({ ttl: settings.ttl });
-		}
 		const started = Date.now();
+		const myGen = gen;
+		const asked = settings.ttl;
 		try {
-			let res;
+			let answer;
 			try {
-				res = await fetch(knockUrl(), {
-					method: 'POST', headers, body, cache: 'no-store', credentials: 'omit',
-					redirect: 'manual', referrerPolicy: 'no-referrer',
-				});
+				answer = await postKnock({});
 			} catch {
-				if (navigator.onLine === false)
-					failed('You are offline.', 'Connect to the internet, then knock again.');
-				else
-					failed('Could not reach the knock URL.',
-						'Check your connection and the Knock URL in Settings. A knock URL on another site must allow this page (cors.allowed_origin).');
+				if (myGen === gen)
+					failed(...unreachable());
 				return;
 			}
-			const data = await readJson(res);
-			if (res.status === 200 && data && typeof data.whitelisted_entry === 'string' &&
-			    Number.isInteger(data.expires_in_seconds) && Number.isInteger(data.expires_at)) {
+			if (myGen !== gen)
+				return;		// the settings changed meanwhile: the queued knock reports
+			const { res, data } = answer;
+			if (isGrant(res, data)) {
 				ui.ip.textContent = data.whitelisted_entry;
 				ui.whitelisted.textContent = 'Yes';
 				startCountdown(started + data.expires_in_seconds * 1000, data.expires_at);
-				setStatus('ok', `Whitelisted ${data.whitelisted_entry} for ${spoken(data.expires_in_seconds)}.`);
+				setStatus('ok', grantedText(data, asked));
+				if (opts.fromForm)
+					ui.settings.open = false;
 				return;
 			}
 			const [text, help] = explain(res, data);
@@ -267,11 +357,63 @@
 			ui.knock.disabled = false;
 			ui.knock.removeAttribute('aria-busy');
 			ui.knock.textContent = 'Knock';
+			if (again) {
+				const next = again;
+				again = null;
+				knock(next);
+			}
+		}
+	}
+
+	// Whitelists another address or range (a key with allow_remote_whitelist).
+	async function knockOther(ip) {
+		const show = (kind, text) => {
+			ui.otherResult.className = `status status-${kind}`;
+			ui.otherResult.textContent = text;
+		};
+		if (!settings.key) {
+			show('bad', 'Enter your API key in Settings first.');
+			return;
+		}
+		if (!/^[0-9A-Fa-f:.]+(\/[0-9]{1,3})?$/.test(ip) || ip.length > 100) {
+			show('bad', 'Enter an IPv4 or IPv6 address, optionally with a prefix (203.0.113.0/24).');
+			ui.otherIp.setAttribute('aria-invalid', 'true');
+			ui.otherIp.focus();
+			return;
+		}
+		ui.otherIp.removeAttribute('aria-invalid');
+		ui.otherKnock.disabled = true;
+		show('idle', 'Knocking…');
+		try {
+			const { res, data } = await postKnock({ ip_address: ip });
+			if (isGrant(res, data)) {
+				show('ok', `${grantedText(data, settings.ttl)} Until ${whenText(data.expires_at, data.expires_in_seconds)}.`);
+				return;
+			}
+			const [text] = explain(res, data);
+			show('bad', res.status === 403
+				? `${text} This key may not whitelist other addresses (it needs allow_remote_whitelist).`
+				: text);
+		} catch {
+			show('bad', unreachable()[0]);
+		} finally {
+			ui.otherKnock.disabled = false;
 		}
 	}
 
 	// --- events -------------------------------------------------------------------------------
 	ui.knock.addEventListener('click', () => knock());
+
+	ui.otherForm.addEventListener('submit', (ev) => {
+		ev.preventDefault();
+		knockOther(ui.otherIp.value.trim());
+	});
+
+	// Not secret, and a switch: it applies (and is stored) at once.
+	ui.auto.addEventListener('change', () => {
+		settings.auto = ui.auto.checked;
+		storeSettings(settings);
+	});
 
 	ui.form.addEventListener('submit', (ev) => {
 		ev.preventDefault();
@@ -281,24 +423,23 @@
 			return;
 		}
 		settingsProblem(null);
-		settings = r.settings;
-		try {
-			localStorage.setItem(STORAGE_KEY, JSON.stringify(settings));
-		} catch {
-			settingsProblem(ui.key, 'This browser refused to store the settings (private mode?). They last until you close the page.');
+		if (r.settings.url !== settings.url || r.settings.key !== settings.key) {
+			gen++;		// what the old server or key answered no longer applies
+			resetState();
 		}
-		knock();
+		settings = r.settings;
+		if (!storeSettings(settings))
+			settingsProblem(ui.key, 'This browser refused to store the settings (private mode?). They last until you close the page.');
+		knock({ fromForm: true });
 	});
 
 	ui.forget.addEventListener('click', () => {
 		localStorage.removeItem(STORAGE_KEY);
-		settings = { url: '', key: '', ttl: null };
+		settings = { ...NO_SETTINGS };
+		gen++;
 		fillForm();
 		settingsProblem(null);
-		stopCountdown();
-		hideError();
-		ui.ip.textContent = '–';
-		ui.whitelisted.textContent = '–';
+		resetState();
 		setStatus('idle', 'Settings forgotten. This browser no longer holds the key.');
 	});
 
@@ -309,20 +450,26 @@
 	// Back in the foreground (switched apps, unlocked the phone): knock again,
 	// the public IP may have changed meanwhile.
 	document.addEventListener('visibilitychange', () => {
-		if (document.visibilityState === 'visible' && settings.key &&
+		if (document.visibilityState === 'visible' && settings.key && settings.auto &&
 		    Date.now() - lastKnockEnd > REKNOCK_GAP_MS)
 			knock();
 	});
 	window.addEventListener('online', () => {
-		if (settings.key) knock();
+		if (settings.key && settings.auto) knock();
 	});
 
 	if ('serviceWorker' in navigator)
 		navigator.serviceWorker.register('sw.js').catch(() => { /* the app works without it */ });
 
+	if (sharesOrigin()) {
+		ui.sharedName.textContent = location.origin;
+		ui.shared.hidden = false;
+	}
 	fillForm();
-	if (settings.key) {
+	if (settings.key && settings.auto) {
 		knock();
+	} else if (settings.key) {
+		setStatus('idle', 'Press Knock to whitelist this device.');
 	} else {
 		ui.settings.open = true;
 		setStatus('idle', 'Enter your API key in Settings to knock.');

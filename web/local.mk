@@ -1,5 +1,6 @@
 # The web app (issue 7): static files, no build step, installed to $(webdir)
-# for the web server to serve next to /knock (conf-examples/lighttpd-webapp.conf).
+# for the web server to serve on a host name of its own, next to /knock
+# (conf-examples/lighttpd-webapp.conf).
 webdir = $(datadir)/knocker/web
 dist_web_DATA = \
 	web/index.html \

@@ -183,3 +183,126 @@ kn_flow_xff() {	# TAG V4 V6 KNOCK
 	kn_req GET "$v6/private/index.html" -H "X-Forwarded-For: $other"
 	kn_is "$KN_STATUS:$KN_BODY" "200:SECRET-PAGE" "$tag: ::1 is decided for ::1 whatever its X-Forwarded-For says"
 }
+
+# --- the examples, started as a user would ---------------------------------
+# kn_example_SERVER NAME CONFIG starts knocker with CONFIG (2 workers) and
+# SERVER running its conf-examples/ file in $KN_DIR/NAME, in front of the
+# backend ($KN_BACKEND_PORT) and $KN_DIR/www. Sets URL4, URL6 and KN_RUN.
+#   KN_SOCKET=1   knocker on a unix socket (spawn-fcgi -s -M 0660, group
+#                 nogroup: the group the server's workers run as here)
+#                 instead of TCP 127.0.0.1 (lighttpd, nginx, Caddy).
+#   KN_NGINX_SERVER_LINE  a directive added to nginx's server block.
+#   KN_APACHE_SITE_LINES  lines appended to the Apache config (a site's own).
+#   KN_PROXIED=1  a proxy on 127.0.0.1 is in front: the lighttpd examples
+#                 include conf-examples/lighttpd-behind-proxy.conf, as
+#                 docs/DEPLOY.md says (the other servers need no change).
+
+kn__example_knocker() {	# CONFIG -> KN_KNOCKER_TCP (host:port) or KN_APP_SOCKET
+	if [ "${KN_SOCKET:-0}" = 1 ]; then
+		kn_spawn_knocker_socket "$1" 2 -U nobody -G nogroup
+	else
+		KN_APP_SOCKET=""
+		kn_spawn_knocker "$1" 2
+	fi
+}
+
+kn__example_run() {	# NAME
+	KN_RUN=$KN_DIR/$1
+	mkdir -p "$KN_RUN"
+	export KN_RUN
+}
+
+kn_example_lighttpd() {	# NAME CONFIG
+	local port conf app
+	kn__example_run "$1"
+	kn__example_knocker "$2" || return 1
+	port=$(kn_port)
+	conf=$KN_RUN/lighttpd.conf
+	app=$KN_APP_PORT
+	[ "${KN_SOCKET:-0}" = 1 ] && app=1	# replaced by the socket below
+	HTTP_PORT=$port KNOCK_PORT=$app AUTHZ_PORT=$app BACKEND_PORT=$KN_BACKEND_PORT \
+	    WWW_DIR=$KN_DIR/www RUN_DIR=$KN_RUN kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$conf"
+	kn__lighttpd_adapt "$conf" || return 1
+	kn_start_lighttpd "$conf" || return 1
+	URL4=http://127.0.0.1:$port
+	URL6="http://[::1]:$port"
+}
+
+# conf-examples/lighttpd-cgi.conf: /knock by CGI, the checks by knocker
+# under spawn-fcgi (TCP).
+kn_example_lighttpd_cgi() {	# NAME CONFIG
+	local port conf
+	kn__example_run "$1"
+	KN_SOCKET=0 kn__example_knocker "$2" || return 1
+	port=$(kn_port)
+	conf=$KN_RUN/lighttpd.conf
+	HTTP_PORT=$port KNOCKER_BIN=$KNOCKER KNOCKER_CONFIG=$2 AUTHZ_PORT=$KN_APP_PORT \
+	    BACKEND_PORT=$KN_BACKEND_PORT WWW_DIR=$KN_DIR/www RUN_DIR=$KN_RUN \
+	    kn_render "$KN_SRC/conf-examples/lighttpd-cgi.conf" "$conf"
+	KN_SOCKET=0 kn__lighttpd_adapt "$conf" || return 1
+	kn_start_lighttpd "$conf" || return 1
+	URL4=http://127.0.0.1:$port
+	URL6="http://[::1]:$port"
+}
+
+# The two documented changes to a lighttpd example: a unix socket instead
+# of host/port (the comment in lighttpd.conf), the behind-a-proxy include.
+kn__lighttpd_adapt() {	# CONF
+	if [ "${KN_SOCKET:-0}" = 1 ]; then
+		sed -i "s|\"host\" => \"127.0.0.1\", \"port\" => 1,|\"socket\" => \"$KN_APP_SOCKET\",|" "$1"
+		grep -q '"port" => 1,' "$1" && return 1
+	fi
+	if [ "${KN_PROXIED:-0}" = 1 ]; then
+		printf 'include "%s"\n' "$KN_SRC/conf-examples/lighttpd-behind-proxy.conf" >>"$1"
+	fi
+}
+
+kn_example_nginx() {	# NAME CONFIG
+	local port knocker
+	kn__example_run "$1"
+	kn__example_knocker "$2" || return 1
+	knocker=${KN_APP_SOCKET:+unix:$KN_APP_SOCKET}
+	port=$(kn_port)
+	HTTP_PORT=$port KNOCKER=${knocker:-127.0.0.1:$KN_APP_PORT} BACKEND_PORT=$KN_BACKEND_PORT \
+	    WWW_DIR=$KN_DIR/www RUN_DIR=$KN_RUN kn_render "$KN_SRC/conf-examples/nginx.conf" "$KN_RUN/nginx.conf"
+	if [ -n "${KN_NGINX_SERVER_LINE-}" ]; then	# a directive a site adds to the server block
+		sed -i "s|^\( *server_name _;\)\$|\1 $KN_NGINX_SERVER_LINE|" "$KN_RUN/nginx.conf"
+		grep -qF "$KN_NGINX_SERVER_LINE" "$KN_RUN/nginx.conf" || return 1
+	fi
+	nginx -t -q -c "$KN_RUN/nginx.conf" -p "$KN_RUN" 2>>"$KN_RUN/nginx-stderr.log" ||
+	    { kn_diag "nginx -t failed:" "$(cat "$KN_RUN/nginx-stderr.log")"; return 1; }
+	nginx -c "$KN_RUN/nginx.conf" -p "$KN_RUN" -g 'daemon off;' 2>>"$KN_RUN/nginx-stderr.log" &
+	kn_track $!
+	kn_wait_port 127.0.0.1 "$port" $! nginx || return 1
+	URL4=http://127.0.0.1:$port
+	URL6="http://[::1]:$port"
+}
+
+kn_example_apache() {	# NAME CONFIG (TCP only: mod_authnz_fcgi has no unix sockets)
+	local port out
+	kn__example_run "$1"
+	KN_SOCKET=0 kn__example_knocker "$2" || return 1
+	port=$(kn_port)
+	HTTP_PORT=$port KNOCKER_PORT=$KN_APP_PORT BACKEND_PORT=$KN_BACKEND_PORT WWW_DIR=$KN_DIR/www \
+	    RUN_DIR=$KN_RUN kn_render "$KN_SRC/conf-examples/apache2.conf" "$KN_RUN/apache2.conf"
+	[ -z "${KN_APACHE_SITE_LINES-}" ] || printf '%s\n' "$KN_APACHE_SITE_LINES" >>"$KN_RUN/apache2.conf"
+	out=$(apache2 -t -f "$KN_RUN/apache2.conf" 2>&1) || { kn_diag "apache2 -t failed:" "$out"; return 1; }
+	apache2 -f "$KN_RUN/apache2.conf" -DFOREGROUND 2>>"$KN_RUN/apache-stderr.log" &
+	kn_track $!
+	kn_wait_port 127.0.0.1 "$port" $! apache2 || return 1
+	URL4=http://127.0.0.1:$port
+	URL6="http://[::1]:$port"
+}
+
+kn_example_caddy() {	# NAME CONFIG
+	local port knocker
+	kn__example_run "$1"
+	kn__example_knocker "$2" || return 1
+	knocker=${KN_APP_SOCKET:+unix/$KN_APP_SOCKET}
+	port=$(kn_port)
+	HTTP_PORT=$port KNOCKER=${knocker:-127.0.0.1:$KN_APP_PORT} BACKEND_PORT=$KN_BACKEND_PORT \
+	    WWW_DIR=$KN_DIR/www RUN_DIR=$KN_RUN kn_render "$KN_SRC/conf-examples/Caddyfile" "$KN_RUN/Caddyfile"
+	kn_start_caddy "$KN_RUN/Caddyfile" "$KN_RUN" "$port"
+	URL4=http://127.0.0.1:$port
+	URL6="http://[::1]:$port"
+}

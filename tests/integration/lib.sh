@@ -94,6 +94,7 @@ kn_init() {	# NAME
 	export ASAN_OPTIONS="log_path=$KN_DIR/sanitizer:${ASAN_OPTIONS-}"
 	export UBSAN_OPTIONS="log_path=$KN_DIR/sanitizer:print_stacktrace=1:${UBSAN_OPTIONS-}"
 	mkdir -p "$KN_DIR/state" "$KN_DIR/www"
+	chmod 700 "$KN_DIR/state"	# the storage directory must be private (statefile)
 }
 
 kn__cleanup() {
@@ -389,4 +390,42 @@ kn_knock() {	# URL [json-body] [curl args...]
 kn_header() {	# NAME
 	tr -d '\r' <"$KN_DIR/last-headers" | awk -v n="$1" 'BEGIN { n = tolower(n) }
 	    { i = index($0, ":"); if (i && tolower(substr($0, 1, i - 1)) == n) { print substr($0, i + 2); exit } }'
+}
+
+# Starts caddy on CADDYFILE (checked with caddy adapt first) with its data
+# and config under DIR, and waits for PORT on 127.0.0.1.
+kn_start_caddy() {	# CADDYFILE DIR PORT
+	local out
+	kn_need_bin caddy
+	mkdir -p "$2/data" "$2/config"
+	out=$(XDG_DATA_HOME=$2/data XDG_CONFIG_HOME=$2/config caddy adapt --config "$1" \
+	    --adapter caddyfile 2>&1 >/dev/null) || { kn_diag "caddy adapt failed:" "$out"; return 1; }
+	XDG_DATA_HOME=$2/data XDG_CONFIG_HOME=$2/config caddy run --config "$1" \
+	    --adapter caddyfile >>"$2/caddy.log" 2>&1 &
+	kn_track $!
+	kn_wait_port 127.0.0.1 "$3" $! caddy
+}
+
+# A reverse proxy in front of a web server, as a tunnel client or load
+# balancer on the same host would be: Caddy on 127.0.0.1, passing every
+# request header on (underscore spellings too) and setting X-Forwarded-For
+# to the address of the client it saw. Exports KN_FRONT_URL.
+kn_start_front() {	# TARGET-PORT
+	local dir=$KN_DIR/front-$1 port
+	port=$(kn_port)
+	mkdir -p "$dir"
+	cat >"$dir/Caddyfile" <<-EOT
+	{
+		admin off
+		auto_https off
+		storage file_system $dir/data
+	}
+	http://:$port {
+		bind 127.0.0.1
+		reverse_proxy 127.0.0.1:$1
+	}
+	EOT
+	kn_start_caddy "$dir/Caddyfile" "$dir" "$port" || return 1
+	KN_FRONT_URL=http://127.0.0.1:$port
+	export KN_FRONT_URL
 }

@@ -9,20 +9,8 @@ kn_init apache
 kn_need_bin apache2 spawn-fcgi lighttpd curl jq
 
 # NAME CONFIG: knocker (TCP, 2 workers) and apache2 from the example.
-# Sets URL4, URL6.
 start_apache() {
-	local run=$KN_DIR/$1 port out
-	mkdir -p "$run"
-	kn_spawn_knocker "$2" 2 || return 1
-	port=$(kn_port)
-	HTTP_PORT=$port KNOCKER_PORT=$KN_APP_PORT BACKEND_PORT=$KN_BACKEND_PORT WWW_DIR=$KN_DIR/www RUN_DIR=$run \
-	    kn_render "$KN_SRC/conf-examples/apache2.conf" "$run/apache2.conf"
-	out=$(apache2 -t -f "$run/apache2.conf" 2>&1) || { kn_diag "apache2 -t failed:" "$out"; return 1; }
-	apache2 -f "$run/apache2.conf" -DFOREGROUND 2>>"$run/apache-stderr.log" &
-	kn_track $!
-	kn_wait_port 127.0.0.1 "$port" $! apache2 || return 1
-	URL4=http://127.0.0.1:$port
-	URL6="http://[::1]:$port"
+	kn_example_apache "$@"
 }
 
 kn_flow apache /knock start_apache
@@ -35,5 +23,46 @@ kn_is "$KN_STATUS" 401 "apache: denied (sanity)"
 kn_like "$KN_BODY" "Knock first" "apache: the 401 tells a human to knock"
 kn_like "$(cat "$KN_DIR/trusted/apache-access.log")" ' knocker "GET /private/index.html ' \
     "apache: an allowed request gets the user 'knocker' (DefaultUser)"
+
+# Rewrites (SECURITY.md, "Apache rewrites"): mod_authnz_fcgi gives knocker
+# the URI of the request line as REQUEST_URI, never the result of a rewrite.
+# An internal rewrite of the excluded /private/health onto protected content
+# is therefore let in, as docs/DEPLOY.md says; an external redirect ([R]) is
+# a new request that knocker checks.
+kn_make_config "$KN_DIR/rewrite.json" ".whitelist.storage_path = \"$KN_DIR/state/rewrite.json\""
+KN_APACHE_SITE_LINES='LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
+RewriteEngine On
+RewriteRule "^/private/health/secret$" "/private/index.html" [PT]
+RewriteRule "^/private/health/moved$" "/private/index.html" [R=302]' \
+    kn_ok "apache: the example with a site's rewrite rules starts" kn_example_apache rewrite "$KN_DIR/rewrite.json"
+kn_req GET "$URL4/private/index.html"
+kn_is "$KN_STATUS" 401 "apache+rewrite: the protected file is 401 without a knock"
+kn_req GET "$URL4/private/health/secret"
+kn_is "$KN_STATUS:$KN_BODY" "200:SECRET-PAGE" \
+    "apache+rewrite: an internal rewrite from an excluded path serves the protected file (knocker saw /private/health/secret)"
+kn_req GET "$URL4/private/health/moved" -L
+kn_is "$KN_STATUS" 401 "apache+rewrite: an external redirect from an excluded path is checked again: 401"
+kn_unlike "$KN_BODY" SECRET-PAGE "apache+rewrite: and the file is not served"
+
+# What closes it: the exclusion in Apache instead of knocker. Apache matches
+# <Location> on the path after its rewrites; knocker (no excluded_paths now)
+# decides on the rest.
+kn_make_config "$KN_DIR/rewrite2.json" ".whitelist.storage_path = \"$KN_DIR/state/rewrite2.json\"" \
+    '.security.excluded_paths = []'
+KN_APACHE_SITE_LINES='LoadModule rewrite_module /usr/lib/apache2/modules/mod_rewrite.so
+RewriteEngine On
+RewriteRule "^/private/health/secret$" "/private/index.html" [PT]
+<Location "/private/health">
+    Require all granted
+</Location>' \
+    kn_ok "apache: the example with the exclusion in Apache and the same rewrite starts" \
+    kn_example_apache rewrite2 "$KN_DIR/rewrite2.json"
+kn_req GET "$URL4/private/health"
+kn_is "$KN_STATUS:$KN_BODY" "200:HEALTH-OK" "apache+exclusion in Apache: the excluded path is 200 without a knock"
+kn_req GET "$URL4/private/health/secret"
+kn_is "$KN_STATUS" 401 "apache+exclusion in Apache: the internal rewrite onto protected content is 401"
+kn_unlike "$KN_BODY" SECRET-PAGE "apache+exclusion in Apache: and the file is not served"
+kn_req GET "$URL4/private/index.html"
+kn_is "$KN_STATUS" 401 "apache+exclusion in Apache: the protected file is 401"
 
 kn_done

@@ -12,6 +12,7 @@ unset KNOCKER_KEY KNOCKER_URL
 unset http_proxy https_proxy all_proxy HTTP_PROXY HTTPS_PROXY ALL_PROXY
 export XDG_CONFIG_HOME=$KN_DIR/xdg HOME=$KN_DIR/home
 mkdir -p "$HOME" "$KN_DIR/state2" "$KN_DIR/www/private"
+chmod 700 "$KN_DIR/state2"	# a storage directory is private (docs/SECURITY.md)
 echo "SECRET-PAGE" >"$KN_DIR/www/private/index.html"
 
 # Runs knock; sets OUT (stdout), ERR (stderr) and RC. Everything it prints
@@ -48,13 +49,14 @@ now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # lighttpd (conf-examples/lighttpd.conf) in front of knocker on KNOCK_PORT.
 # Extra lines (arguments) are appended to the rendered config; with V4ONLY
-# set it does not listen on [::1]. Sets LT_PORT.
+# set it does not listen on [::1]; BACKEND is the port behind /app/ (else
+# nothing listens there). Sets LT_PORT.
 start_front() {	# KNOCK_PORT NAME [config lines...]
 	local kport=$1 name=$2 conf=$KN_DIR/lighttpd-$2.conf
 	shift 2
 	mkdir -p "$KN_DIR/run-$name"
 	LT_PORT=$(kn_port)
-	HTTP_PORT=$LT_PORT KNOCK_PORT=$kport AUTHZ_PORT=$kport BACKEND_PORT=$(kn_port) \
+	HTTP_PORT=$LT_PORT KNOCK_PORT=$kport AUTHZ_PORT=$kport BACKEND_PORT=${BACKEND:-$(kn_port)} \
 	    WWW_DIR=$KN_DIR/www RUN_DIR=$KN_DIR/run-$name \
 	    kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$conf"
 	[ -z "${V4ONLY-}" ] || sed -i '/\[::1\]/d' "$conf"
@@ -98,6 +100,11 @@ kn_is "$RC" 0 "knock exits 0"
 kn_like "$OUT" '^IPv4: whitelisted 127\.0\.0\.1 for 1h \(until [0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]{8} [A-Z]+\)$' \
     "knock prints the entry, the TTL and when it expires"
 kn_is "$(kn_http GET "http://127.0.0.1:$PORT/private/index.html")" 200 "after the knock the protected page is 200"
+kk check "http://127.0.0.1:$PORT/private/index.html"
+kn_is "$RC" 10 "check from a whitelisted machine: exit 10, nothing to conclude"
+kn_like "$ERR" 'already allowed \(HTTP 200\)\. Either this machine.s address is whitelisted or always allowed, or the deployment lets everyone through \(fails open\); knock check cannot tell which\.' \
+    "and it says so plainly"
+kn_is "$OUT" "" "and prints no probe"
 kk status -k "$KN_API_KEY" "$URL"
 kn_like "$RC:$OUT" '^0:IPv4: 127\.0\.0\.1 is whitelisted for (1h|59m [0-9]+s) more \(until ' "status: whitelisted, time left"
 
@@ -150,6 +157,156 @@ kn_is "$RC" 1 "a URL that is not knocker (404): exit 1"
 kn_like "$ERR" 'HTTP 404: not an answer from knocker\. Is the URL the knock endpoint' "404: says to check the URL"
 kk -k "$KN_API_KEY" "ftp://127.0.0.1:$PORT/knock"
 kn_is "$RC" 2 "an ftp:// URL is a usage error"
+
+# --- compatibility with knocker-cli habits (issue 15) -------------------------------------------
+kk --json -k "$KN_API_KEY" "http://127.0.0.1:$PORT"
+kn_is "$RC:$(jq -r .url <<<"$OUT")" "0:http://127.0.0.1:$PORT/knock" "a base URL gets /knock appended"
+kk --json -k "$KN_API_KEY" "http://127.0.0.1:$PORT/"
+kn_is "$RC:$(jq -r .url <<<"$OUT")" "0:http://127.0.0.1:$PORT/knock" "so does a base URL with a slash"
+kk status --json -k "$KN_API_KEY" "http://127.0.0.1:$PORT/.knocker/"
+kn_is "$RC:$(jq -r .url <<<"$OUT")" "0:http://127.0.0.1:$PORT/.knocker/knock" "and a prefix: /.knocker/ -> /.knocker/knock"
+kk --json -k "$KN_API_KEY" "http://127.0.0.1:$PORT/knock?x=1"
+kn_is "$(jq -r .url <<<"$OUT")" "http://127.0.0.1:$PORT/knock?x=1" "a URL ending in /knock stays as it is"
+KNOCKER_API_URL=$URL KNOCKER_API_KEY=$KN_API_KEY kk status
+kn_is "$RC" 0 "KNOCKER_API_URL and KNOCKER_API_KEY (knocker-cli's names) work"
+KNOCKER_KEY=$KN_API_KEY KNOCKER_API_KEY=wrong-key kk status "$URL"
+kn_is "$RC" 0 "KNOCKER_KEY comes before KNOCKER_API_KEY"
+KNOCKER_URL=$URL KNOCKER_API_URL=http://127.0.0.1:$(kn_port)/knock KNOCKER_KEY=$KN_API_KEY kk status
+kn_is "$RC" 0 "KNOCKER_URL comes before KNOCKER_API_URL"
+kk -k "$KN_API_KEY" "127.0.0.1:$PORT/knock"
+kn_is "$RC" 4 "no scheme against a plain-http server: network error (exit 4)"
+kn_like "$ERR" 'No scheme was given, so https:// was assumed; if the server speaks plain http, use http://127\.0\.0\.1:[0-9]+/knock\.$' \
+    "with a hint to use http://"
+kk --ttl 7200 -k "$KN_API_KEY" "$URL"
+kn_like "$RC:$OUT" '^0:IPv4: whitelisted 127\.0\.0\.1 for 1h \(until ' "a TTL above the key's max_ttl is granted as max_ttl"
+kn_is "$ERR" "knock: note: IPv4: the key's max_ttl capped the lifetime at 1h (you asked for 2h)" \
+    "and knock says it was capped"
+kk --json --ttl 7200 -k "$KN_API_KEY" "$URL"
+kn_is "$(jq -r '[.results[0].expires_in_seconds, .results[0].requested_ttl, .results[0].ttl_capped] | join(" ")' <<<"$OUT")" \
+    "3600 7200 true" "--json: requested_ttl and ttl_capped"
+kk --json --ttl 60 -k "$KN_API_KEY" "$URL"
+kn_is "$(jq -r '.results[0].ttl_capped' <<<"$OUT"):$ERR" "false:" "an uncapped TTL: ttl_capped false, no note"
+
+# --- a hostile server cannot reach the terminal ------------------------------------------
+# lighttpd serving fixed answers: GET /status/knock is a 200 status answer, a
+# POST to /deny/knock is 403 with an "error" text (server.errorfile-prefix). Both carry C0,
+# DEL and C1 controls (U+009B is CSI for terminals), raw 0x9b bytes (not
+# UTF-8) and valid non-ASCII letters, which must pass.
+mkdir -p "$KN_DIR/evil/status"
+printf '{"client_ip":"\xc3\xa9\\u009b31m\x9b[2J\\u001b]0;x\\u0007\x7f\xc2\x85\xe2\x80\x9b","whitelisted":false,"expires_at":null,"expires_in_seconds":null}' \
+    >"$KN_DIR/evil/status/knock"
+printf '{"error":"bad\\u009b[2Jthing\x9b[1m\xc2\x9d\xc0\xaf\xed\xa0\x80 ok\xe2\x82\xac"}' >"$KN_DIR/evil/status-403.html"
+EVIL_PORT=$(kn_port)
+cat >"$KN_DIR/lighttpd-evil.conf" <<EOF
+server.modules = ( "mod_access" )
+server.document-root = "$KN_DIR/evil"
+server.port = $EVIL_PORT
+server.bind = "127.0.0.1"
+server.errorlog = "$KN_DIR/lighttpd-evil-error.log"
+server.errorfile-prefix = "$KN_DIR/evil/status-"
+\$HTTP["url"] =~ "^/deny/" { url.access-deny = ( "" ) }
+EOF
+kn_ok "a lighttpd with hostile answers starts" kn_start_lighttpd "$KN_DIR/lighttpd-evil.conf"
+kk status -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/status/knock"
+kn_is "$RC:$OUT" $'8:IPv4: \xc3\xa9?31m?[2J?]0;x???\xe2\x80\x9b is not whitelisted' \
+    "status: C0, DEL and C1 (UTF-8 and raw bytes) in client_ip become '?', valid UTF-8 stays"
+kk -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/deny/knock"
+kn_is "$RC:$ERR" $'6:knock: IPv4: HTTP 403: bad?[2Jthing?[1m?????? ok\xe2\x82\xac. Whitelisting another address (--ip) needs a key with allow_remote_whitelist.' \
+    "error text: C1 controls, raw 0x80-0x9f, overlong and surrogate bytes become '?'"
+
+# --- knock check: the deployment self-check ------------------------------------------------------
+# A knocker that always allows 192.168.1.10 and excludes /health (and
+# /status for media.test), with a real backend behind lighttpd's /app/.
+# The broken fronts below leak by their own configuration, never by a
+# knocker bug: lighttpd believes a forged address (mod_extforward trusting
+# anyone, or trusting an underscore X_Forwarded_For), or a host route skips
+# the authorizer.
+mkdir -p "$KN_DIR/state3"
+kn_ok "a backend service starts" kn_start_backend
+kn_make_config "$KN_DIR/knocker-chk.json" \
+    ".whitelist.storage_path = \"$KN_DIR/state3/whitelist.json\"" \
+    '.security.always_allowed_ips = ["192.168.1.10"]' \
+    '.security.excluded_paths = ["/health"]' \
+    '.security.excluded_paths_by_host = {"media.test": ["/status"]}'
+kn_ok "a knocker for the checks starts" kn_spawn_knocker "$KN_DIR/knocker-chk.json" 1
+CHK=$KN_APP_PORT
+
+kk check
+kn_is "$RC" 2 "check without a URL is a usage error"
+kn_like "$ERR" 'check wants the URL of a protected page' "and says what it wants"
+kk check --excluded health "http://127.0.0.1:$PORT/app/"
+kn_is "$RC" 2 "check: --excluded must be a path"
+kk --excluded /health "$URL"
+kn_is "$RC" 2 "--excluded goes with check only"
+kk check -k "$KN_API_KEY" "http://127.0.0.1:$PORT/app/"
+kn_is "$RC" 2 "check sends no key: --key is a usage error"
+
+BACKEND=$KN_BACKEND_PORT kn_ok "the shipped lighttpd example starts in front of it" start_front "$CHK" chk-ok
+CHK_PORT=$LT_PORT
+kn_is "$(kn_http GET "http://127.0.0.1:$LT_PORT/app/" -H 'X-Forwarded-For: 192.168.1.10')" 401 \
+    "(the shipped example ignores X-Forwarded-For: 401)"
+kk check --excluded /health --host media.test "http://127.0.0.1:$LT_PORT/app/"
+kn_is "$RC" 0 "check: the shipped lighttpd example denies every forged request: exit 0"
+kn_like "$OUT" $'^knock check: http://127\\.0\\.0\\.1:[0-9]+/app/\nplain request without a knock: denied \\(HTTP 401\\)\n' \
+    "check: first the plain request, denied"
+kn_like "$OUT" $'\nknock check: OK: all [0-9]+ forged requests were denied\\.$' "check: the summary says all were denied"
+kn_unlike "$OUT" $'(^|\n)(LEAK|ODD)' "check: no LEAK or ODD line"
+for probe in 'X-Forwarded-For: 127.0.0.1' 'X_Forwarded_For: 192.168.1.10' 'X-Real-IP: ::1' \
+    'Forwarded: for="[::1]"' 'X-Forwarded-For: 172.16.0.1' 'X_Original_URI: /health' 'X-Forwarded-Uri: /' \
+    'Host: media.test' 'Host: media.test + X-Original-URI: /health' 'X_Forwarded_Host: media.test + X_Forwarded_Uri: /health'; do
+	kn_ok "check: probe '$probe' denied, one line" grep -qxF "OK    denied   HTTP 401  $probe" "$KN_DIR/out"
+done
+kn_ok "check: 80 probes or more ($(grep -c '^OK ' "$KN_DIR/out"))" test "$(grep -c '^OK ' "$KN_DIR/out")" -ge 80
+kk check --json --excluded /health "http://127.0.0.1:$LT_PORT/private/index.html"
+kn_is "$(jq -r '[.command, .exit_code, .plain_http_status, .leaked, .other, (.denied == (.probes | length)),
+    ([.probes[] | select(.verdict != "denied")] | length)] | join(" ")' <<<"$OUT")" "check 0 401 0 0 true 0" \
+    "check --json on /private/: every probe denied"
+
+BACKEND=$KN_BACKEND_PORT kn_ok "a lighttpd whose mod_extforward trusts any X-Forwarded-For starts" start_front "$CHK" chk-xff \
+    'server.modules += ( "mod_extforward" )' 'extforward.forwarder = ( "all" => "trust" )'
+kk check "http://127.0.0.1:$LT_PORT/app/"
+kn_is "$RC" 9 "check: a front that believes X-Forwarded-For leaks: exit 9"
+kn_ok "check: LEAK line for X-Forwarded-For: 192.168.1.10 (always allowed)" \
+    grep -qxF 'LEAK  allowed  HTTP 200  X-Forwarded-For: 192.168.1.10' "$KN_DIR/out"
+kn_ok "check: other forged addresses stay denied" grep -qxF 'OK    denied   HTTP 401  X-Forwarded-For: 10.0.0.1' "$KN_DIR/out"
+kn_like "$OUT" $'\nknock check: LEAK: [0-9]+ of [0-9]+ forged requests were let through \\(the LEAK lines\\): this deployment lets people in without a knock\\.$' \
+    "check: the summary says LEAK"
+kk check --json "http://127.0.0.1:$LT_PORT/app/"
+kn_is "$(jq -r '[.exit_code, .leaked > 0, ([.probes[] | select(.verdict == "allowed") | .probe] | index("X-Forwarded-For: 192.168.1.10") != null)] | join(" ")' <<<"$OUT")" \
+    "9 true true" "check --json names the leaking probe"
+
+BACKEND=$KN_BACKEND_PORT kn_ok "a lighttpd that takes the client from an underscore X_Forwarded_For starts" start_front "$CHK" chk-us \
+    'server.modules += ( "mod_extforward" )' 'extforward.forwarder = ( "127.0.0.1" => "trust", "::1" => "trust" )' \
+    'extforward.headers = ( "X_Forwarded_For" )'
+kk check "http://127.0.0.1:$LT_PORT/app/"
+kn_is "$RC" 9 "check: the underscore spelling leaks: exit 9"
+kn_ok "check: LEAK line for X_Forwarded_For: 192.168.1.10" \
+    grep -qxF 'LEAK  allowed  HTTP 200  X_Forwarded_For: 192.168.1.10' "$KN_DIR/out"
+kn_ok "check: the dash spelling is denied there" grep -qxF 'OK    denied   HTTP 401  X-Forwarded-For: 192.168.1.10' "$KN_DIR/out"
+
+BACKEND=$KN_BACKEND_PORT kn_ok "a lighttpd whose media.test route skips the authorizer starts" start_front "$CHK" chk-host \
+    '$HTTP["host"] =~ "^media\.test(:[0-9]+)?$" {' '  fastcgi.server = ( )' \
+    "  proxy.server = ( \"\" => (( \"host\" => \"127.0.0.1\", \"port\" => $KN_BACKEND_PORT )) )" '}'
+kk check --host media.test "http://127.0.0.1:$LT_PORT/app/"
+kn_is "$RC" 9 "check --host: a host route around the authorizer leaks: exit 9"
+kn_ok "check: LEAK line for Host: media.test" grep -qxF 'LEAK  allowed  HTTP 200  Host: media.test' "$KN_DIR/out"
+
+# watch gives up on a wrong key (exit 5) instead of retrying forever; a
+# capped TTL is logged. (On the check knocker: its failure limit is far.)
+CHK_URL=http://127.0.0.1:$CHK_PORT/knock
+timeout 20 "$KNOCK" watch --poll 0 -k wrong-key "$CHK_URL" >"$KN_DIR/watch-401.log" 2>&1
+kn_is "$?" 5 "watch with a wrong key exits 5 (401) instead of retrying"
+kn_like "$(cat "$KN_DIR/watch-401.log")" 'knock failed \(IPv4\): HTTP 401: .* Giving up: retrying cannot fix the key\.' \
+    "and says why it stops"
+"$KNOCK" watch --poll 0 --ttl 7200 -k "$KN_API_KEY" "$CHK_URL" >"$KN_DIR/watch-cap.log" 2>&1 &
+WC=$!
+kn_track $WC
+kn_ok "watch logs a capped TTL" wait_line "$KN_DIR/watch-cap.log" \
+    'knocked: 127\.0\.0\.1 whitelisted \(IPv4\) for 1h \(the key.s max_ttl; you asked for 2h\); next knock in 48m' 5
+kill -TERM $WC
+wait $WC
+kn_is "$?" 0 "(it stops on SIGTERM)"
+cat "$KN_DIR/watch-401.log" "$KN_DIR/watch-cap.log" >>"$KN_DIR/all-output"
 
 # --- keys from a file, the environment and the settings file ----------------------------------
 printf '%s\n' "$KN_API_KEY" >"$KN_DIR/key"

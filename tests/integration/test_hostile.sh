@@ -88,13 +88,14 @@ DUPC=198.51.100.50	# the client of the duplicate-key knocks (not 127.0.0.1)
 # --- headers ------------------------------------------------------------------------
 big=$(head -c 70000 /dev/zero | tr '\0' a)
 kn_req GET "$URL$PROT" -H "X-Junk: $big"
-kn_unlike "$KN_STATUS:$KN_BODY" '^2|SECRET' "a 70 KB header is refused by the server ($KN_STATUS), not let through"
+kn_is "$KN_STATUS" 431 "a 70 KB header is refused by lighttpd: 431"
+kn_unlike "$KN_BODY" SECRET "and nothing protected is in the answer"
 kn_req POST "$URL/knock" -H "X-Api-Key: $(head -c 6000 /dev/zero | tr '\0' f)" --data-binary ''
 kn_is "$KN_STATUS" 401 "a 6000-byte X-Api-Key is 401"
 kn_req POST "$URL6/knock" -H "X-Api-Key: wrong" -H "X-Api-Key: $KN_API_KEY" -H "X-Forwarded-For: $DUPC" --data-binary ''
-kn_unlike "$KN_STATUS" '^2' "duplicate X-Api-Key (wrong, right) does not authenticate ($KN_STATUS)"
+kn_is "$KN_STATUS:$KN_BODY" '401:{"error":"Invalid or missing API key."}' "duplicate X-Api-Key (wrong, right) does not authenticate: 401"
 kn_req POST "$URL6/knock" -H "X-Api-Key: $KN_API_KEY" -H "X-Api-Key: wrong" -H "X-Forwarded-For: $DUPC" --data-binary ''
-kn_unlike "$KN_STATUS" '^2' "duplicate X-Api-Key (right, wrong) does not authenticate ($KN_STATUS)"
+kn_is "$KN_STATUS:$KN_BODY" '401:{"error":"Invalid or missing API key."}' "duplicate X-Api-Key (right, wrong) does not authenticate: 401"
 kn_req POST "$URL/knock" -H "X-Api-Key: $(printf '%s' "$KN_API_KEY" | tr a-f A-F)" --data-binary ''
 kn_is "$KN_STATUS" 401 "the key in upper case is 401 (compared exactly)"
 kn_req POST "$URL/knock" -H "X-Api-Key: ${KN_API_KEY}x" --data-binary ''
@@ -207,9 +208,9 @@ kn_is "$KN_STATUS:$KN_BODY" "413:$TOO_LARGE" "nginx: a 5000-byte body is 413"
 head -c 2000000 /dev/zero >"$KN_DIR/2m"
 kn_is "$(kn_http POST "$N/knock" -H "X-Api-Key: $KN_API_KEY" --data-binary @"$KN_DIR/2m")" 413 "nginx: a 2 MB body is 413"
 kn_req POST "$N6/knock" -H "X-Api-Key: wrong" -H "X-Api-Key: $KN_API_KEY" -H "X-Forwarded-For: $DUPC" --data-binary ''
-kn_unlike "$KN_STATUS" '^2' "nginx: duplicate X-Api-Key (wrong, right) does not authenticate ($KN_STATUS)"
+kn_is "$KN_STATUS:$KN_BODY" '401:{"error":"Invalid or missing API key."}' "nginx: duplicate X-Api-Key (wrong, right) does not authenticate: 401"
 kn_req POST "$N6/knock" -H "X-Api-Key: $KN_API_KEY" -H "X-Api-Key: wrong" -H "X-Forwarded-For: $DUPC" --data-binary ''
-kn_unlike "$KN_STATUS" '^2' "nginx: duplicate X-Api-Key (right, wrong) does not authenticate ($KN_STATUS)"
+kn_is "$KN_STATUS:$KN_BODY" '401:{"error":"Invalid or missing API key."}' "nginx: duplicate X-Api-Key (right, wrong) does not authenticate: 401"
 kn_is "$(kn_http GET "$N6$PROT" -H "X-Forwarded-For: ${hops}203.0.113.7")" 401 "nginx: 300 hops are denied"
 kn_is "$(kn_http GET "$N$PROT" -H "X-Forwarded-For: 203.0.113.7")" 401 "nginx: X-Forwarded-For from an untrusted peer is ignored"
 kn_is "$(kn_http GET "$N6$PROT" -H "X-Forwarded-For: 203.0.113.7")" 200 "nginx: the knocked client behind the trusted proxy is allowed"

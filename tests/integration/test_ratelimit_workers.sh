@@ -78,6 +78,13 @@ codes="$codes $KN_STATUS"
 codes="$codes $(KEY=bad kn_knock_as "$URL" $c)"
 kn_is "$codes" " 400 403 415 413 429" "400, 403, 415 and 413 are failures: the 5th failure is 429"
 
+# IPv6 clients are counted per /64 (the default ipv6_prefix): five
+# addresses of one /64 share one failure budget.
+codes=""
+for i in 1 2 3 4 5; do codes="$codes $(KEY=bad kn_knock_as "$URL" "2001:db8:5:6::$i")"; done
+kn_is "$codes" " 401 401 401 401 429" "5 bad-key knocks from 5 addresses of one /64: the 5th is 429"
+kn_is "$(KEY=bad kn_knock_as "$URL" 2001:db8:5:7::1)" 401 "the next /64 has its own budget"
+
 # --- bursts: all at once, over 4 workers ---------------------------------------
 export URL KN_API_KEY
 burst() {	# CLIENT KEY -> one status per line
@@ -94,7 +101,50 @@ kn_is "$(kn_verify_as "$URL" 198.51.100.21)" 401 "the bad-key client is not"
 # Each client has its own limits.
 kn_is "$(kn_knock_as "$URL" 198.51.100.22)" 200 "another client is not limited by the others"
 
-kn_ok "the rate-limit file is mode 0600" test "$(stat -c %a "$KN_DIR/state/whitelist.json.ratelimit")" = 600
+kn_ok "the shared state file is mode 0600" test "$(stat -c %a "$KN_DIR/state/whitelist.json.shm")" = 600
+kn_ok "no .ratelimit file any more" test ! -e "$KN_DIR/state/whitelist.json.ratelimit"
 kn_is "$(kn_count_alive $pids)" 4 "all 4 workers are still running"
+kn_stop_all
+
+# --- a full disk under the shared table ------------------------------------------
+# The table is written through a shared mapping: a page first touched once
+# the disk is full must not kill the worker (SIGBUS). Its blocks are
+# reserved when the file is made, so new clients still count.
+TMPFS=$KN_DIR/tmpfs
+mkdir -p "$TMPFS"
+if mount -t tmpfs -o size=16m,mode=0700 tmpfs "$TMPFS" 2>"$KN_DIR/mount.err"; then
+	trap 'rc=$?; kn_stop_all; umount "$TMPFS" 2>/dev/null || umount -l "$TMPFS"; (exit $rc); kn__cleanup' EXIT
+	kn_make_config "$KN_DIR/tmpfs.json" '.server.trusted_proxies = ["127.0.0.1"]' \
+	    ".whitelist.storage_path = \"$TMPFS/whitelist.json\""
+	kn_ok "full disk: 2 workers start on a 16 MiB tmpfs" kn_stack "$KN_DIR/tmpfs.json" 2
+	pids=$KN_APP_PIDS
+	kn_is "$(kn_knock_as "$URL" 203.0.113.1)" 200 "full disk: a knock before the disk fills"
+	kn_fill_fs "$TMPFS"
+	kn_is "$(df -P "$TMPFS" | awk 'NR == 2 {print $4}')" 0 "full disk: no space left"
+	codes=""
+	for i in $(seq 1 60); do codes="$codes $(KEY=bad kn_knock_as "$URL" "10.9.$i.1")"; done
+	kn_is "$(printf '%s\n' $codes | sort | uniq -c | awk '{print $2 "x" $1}' | tr '\n' ' ')" "401x60 " \
+	    "full disk: 60 new clients' failed knocks are answered 401 (counted), none 5xx"
+	kn_is "$(kn_count_alive $pids)" 2 "full disk: no worker died"
+	kn_stop_all
+	# Workers starting on the full disk cannot make the table: knocks are
+	# refused with 500 (never unlimited), and nobody dies.
+	rm -f "$TMPFS/whitelist.json.shm"
+	kn_fill_fs "$TMPFS"
+	for f in "$TMPFS"/filler.*; do truncate -s -16K "$f"; break; done	# room for a header, not a table
+	kn_ok "full disk: 2 workers start with no room for the table" kn_stack "$KN_DIR/tmpfs.json" 2
+	pids=$KN_APP_PIDS
+	kn_is "$(KEY=bad kn_knock_as "$URL" 10.9.100.1)" 500 "full disk: a knock without a table answers 500"
+	kn_is "$(kn_verify_as "$URL" 203.0.113.1)" 200 "full disk: verify still answers (the knocked client is allowed)"
+	kn_like "$(cat "$KN_DIR/state/knocker.log")" "cannot reserve [0-9]+ bytes for .*whitelist\.json\.shm.*No space left" \
+	    "full disk: the log says why"
+	kn_ok "full disk: no temp file left" sh -c "! ls '$TMPFS' | grep -q tmp-"
+	kn_is "$(kn_count_alive $pids)" 2 "full disk: no worker died for want of the table"
+	kn_stop_all
+	umount "$TMPFS" || umount -l "$TMPFS"
+	trap kn__cleanup EXIT
+else
+	kn__report 1 "full disk (tmpfs): cannot mount a tmpfs here: $(head -c 100 "$KN_DIR/mount.err" | tr -s "\n" " ")"
+fi
 
 kn_done

@@ -5,6 +5,7 @@
  */
 #include "config.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +14,8 @@
 
 #include "app.h"
 #include "conf.h"
-#include "errlist.h"
 #include "tap.h"
+#include "testconf.h"
 
 #define KEY_PHONE "k-phone-0123456789abcdef"
 #define KEY_ADMIN "k-admin-0123456789abcdef"
@@ -83,10 +84,7 @@ header(const struct response *resp, const char *name)
 static struct conf *
 make_conf(const char *dir, const char *extra_security)
 {
-	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
-	struct conf *c;
 	char json[2048];
-	size_t i;
 
 	snprintf(json, sizeof(json),
 	    "{\"server\":{\"trusted_proxies\":[\"10.9.9.9\"]},"
@@ -97,13 +95,11 @@ make_conf(const char *dir, const char *extra_security)
 	    "\"excluded_paths_by_host\":{\"media.example.org\":[\"/public\"],\"*\":[\"/.well-known/\"]}%s},"
 	    "\"cors\":{\"allowed_origin\":\"https://app.example.org\"}}",
 	    dir, extra_security);
-	c = conf_parse(json, strlen(json), "test.json", &errs, &warns);
-	for (i = 0; i < errs.count; i++)
-		tap_diag("config: %s", errs.msg[i]);
-	errlist_free(&errs);
-	errlist_free(&warns);
-	return c;
+	return testconf_parse(json);
 }
+
+#define IP10 "1111111111"
+#define IP101 IP10 IP10 IP10 IP10 IP10 IP10 IP10 IP10 IP10 IP10 "1"
 
 /* One row per /knock answer, in SPEC order. */
 static void
@@ -154,6 +150,34 @@ test_knock_statuses(struct app *app)
 		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
 		    .ctype = "application/json", .body = "{\"ip_address\":\"1.2.3.999\"}" }, 400,
 		  "{\"error\":\"Invalid IP address or CIDR notation in request body.\"}" },
+		{ "ip_address over 100 characters is 400, too long",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":\"" IP101 "\"}" }, 400,
+		  "{\"error\":\"IP address or CIDR notation too long.\"}" },
+		{ "non-string ip_address is 400, invalid IP",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":3232235777}" }, 400,
+		  "{\"error\":\"Invalid IP address or CIDR notation in request body.\"}" },
+		{ "unknown field and a bad ttl: the ttl problem is reported",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"foo\":1,\"ttl\":-3}" }, 400,
+		  "{\"error\":\"Invalid TTL specified. Must be a positive integer.\"}" },
+		{ "bad ip and a bad ttl: the ttl problem is reported",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_ADMIN,
+		    .ctype = "application/json", .body = "{\"ip_address\":\"nope\",\"ttl\":0}" }, 400,
+		  "{\"error\":\"Invalid TTL specified. Must be a positive integer.\"}" },
+		{ "ttl 60.0 is 400, as in the original (an integer literal only)",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ttl\":60.0}" }, 400,
+		  "{\"error\":\"Invalid TTL specified. Must be a positive integer.\"}" },
+		{ "ttl 1e300 is 400, not too large (the original: not an integer)",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ttl\":1e300}" }, 400,
+		  "{\"error\":\"Invalid TTL specified. Must be a positive integer.\"}" },
+		{ "null ip_address and ttl are not given (the caller, max_ttl)",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.5", .key = KEY_PHONE,
+		    .ctype = "application/json", .body = "{\"ip_address\":null,\"ttl\":null}" }, 200,
+		  "{\"whitelisted_entry\":\"198.51.100.5\",\"expires_at\":1700003600,\"expires_in_seconds\":3600}" },
 		{ "ip_address without remote permission is 403",
 		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE,
 		    .ctype = "application/json", .body = "{\"ip_address\":\"203.0.113.9\"}" }, 403,
@@ -173,6 +197,10 @@ test_knock_statuses(struct app *app)
 		{ "knock without body whitelists the caller for max_ttl",
 		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.1", .key = KEY_PHONE, .clen = "0" }, 200,
 		  "{\"whitelisted_entry\":\"198.51.100.1\",\"expires_at\":1700003600,\"expires_in_seconds\":3600}" },
+		{ "CONTENT_LENGTH -1 (Caddy, chunked): the body is read to its end",
+		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.4", .key = KEY_PHONE,
+		    .ctype = "application/json", .clen = "-1", .body = "{\"ttl\":61}" }, 200,
+		  "{\"whitelisted_entry\":\"198.51.100.4\",\"expires_at\":1700000061,\"expires_in_seconds\":61}" },
 		{ "requested ttl below max_ttl is used",
 		  { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.2", .key = KEY_PHONE,
 		    .ctype = "application/json; charset=utf-8", .body = "{\"ttl\":60}" }, 200,
@@ -222,6 +250,126 @@ test_body_streamed_too_large(struct app *app)
 	run(app, &rq, &resp);
 	tap_is_int(resp.status, 413, "knock: body of unknown length over 4096 bytes is 413");
 	free(big);
+}
+
+/* Counts read_body calls: a knock with a bad key must never read the body. */
+struct spy_body {
+	struct mem_body	 mem;
+	int		 calls;
+	bool		 fail;		/* answer -1 (a read error or deadline) */
+};
+
+static ssize_t
+spy_read(void *ctx, char *buf, size_t size)
+{
+	struct spy_body *s = ctx;
+
+	s->calls++;
+	if (s->fail)
+		return -1;
+	return mem_read(&s->mem, buf, size);
+}
+
+static void
+run_spy(struct app *app, const struct rq *rq, struct spy_body *spy, struct response *resp)
+{
+	struct request req = {
+		.role = rq->role, .method = rq->method, .request_uri = rq->request_uri,
+		.remote_addr = rq->remote, .api_key = rq->key, .content_type = rq->ctype,
+		.content_length = rq->clen, .read_body = spy_read, .body_ctx = spy,
+	};
+
+	spy->mem.data = rq->body != NULL ? rq->body : "";
+	spy->mem.len = strlen(spy->mem.data);
+	spy->mem.pos = 0;
+	spy->calls = 0;
+	app_handle(app, &req, resp);
+}
+
+/* Issue 10 item 2: the key is checked before any body byte is read, so an
+   unauthenticated slow body cannot hold a worker. */
+static void
+test_key_before_body(struct app *app)
+{
+	static const struct {
+		const char	*name;
+		struct rq	 rq;
+	} rows[] = {
+		{ "missing key", { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.30",
+		  .ctype = "application/json", .clen = "10", .body = "{\"ttl\":60}" } },
+		{ "wrong key", { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.30",
+		  .key = "k-phone-0123456789abcdeX", .ctype = "application/json", .body = "{\"ttl\":60}" } },
+		{ "wrong key, over-long declared body", { .method = "POST", .request_uri = "/knock",
+		  .remote = "198.51.100.30", .key = "nope", .clen = "999999", .body = "{}" } },
+		{ "empty key", { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.30",
+		  .key = "", .ctype = "application/json", .body = "{\"ttl\":60}" } },
+	};
+	struct spy_body spy = { .fail = false };
+	struct response resp;
+	struct rq good = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.31",
+	    .key = KEY_PHONE, .ctype = "application/json", .body = "{\"ttl\":60}" };
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run_spy(app, &rows[i].rq, &spy, &resp);
+		tap_is_int(resp.status, 401, "key before body: %s is 401", rows[i].name);
+		tap_is_int(spy.calls, 0, "key before body: %s: the body is never read", rows[i].name);
+	}
+	run_spy(app, &good, &spy, &resp);
+	tap_is_int(resp.status, 200, "key before body: the right key reads the body and knocks");
+	tap_ok(spy.calls > 0, "key before body: the right key reads the body");
+	tap_is_str(resp.body, "{\"whitelisted_entry\":\"198.51.100.31\",\"expires_at\":1700000060,"
+	    "\"expires_in_seconds\":60}", "key before body: the body's ttl is used");
+
+	spy.fail = true;
+	run_spy(app, &good, &spy, &resp);
+	tap_is_int(resp.status, 400, "read_body error (or read deadline) is 400");
+	tap_is_str(resp.body, "{\"error\":\"Malformed JSON request body.\"}",
+	    "read_body error: the body counts as malformed");
+	good.clen = "x1";
+	spy.fail = false;
+	run_spy(app, &good, &spy, &resp);
+	tap_is_int(resp.status, 400, "unparsable CONTENT_LENGTH is 400");
+	tap_is_int(spy.calls, 0, "unparsable CONTENT_LENGTH: the body is not read");
+}
+
+/* Issue 10 item 15: ranges that embed IPv4 addresses (NAT64, SIIT) are held
+   to the IPv4 width limit, 65536 addresses. */
+static void
+test_knock_embedded_ipv4(struct app *app)
+{
+	static const struct {
+		const char	*ip;
+		int		 status;
+	} rows[] = {
+		{ "64:ff9b::/96", 400 },		/* RFC 6052: all of IPv4 behind NAT64 */
+		{ "64:ff9b::/111", 400 },
+		{ "64:ff9b::/112", 200 },
+		{ "64:ff9b::c000:200/120", 200 },
+		{ "64:ff9b::/64", 400 },		/* holds the /96 */
+		{ "64:ff9b:1::/48", 400 },		/* RFC 8215 local use */
+		{ "64:ff9b:1:2::/64", 400 },
+		{ "64:ff9b:1:2::/112", 200 },
+		{ "::/96", 400 },			/* IPv4-compatible */
+		{ "::/64", 400 },
+		{ "::cb00:7100/112", 200 },
+		{ "2002:cb00:7107::/64", 200 },		/* 6to4: one IPv4 site at /48 already */
+		{ "2001:db8::/64", 200 },
+	};
+	struct response resp;
+	char body[128];
+	struct rq rq = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.32",
+	    .key = KEY_ADMIN, .ctype = "application/json", .body = body };
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		snprintf(body, sizeof(body), "{\"ip_address\":\"%s\",\"ttl\":1}", rows[i].ip);
+		run(app, &rq, &resp);
+		tap_is_int(resp.status, rows[i].status, "embedded IPv4: %s", rows[i].ip);
+		if (rows[i].status == 400)
+			tap_is_str(resp.body, "{\"error\":\"CIDR range too broad. Maximum 65536 "
+			    "addresses allowed.\"}", "embedded IPv4: %s: message", rows[i].ip);
+	}
 }
 
 static void
@@ -520,7 +668,10 @@ test_store_failure(const char *dir)
 	    "store failure: message");
 	run(&app, &ready, &resp);
 	tap_is_int(resp.status, 503, "store failure: /ready is 503");
-	tap_ok(strstr(resp.body, "\"error\":") != NULL, "store failure: /ready says why");
+	tap_is_str(resp.body, "{\"error\":\"Whitelist store not ready.\"}",
+	    "store failure: /ready answers a fixed message");
+	tap_ok(strstr(resp.body, "missing-dir") == NULL && strstr(resp.body, "/") == NULL,
+	    "store failure: /ready shows no path (issue 10 item 5)");
 	app_fini(&app);
 	conf_free(conf);
 }
@@ -589,6 +740,8 @@ main(void)
 
 	test_knock_statuses(&app);
 	test_body_streamed_too_large(&app);
+	test_key_before_body(&app);
+	test_knock_embedded_ipv4(&app);
 	test_status_endpoint(&app);
 	test_reknock_replaces_expiry(&app);
 	test_options_and_methods(&app);

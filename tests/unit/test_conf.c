@@ -26,6 +26,9 @@
 #define SEC(body) CFG(",\"security\":{" body "}")
 #define RL(body) SEC("\"knock_rate_limit\":{" body "}")
 #define KEY(body) "{" WL ",\"api_keys\":[" body "]}"
+/* The hint every key error ends with: works on Debian without extra packages. */
+#define KEYGEN "generate one with: od -An -tx1 -N32 /dev/urandom | tr -d ' \\n' " \
+    "(or: openssl rand -hex 32)"
 
 static struct conf *
 parse(const char *json, struct errlist *errs, struct errlist *warns)
@@ -101,6 +104,8 @@ test_minimal(void)
 	tap_is_int(c->rl_window, 60, "minimal: window_seconds default");
 	tap_is_int(c->rl_success, 20, "minimal: successful_requests default");
 	tap_is_int(c->rl_failure, 30, "minimal: failed_requests default");
+	tap_is_int(c->rl_ipv4_prefix, 32, "minimal: ipv4_prefix default");
+	tap_is_int(c->rl_ipv6_prefix, 64, "minimal: ipv6_prefix default");
 	tap_is_str(c->cors_origin, "*", "minimal: allowed_origin default");
 	tap_is_str(c->log_target, "stderr", "minimal: log.target default");
 	tap_is_int(c->log_level, LOG_LEVEL_INFO, "minimal: log.level default");
@@ -175,7 +180,7 @@ test_full_values(void)
 	    "\"[2001:DB8::5]\":[\"/v6\"]},"
 	    "\"max_whitelist_entries\":10000000,"
 	    "\"knock_rate_limit\":{\"window_seconds\":1,\"successful_requests\":0,"
-	    "\"failed_requests\":1000000}},"
+	    "\"failed_requests\":1000000,\"ipv4_prefix\":8,\"ipv6_prefix\":128}},"
 	    "\"cors\":{\"allowed_origin\":\"https://app.example.org\"},"
 	    "\"log\":{\"target\":\"/var/log/knocker.log\",\"level\":\"debug\"}}";
 
@@ -211,6 +216,8 @@ test_full_values(void)
 	tap_is_int(c->rl_window, 1, "full: window 1");
 	tap_is_int(c->rl_success, 0, "full: successful 0 (disabled)");
 	tap_is_int(c->rl_failure, 1000000, "full: failed at the limit");
+	tap_is_int(c->rl_ipv4_prefix, 8, "full: ipv4_prefix at its lower limit");
+	tap_is_int(c->rl_ipv6_prefix, 128, "full: ipv6_prefix at its upper limit");
 	tap_is_str(c->cors_origin, "https://app.example.org", "full: cors");
 	tap_is_str(c->log_target, "/var/log/knocker.log", "full: log target");
 	tap_is_int(c->log_level, LOG_LEVEL_DEBUG, "full: log level");
@@ -388,6 +395,20 @@ static const struct {
 	  "security.knock_rate_limit.failed_requests: must be at most 1000000" },
 	{ "failed_requests -0.5", RL("\"failed_requests\":-0.5"),
 	  "security.knock_rate_limit.failed_requests: must be a non-negative integer" },
+	{ "ipv4_prefix 7", RL("\"ipv4_prefix\":7"),
+	  "security.knock_rate_limit.ipv4_prefix: must be at least 8" },
+	{ "ipv4_prefix 33", RL("\"ipv4_prefix\":33"),
+	  "security.knock_rate_limit.ipv4_prefix: must be at most 32" },
+	{ "ipv4_prefix 24.5", RL("\"ipv4_prefix\":24.5"),
+	  "security.knock_rate_limit.ipv4_prefix: must be an integer" },
+	{ "ipv4_prefix string", RL("\"ipv4_prefix\":\"24\""),
+	  "security.knock_rate_limit.ipv4_prefix: must be an integer" },
+	{ "ipv6_prefix 31", RL("\"ipv6_prefix\":31"),
+	  "security.knock_rate_limit.ipv6_prefix: must be at least 32" },
+	{ "ipv6_prefix 129", RL("\"ipv6_prefix\":129"),
+	  "security.knock_rate_limit.ipv6_prefix: must be at most 128" },
+	{ "ipv6_prefix -64", RL("\"ipv6_prefix\":-64"),
+	  "security.knock_rate_limit.ipv6_prefix: must be at least 32" },
 
 	/* empty strings */
 	{ "empty storage_path", "{\"whitelist\":{\"storage_path\":\"\"}," KEYS "}",
@@ -447,6 +468,25 @@ static const struct {
 	{ "key with a trailing space", KEY("{\"key\":\"" KEY1 " \",\"max_ttl\":1}"),
 	  "api_keys[0].key: must not start or end with a space (HTTP drops it from the "
 	  "X-Api-Key header)" },
+	/* Issue 10 item 7: a placeholder or short key is an error, not a warning. */
+	{ "short key", KEY("{\"key\":\"abc123\",\"max_ttl\":1}"),
+	  "api_keys[0].key: shorter than 16 characters; " KEYGEN },
+	{ "15-character key", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},"
+	  "{\"key\":\"0123456789abcde\",\"max_ttl\":1}"),
+	  "api_keys[1].key: shorter than 16 characters; " KEYGEN },
+	{ "@API_KEY@ placeholder", KEY("{\"key\":\"@API_KEY@\",\"max_ttl\":1}"),
+	  "api_keys[0].key: looks like a placeholder; " KEYGEN },
+	{ "long @...@ placeholder", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},"
+	  "{\"key\":\"@SOME_VERY_LONG_ADMIN_KEY_NAME@\",\"max_ttl\":1}"),
+	  "api_keys[1].key: looks like a placeholder; " KEYGEN },
+	{ "the docs' <...> placeholder", KEY("{\"key\":\"<32+ random bytes, hex>\",\"max_ttl\":1}"),
+	  "api_keys[0].key: looks like a placeholder; " KEYGEN },
+	{ "<...> inside a key", KEY("{\"key\":\"key-<paste-here>-0123456789\",\"max_ttl\":1}"),
+	  "api_keys[0].key: looks like a placeholder; " KEYGEN },
+	{ "the original's CHANGE_ME keys", KEY("{\"key\":\"CHANGE_ME_SUPER_SECRET_ADMIN_KEY\","
+	  "\"max_ttl\":1}"), "api_keys[0].key: looks like a placeholder; " KEYGEN },
+	{ "changeme in any case", KEY("{\"key\":\"my-changeme-0123456789abcdef\",\"max_ttl\":1}"),
+	  "api_keys[0].key: looks like a placeholder; " KEYGEN },
 	{ "name with a newline", KEY("{\"name\":\"a\\nb\",\"key\":\"" KEY1 "\",\"max_ttl\":1}"),
 	  "api_keys[0].name: must not contain control characters" },
 	{ "log level verbose", CFG(",\"log\":{\"level\":\"verbose\"}"),
@@ -535,6 +575,8 @@ test_many_errors(void)
 	tap_ok(1, "conf_free(NULL)");
 }
 
+#define LISTEN_IGNORED "ignored: spawn-fcgi (-a, -p) or the web server chooses where knocker listens"
+
 static void
 test_warnings(void)
 {
@@ -552,14 +594,11 @@ test_warnings(void)
 		{ "/32 trusted proxy is one address",
 		  CFG(",\"server\":{\"trusted_proxies\":[\"10.0.0.1/32\",\"::1/128\"]}"), NULL },
 		{ "always_allowed ranges are fine", SEC("\"always_allowed_ips\":[\"10.0.0.0/8\"]"), NULL },
-		{ "short key", KEY("{\"key\":\"abc123\",\"max_ttl\":1}"),
-		  "api_keys[0].key: shorter than 16 characters: weak; use 32 or more random bytes, "
-		  "hex-encoded" },
-		{ "15-character key", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},"
-		  "{\"key\":\"0123456789abcde\",\"max_ttl\":1}"),
-		  "api_keys[1].key: shorter than 16 characters: weak; use 32 or more random bytes, "
-		  "hex-encoded" },
 		{ "16-character key is fine", KEY("{\"key\":\"0123456789abcdef\",\"max_ttl\":1}"), NULL },
+		{ "the original's server.host is ignored", CFG(",\"server\":{\"host\":\"0.0.0.0\"}"),
+		  "server.host: " LISTEN_IGNORED },
+		{ "the original's server.port is ignored", CFG(",\"server\":{\"port\":8000}"),
+		  "server.port: " LISTEN_IGNORED },
 		{ "excluded \"/\"", SEC("\"excluded_paths\":[\"/\"]"),
 		  "security.excluded_paths[0]: \"/\" matches every path: knocker protects nothing" },
 		{ "excluded \"/\" for any host", SEC("\"excluded_paths_by_host\":{\"*\":[\"/\"]}"),
@@ -586,6 +625,114 @@ test_warnings(void)
 			has_msg(&warns, want, rows[i].name);
 			tap_ok(none_contains(&warns, "abc123") && none_contains(&warns, KEY1),
 			    "%s: no key material in warnings", rows[i].name);
+		}
+		conf_free(c);
+		errlist_free(&errs);
+		errlist_free(&warns);
+	}
+}
+
+/* Issue 15: the original project's YAML config gets a hint how to convert
+   it; its "firewalld" (disabled) and "documentation" sections load. */
+#define YAML_HINT "this looks like YAML (FarisZR/knocker's format); knocker reads JSON. " \
+    "Convert it with: python3 -c 'import sys,yaml,json; json.dump(yaml.safe_load(sys.stdin), " \
+    "sys.stdout, indent=2)' < knocker.yaml > knocker.json (Debian: apt-get install python3-yaml)"
+
+/* What -t says about the original's sections that load but do nothing. */
+#define FW_IGNORED "firewalld: ignored: knocker does not drive firewalld (this section is " \
+    "disabled; network-level rules will be knocker-firewall's job, not there yet)"
+#define DOC_IGNORED "documentation: ignored: knocker serves no documentation or OpenAPI " \
+    "endpoints (docs/API.md describes the API)"
+
+static void
+test_original_config(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*text;
+		bool		 hint;
+	} yaml[] = {
+		{ "YAML with a comment first", "# knocker.example.yaml\n\nserver:\n  host: \"0.0.0.0\"\n", true },
+		{ "YAML key first", "server:\n  trusted_proxies:\n    - \"172.29.238.0/24\"\n", true },
+		{ "YAML document marker", "---\napi_keys:\n  - name: x\n", true },
+		{ "YAML after blank lines", "\n\n  whitelist:\n    storage_path: /data/w.json\n", true },
+		{ "broken JSON gets no hint", "{\n  \"server\": {},\n  \"log\": {,}\n}", false },
+		{ "JSON array garbage gets no hint", "[1,", false },
+	};
+	static const struct {
+		const char	*name;
+		const char	*json;
+		const char	*err;	/* NULL: loads */
+		const char	*warn;	/* when it loads: the one warning, or NULL: none */
+	} sections[] = {
+		{ "firewalld disabled, with the original's settings",
+		  CFG(",\"firewalld\":{\"enabled\":false,\"zone_name\":\"knocker\",\"zone_priority\":-100,"
+		  "\"default_action\":\"drop\",\"monitored_ports\":[{\"port\":22,\"protocol\":\"tcp\"}],"
+		  "\"monitored_ips\":[\"203.0.113.0/24\"]}"), NULL, FW_IGNORED },
+		{ "firewalld without enabled", CFG(",\"firewalld\":{}"), NULL, FW_IGNORED },
+		{ "firewalld enabled", CFG(",\"firewalld\":{\"enabled\":true}"),
+		  "firewalld.enabled: knocker does not drive firewalld; network-level rules will be "
+		  "knocker-firewall's job (nftables), not there yet: set this to false or remove "
+		  "the section", NULL },
+		{ "firewalld enabled not a bool", CFG(",\"firewalld\":{\"enabled\":\"no\"}"),
+		  "firewalld.enabled: must be true or false", NULL },
+		{ "firewalld not an object", CFG(",\"firewalld\":false"), "firewalld: must be an object",
+		  NULL },
+		{ "documentation", CFG(",\"documentation\":{\"openapi_output_path\":\"docs/openapi.json\"}"),
+		  NULL, DOC_IGNORED },
+		{ "documentation enabled", CFG(",\"documentation\":{\"enabled\":true}"), NULL, DOC_IGNORED },
+		{ "documentation not an object", CFG(",\"documentation\":\"x\""),
+		  "documentation: must be an object", NULL },
+		/* Keys of older versions of the original: refused, with what to write. */
+		{ "the original's logging section", CFG(",\"logging\":{\"level\":\"DEBUG\"}"),
+		  "logging: unknown key; the original's logging.level is log.level here "
+		  "(\"error\", \"warn\", \"info\" or \"debug\")", NULL },
+		{ "the original's old ttl of a key",
+		  "{" WL ",\"api_keys\":[{\"key\":\"" KEY1 "\",\"max_ttl\":60},{\"key\":\"" KEY2 "\",\"ttl\":60}]}",
+		  "api_keys[1].ttl: unknown key; the original's old name for max_ttl", NULL },
+		{ "the original's hashed key",
+		  "{" WL ",\"api_keys\":[{\"key\":\"" KEY1 "\",\"max_ttl\":60,\"key_hash\":\"x\"}]}",
+		  "api_keys[0].key_hash: unknown key; hashed keys are not supported: the key goes in "
+		  "key (the original dropped them too)", NULL },
+		{ "ttl elsewhere gets no such hint", CFG(",\"cors\":{\"ttl\":1}"), "cors.ttl: unknown key",
+		  NULL },
+	};
+	struct errlist errs, warns;
+	struct conf *c;
+	char want[1024];
+	size_t i;
+
+	snprintf(want, sizeof(want), F ": %s", YAML_HINT);
+	for (i = 0; i < sizeof(yaml) / sizeof(yaml[0]); i++) {
+		memset(&errs, 0, sizeof(errs));
+		c = parse(yaml[i].text, &errs, NULL);
+		tap_ok(c == NULL, "%s: refused", yaml[i].name);
+		if (yaml[i].hint)
+			has_msg(&errs, want, yaml[i].name);
+		else
+			tap_ok(none_contains(&errs, "YAML"), "%s", yaml[i].name);
+		tap_ok(errs.count >= 1 && strstr(errs.msg[0], "not valid JSON") != NULL,
+		    "%s: the syntax error comes first", yaml[i].name);
+		conf_free(c);
+		errlist_free(&errs);
+	}
+	for (i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+		memset(&errs, 0, sizeof(errs));
+		memset(&warns, 0, sizeof(warns));
+		c = parse(sections[i].json, &errs, &warns);
+		if (sections[i].err == NULL) {
+			if (!tap_ok(c != NULL, "%s: loads", sections[i].name))
+				tap_diag("%s", errs.count ? errs.msg[0] : "?");
+			tap_is_int((int64_t)warns.count, sections[i].warn != NULL, "%s: %s warning",
+			    sections[i].name, sections[i].warn != NULL ? "one" : "no");
+			if (sections[i].warn != NULL) {
+				snprintf(want, sizeof(want), F ": %s", sections[i].warn);
+				has_msg(&warns, want, sections[i].name);
+			}
+		} else {
+			tap_ok(c == NULL, "%s: refused", sections[i].name);
+			snprintf(want, sizeof(want), F ": %s", sections[i].err);
+			has_msg(&errs, want, sections[i].name);
 		}
 		conf_free(c);
 		errlist_free(&errs);
@@ -800,6 +947,7 @@ main(void)
 	test_bad();
 	test_many_errors();
 	test_warnings();
+	test_original_config();
 	test_load();
 	return tap_done();
 }

@@ -33,16 +33,23 @@ static const struct row rows[] = {
 	  "192.0.2.0/24", 0 },
 	{ "v4-mapped is IPv4", "{\"ip_address\":\"::ffff:192.0.2.1\"}", LEN_AUTO, KNOCKREQ_OK,
 	  "192.0.2.1", 0 },
-	{ "ttl 1.0 is integral", "{\"ttl\":1.0}", LEN_AUTO, KNOCKREQ_OK, NULL, 1 },
-	{ "ttl 1e3 is integral", "{\"ttl\":1e3}", LEN_AUTO, KNOCKREQ_OK, NULL, 1000 },
 	{ "ttl above the max is parsed (caller says too large)", "{\"ttl\":315360001}", LEN_AUTO,
 	  KNOCKREQ_OK, NULL, 315360001 },
-	{ "ttl 1e300 saturates", "{\"ttl\":1e300}", LEN_AUTO, KNOCKREQ_OK, NULL, INT64_MAX },
-	{ "ttl 1e999 (inf) saturates", "{\"ttl\":1e999}", LEN_AUTO, KNOCKREQ_OK, NULL, INT64_MAX },
+	{ "ttl after a nested member with } and \" in strings",
+	  "{\"x\":{\"a\":[1.5,\"}\\\"]\"],\"b\":{}},\"ttl\":5}", LEN_AUTO, KNOCKREQ_INVALID, NULL, 0 },
+	{ "ttl after a key with an escaped quote", "{\"a\\\"b\":1.5,\"ttl\":2}", LEN_AUTO,
+	  KNOCKREQ_INVALID, NULL, 0 },
+	{ "ttl after ip_address, with whitespace", " { \"ip_address\" : \"192.0.2.1\" ,\n \"ttl\" : 7 } ",
+	  LEN_AUTO, KNOCKREQ_OK, "192.0.2.1", 7 },
 	{ "ttl 2^63 saturates", "{\"ttl\":9223372036854775808}", LEN_AUTO, KNOCKREQ_OK, NULL,
 	  INT64_MAX },
 	{ "length limits the body", "{}garbage", 2, KNOCKREQ_OK, NULL, 0 },
-	{ "ip of exactly 100 chars is not INVALID", NULL, 0, KNOCKREQ_BAD_IP, NULL, 0 },
+	{ "ip of exactly 100 chars is not too long", NULL, 0, KNOCKREQ_BAD_IP, NULL, 0 },
+	/* The original takes null as "not given" for both fields. */
+	{ "ip_address null is absent", "{\"ip_address\":null}", LEN_AUTO, KNOCKREQ_OK, NULL, 0 },
+	{ "ttl null is absent", "{\"ttl\":null}", LEN_AUTO, KNOCKREQ_OK, NULL, 0 },
+	{ "both null", "{\"ttl\":null,\"ip_address\":null}", LEN_AUTO, KNOCKREQ_OK, NULL, 0 },
+	{ "null ip with a ttl", "{\"ip_address\":null,\"ttl\":30}", LEN_AUTO, KNOCKREQ_OK, NULL, 30 },
 
 	/* malformed */
 	{ "empty body", "", LEN_AUTO, KNOCKREQ_MALFORMED, NULL, 0 },
@@ -76,16 +83,12 @@ static const struct row rows[] = {
 	{ "duplicate ttl", "{\"ttl\":60,\"ttl\":61}", LEN_AUTO, KNOCKREQ_INVALID, NULL, 0 },
 	{ "duplicate ip_address", "{\"ip_address\":\"1.2.3.4\",\"ip_address\":\"5.6.7.8\"}",
 	  LEN_AUTO, KNOCKREQ_INVALID, NULL, 0 },
-	{ "ip_address number", "{\"ip_address\":16909060}", LEN_AUTO, KNOCKREQ_INVALID, NULL, 0 },
-	{ "ip_address null", "{\"ip_address\":null}", LEN_AUTO, KNOCKREQ_INVALID, NULL, 0 },
-	{ "ip_address array", "{\"ip_address\":[\"1.2.3.4\"]}", LEN_AUTO, KNOCKREQ_INVALID, NULL, 0 },
-	{ "ip_address object", "{\"ip_address\":{}}", LEN_AUTO, KNOCKREQ_INVALID, NULL, 0 },
-	{ "ip_address 101 chars", NULL, 0, KNOCKREQ_INVALID, NULL, 0 },
+	{ "duplicate ttl with null", "{\"ttl\":null,\"ttl\":61}", LEN_AUTO, KNOCKREQ_INVALID, NULL, 0 },
 	{ "\\u0000 in ip_address", "{\"ip_address\":\"1.2.3.4\\u0000x\"}", LEN_AUTO,
 	  KNOCKREQ_INVALID, NULL, 0 },
 	{ "\\u0000 in a field name", "{\"ttl\\u0000\":60}", LEN_AUTO, KNOCKREQ_INVALID, NULL, 0 },
-	{ "unknown field before a bad ttl", "{\"x\":1,\"ttl\":0}", LEN_AUTO, KNOCKREQ_INVALID,
-	  NULL, 0 },
+	{ "unknown field and a null ip", "{\"ip_address\":null,\"x\":1}", LEN_AUTO,
+	  KNOCKREQ_INVALID, NULL, 0 },
 
 	/* bad ttl */
 	{ "ttl 0", "{\"ttl\":0}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
@@ -93,16 +96,40 @@ static const struct row rows[] = {
 	{ "ttl -1", "{\"ttl\":-1}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
 	{ "ttl -1e300", "{\"ttl\":-1e300}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
 	{ "ttl 3.5", "{\"ttl\":3.5}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
+	/* The original takes only an integer literal: 60.0 or 6e1 is not one. */
+	{ "ttl 1.0", "{\"ttl\":1.0}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
+	{ "ttl 60.000", "{\"ttl\":60.000}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
+	{ "ttl 1e3", "{\"ttl\":1e3}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
+	{ "ttl 6E1", "{\"ttl\":6E1}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
+	{ "ttl 1e300", "{\"ttl\":1e300}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
+	{ "ttl 1e999 (inf)", "{\"ttl\":1e999}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
+	{ "ttl 5.0 after ip_address", "{\"ip_address\":\"192.0.2.1\",\"ttl\":5.0}", LEN_AUTO,
+	  KNOCKREQ_BAD_TTL, NULL, 0 },
+	{ "ttl 2.0 after a key with an escaped quote", "{\"a\\\"b\":1,\"ttl\":2.0}", LEN_AUTO,
+	  KNOCKREQ_BAD_TTL, NULL, 0 },
+	{ "duplicate ttl, the second 5.0", "{\"ttl\":5,\"ttl\":5.0}", LEN_AUTO, KNOCKREQ_BAD_TTL,
+	  NULL, 0 },
 	{ "ttl 0.5", "{\"ttl\":0.5}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
 	{ "ttl string", "{\"ttl\":\"60\"}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
 	{ "ttl true", "{\"ttl\":true}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
 	{ "ttl false", "{\"ttl\":false}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
-	{ "ttl null", "{\"ttl\":null}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
 	{ "ttl array", "{\"ttl\":[60]}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
 	{ "ttl object", "{\"ttl\":{}}", LEN_AUTO, KNOCKREQ_BAD_TTL, NULL, 0 },
 	{ "bad ttl before an unknown field", "{\"ttl\":0,\"x\":1}", LEN_AUTO, KNOCKREQ_BAD_TTL,
 	  NULL, 0 },
 	{ "bad ttl before a bad ip", "{\"ttl\":-5,\"ip_address\":\"nope\"}", LEN_AUTO,
+	  KNOCKREQ_BAD_TTL, NULL, 0 },
+	/* Several problems: ttl first, then ip_address, then the rest,
+	   whatever their order in the body (as the original reports them). */
+	{ "unknown field before a bad ttl", "{\"x\":1,\"ttl\":0}", LEN_AUTO, KNOCKREQ_BAD_TTL,
+	  NULL, 0 },
+	{ "bad ip before a bad ttl", "{\"ip_address\":\"x\",\"ttl\":0}", LEN_AUTO, KNOCKREQ_BAD_TTL,
+	  NULL, 0 },
+	{ "unknown field, bad ip, bad ttl", "{\"a\":1,\"ip_address\":7,\"ttl\":\"9\"}", LEN_AUTO,
+	  KNOCKREQ_BAD_TTL, NULL, 0 },
+	{ "duplicate ttl, the second bad", "{\"ttl\":60,\"ttl\":0}", LEN_AUTO, KNOCKREQ_BAD_TTL,
+	  NULL, 0 },
+	{ "\\u0000 in a field name and a bad ttl", "{\"x\\u0000\":1,\"ttl\":-1}", LEN_AUTO,
 	  KNOCKREQ_BAD_TTL, NULL, 0 },
 
 	/* bad ip */
@@ -113,8 +140,19 @@ static const struct row rows[] = {
 	{ "ip prefix 129", "{\"ip_address\":\"::/129\"}", LEN_AUTO, KNOCKREQ_BAD_IP, NULL, 0 },
 	{ "ip with space", "{\"ip_address\":\" 1.2.3.4\"}", LEN_AUTO, KNOCKREQ_BAD_IP, NULL, 0 },
 	{ "ip with zone id", "{\"ip_address\":\"fe80::1%eth0\"}", LEN_AUTO, KNOCKREQ_BAD_IP, NULL, 0 },
-	{ "bad ip before a bad ttl", "{\"ip_address\":\"x\",\"ttl\":0}", LEN_AUTO, KNOCKREQ_BAD_IP,
-	  NULL, 0 },
+	{ "ip_address number", "{\"ip_address\":16909060}", LEN_AUTO, KNOCKREQ_BAD_IP, NULL, 0 },
+	{ "ip_address true", "{\"ip_address\":true}", LEN_AUTO, KNOCKREQ_BAD_IP, NULL, 0 },
+	{ "ip_address array", "{\"ip_address\":[\"1.2.3.4\"]}", LEN_AUTO, KNOCKREQ_BAD_IP, NULL, 0 },
+	{ "ip_address object", "{\"ip_address\":{}}", LEN_AUTO, KNOCKREQ_BAD_IP, NULL, 0 },
+	{ "unknown field before a bad ip", "{\"x\":1,\"ip_address\":\"nope\"}", LEN_AUTO,
+	  KNOCKREQ_BAD_IP, NULL, 0 },
+	{ "non-string ip before an unknown field", "{\"ip_address\":1,\"x\":1}", LEN_AUTO,
+	  KNOCKREQ_BAD_IP, NULL, 0 },
+
+	/* ip too long */
+	{ "ip_address 101 chars", NULL, 0, KNOCKREQ_IP_TOO_LONG, NULL, 0 },
+	{ "too long ip before an unknown field", NULL, 1, KNOCKREQ_IP_TOO_LONG, NULL, 0 },
+	{ "too long ip with a bad ttl", NULL, 2, KNOCKREQ_BAD_TTL, NULL, 0 },
 };
 
 static const char *
@@ -127,6 +165,7 @@ status_name(enum knockreq_status st)
 	case KNOCKREQ_INVALID: return "INVALID";
 	case KNOCKREQ_BAD_TTL: return "BAD_TTL";
 	case KNOCKREQ_BAD_IP: return "BAD_IP";
+	case KNOCKREQ_IP_TOO_LONG: return "IP_TOO_LONG";
 	}
 	return "?";
 }
@@ -162,12 +201,14 @@ test_parse(void)
 		const struct row *r = &rows[i];
 
 		if (r->body == NULL) {
-			/* 100 or 101 characters that are not an address. */
-			size_t n = r->status == KNOCKREQ_INVALID ? 101 : 100;
+			/* 100 or 101 characters that are not an address; len picks
+			   what follows: nothing, an unknown field, a bad ttl. */
+			static const char *const tails[] = { "", ",\"x\":1", ",\"ttl\":0" };
+			size_t n = r->status == KNOCKREQ_BAD_IP ? 100 : 101;
 
 			memset(ip, '1', n);
 			ip[n] = '\0';
-			snprintf(body, sizeof(body), "{\"ip_address\":\"%s\"}", ip);
+			snprintf(body, sizeof(body), "{\"ip_address\":\"%s\"%s}", ip, tails[r->len]);
 			check_row(r, body, strlen(body));
 		} else
 			check_row(r, r->body, r->len == LEN_AUTO ? strlen(r->body) : r->len);
@@ -187,9 +228,9 @@ test_parse_edges(void)
 		for (size_t k = 0; k < 100 + o; k++)
 			i += (size_t)snprintf(big + i, sizeof(big) - i, "\xc3\xa9");	/* e-acute */
 		i += (size_t)snprintf(big + i, sizeof(big) - i, "\"}");
-		tap_is_int(knockreq_parse(big, i, &kr), o ? KNOCKREQ_INVALID : KNOCKREQ_BAD_IP,
+		tap_is_int(knockreq_parse(big, i, &kr), o ? KNOCKREQ_IP_TOO_LONG : KNOCKREQ_BAD_IP,
 		    "ip_address of %zu two-byte characters is %s", 100 + o,
-		    o ? "INVALID" : "BAD_IP");
+		    o ? "IP_TOO_LONG" : "BAD_IP");
 	}
 
 	tap_is_int(knockreq_parse(NULL, 0, &kr), KNOCKREQ_MALFORMED, "NULL body is malformed");
@@ -222,6 +263,7 @@ test_errors(void)
 		{ KNOCKREQ_INVALID, "Invalid request data." },
 		{ KNOCKREQ_BAD_TTL, "Invalid TTL specified. Must be a positive integer." },
 		{ KNOCKREQ_BAD_IP, "Invalid IP address or CIDR notation in request body." },
+		{ KNOCKREQ_IP_TOO_LONG, "IP address or CIDR notation too long." },
 	};
 	size_t i;
 

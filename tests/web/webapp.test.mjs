@@ -1,22 +1,33 @@
 // Browser test of the knocker web app, run by tests/integration/test_web.sh
-// against a real knocker behind lighttpd that serves web/ under /access/.
+// against a real knocker behind lighttpd that serves web/ at the root of its
+// own origin (APP_URL) and, for the shared-origin warning, under /access/ of
+// the protected service's origin (SERVICE_URL).
 // Prints one JSON object per check: {"ok": bool, "name": str, "diag": str},
 // then {"name": "__finished__"}. Never prints the API key.
 //
-// Environment: BASE_URL (http://127.0.0.1:PORT), API_KEY, CHROMIUM (path),
-// SCREENSHOT (PNG to write), WHITELIST (knocker's whitelist file),
-// PROFILE_PARENT (directory for the fresh chromium profile).
+// Environment: APP_URL (http://knock.localhost:PORT), SERVICE_URL
+// (http://127.0.0.1:PORT), API_KEY (max_ttl 3600), LONG_KEY (max_ttl
+// 172800, allow_remote_whitelist), CHROMIUM (path), SCREENSHOT (PNG to
+// write), WHITELIST (knocker's whitelist file), PROFILE_PARENT (directory for
+// the fresh chromium profile).
 import { chromium } from 'playwright-core';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-const { BASE_URL, API_KEY, CHROMIUM, SCREENSHOT, WHITELIST } = process.env;
-const APP = `${BASE_URL}/access/`;
+const { APP_URL, SERVICE_URL, API_KEY, LONG_KEY, CHROMIUM, SCREENSHOT, WHITELIST } = process.env;
+const APP = `${APP_URL}/`;
+const SHARED_APP = `${SERVICE_URL}/access/`;	// the old layout: warned about
+const PROTECTED = `${SERVICE_URL}/private/index.html`;
+const STORE = 'knocker.settings.v1';
+// The app's host name always over IPv4, as the service's 127.0.0.1, so that
+// a knock from the app opens the service (chromium would pick ::1 or
+// 127.0.0.1 for a *.localhost name).
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-	'--disable-background-networking', '--disable-component-update', '--disable-sync'];
+	'--disable-background-networking', '--disable-component-update', '--disable-sync',
+	`--host-resolver-rules=MAP ${new URL(APP_URL).hostname} 127.0.0.1`];
 
 // --- reporting ------------------------------------------------------------------------
-const hideKey = (s) => String(s).split(API_KEY).join('<API_KEY>');
+const hideKey = (s) => String(s).split(API_KEY).join('<API_KEY>').split(LONG_KEY).join('<LONG_KEY>');
 function report(ok, name, diag) {
 	console.log(JSON.stringify({ ok: !!ok, name: hideKey(name), diag: ok ? '' : hideKey(diag ?? '') }));
 }
@@ -62,7 +73,7 @@ page.on('console', (m) => {
 });
 page.on('pageerror', (e) => consoleErrors.push(e.message));
 
-const isKnock = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname === '/knock';
+const isKnock = (r) => r.request().method() === 'POST' && new URL(r.url()).pathname.endsWith('/knock');
 // Runs action and returns the POST /knock response it caused.
 async function knockDuring(action) {
 	const resp = page.waitForResponse(isKnock);
@@ -72,19 +83,34 @@ async function knockDuring(action) {
 const text = (sel) => page.textContent(sel).then((t) => t.trim());
 const whitelisted = () => page.waitForFunction(() =>
 	document.querySelector('#status').textContent.startsWith('Whitelisted'));
-const fetchStatus = (path) => page.evaluate(async (p) => {
-	const r = await fetch(p, { cache: 'no-store' });
-	return `${r.status} ${(await r.text()).trim()}`;
-}, path);
+// Opens a page of the protected service (another origin than the app) in a
+// new tab; runs fn in it (if given). Returns { status, body, result }.
+async function servicePage(fn, arg) {
+	const p = await ctx.newPage();
+	try {
+		const resp = await p.goto(PROTECTED, { waitUntil: 'load' });
+		const result = fn ? await p.evaluate(fn, arg) : undefined;
+		return { status: resp.status(), body: (await p.textContent('body')).trim(), result };
+	} finally {
+		await p.close();
+	}
+}
+const serviceStatus = async () => { const r = await servicePage(); return `${r.status} ${r.body}`; };
+// Everything a page can read from its origin's web storage, as one string.
+const readStorage = () => JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } });
+const stored = () => page.evaluate((k) => JSON.parse(localStorage.getItem(k)), STORE);
+const holdsKey = (s) => s.includes(API_KEY);
 
 try {
 	await step('first visit', async () => {
 		await page.goto(APP, { waitUntil: 'load' });
-		is(await page.title(), 'Knock – knocker', 'the app opens under /access/');
+		is(await page.title(), 'Knock – knocker', 'the app opens at the root of its own origin');
 		like(await text('#status'), /^Enter your API key in Settings to knock\.$/, 'first visit: the app asks for the key');
 		is(await page.getAttribute('#settings', 'open'), '', 'first visit: the settings are open');
 		is(knocks.length, 0, 'first visit: no knock without a key');
-		like(await fetchStatus('/private/index.html'), /^401 /, 'before knocking, a protected URL fetched from the page is 401');
+		is(await page.isChecked('#remember'), false, 'first visit: "Remember the key on this device" is off');
+		is(await page.isHidden('#shared-origin'), true, 'on its own origin the app shows no shared-origin warning');
+		like(await serviceStatus(), /^401 /, 'before knocking, the protected service is 401');
 	});
 
 	await step('accessibility', async () => {
@@ -156,6 +182,9 @@ try {
 		is(await text('#ip'), '127.0.0.1', 'the current IP is shown');
 		is(await text('#whitelisted'), 'Yes', 'the whitelisted state is shown');
 		like(await text('#expires-at'), /^\(at .+\)$/, 'the expiry time is shown');
+		report(!/\d{4}/.test(await text('#expires-at')), 'within a day, the expiry is a time without a date',
+			await text('#expires-at'));
+		is(await page.getAttribute('#settings', 'open'), null, 'a successful "Save and knock" closes the settings');
 		const c1 = await text('#countdown');
 		like(c1, /^(2:00|1:5\d)$/, `the countdown starts at the TTL (${c1})`);
 		await sleep(2200);
@@ -165,9 +194,55 @@ try {
 		const wl = JSON.parse(readFileSync(WHITELIST, 'utf8'));
 		const left = wl['127.0.0.1'] - t0;
 		report(left >= 118 && left <= 122, `knocker's whitelist holds 127.0.0.1 for 120 s (${left})`, JSON.stringify(wl));
-		like(await fetchStatus('/private/index.html'), /^200 SECRET-PAGE$/, 'after the knock the protected URL is 200');
-		const saved = await page.evaluate(() => JSON.parse(localStorage.getItem('knocker.settings.v1')));
-		is(`${saved.url}|${saved.key === API_KEY}|${saved.ttl}`, '|true|120', 'the settings are in localStorage');
+		like(await serviceStatus(), /^200 SECRET-PAGE$/, 'after the knock the protected service is 200');
+		const saved = await stored();
+		is(`${saved.url}|${saved.ttl}|${saved.remember}|${'key' in saved}`, '|120|false|false',
+			'without "Remember", localStorage holds URL and TTL but no key');
+		is(holdsKey(await page.evaluate(readStorage)), false, 'the key is nowhere in the app\'s local or session storage');
+	});
+
+	await step('key in memory only', async () => {
+		const before = knocks.length;
+		await page.reload({ waitUntil: 'load' });
+		await sleep(500);
+		is(knocks.length, before, 'after a reload without "Remember" the app does not knock');
+		like(await text('#status'), /^Enter your API key in Settings to knock\.$/, 'it asks for the key again');
+		is(`${await page.inputValue('#key')}|${await page.inputValue('#ttl')}`, '|120', 'the key field is empty, the TTL kept');
+		is(holdsKey(await page.evaluate(readStorage)), false, 'with the opt-out the key is not in storage after a reload');
+	});
+
+	await step('remember', async () => {
+		await page.fill('#key', API_KEY);
+		await page.check('#remember');
+		const resp = await knockDuring(() => page.click('#save'));
+		is(resp.status(), 200, 'with "Remember" ticked, Save and knock knocks');
+		await whitelisted();
+		const saved = await stored();
+		is(`${saved.remember}|${saved.key === API_KEY}`, 'true|true', 'and the key is in the app origin\'s localStorage');
+	});
+
+	await step('another origin cannot read the key', async () => {
+		const r = await servicePage(async (app) => {
+			const out = { storage: JSON.stringify({ ...localStorage, ...sessionStorage }) };
+			const w = window.open(app);
+			await new Promise((res) => setTimeout(res, 1500));
+			try {
+				out.window = String(w.document.querySelector('#key').value);
+			} catch (e) {
+				out.window = `blocked: ${e.name}`;
+			}
+			try {
+				out.fetch = await (await fetch(app)).text();
+			} catch (e) {
+				out.fetch = `blocked: ${e.name}`;
+			}
+			w.close();
+			return out;
+		}, APP);
+		is(r.status, 200, 'a page of the protected service opens (200)');
+		is(holdsKey(r.result.storage), false, 'that page finds no key in its own storage');
+		like(r.result.window, /^blocked: SecurityError$/, 'the app window it opens is closed to its scripts');
+		like(r.result.fetch, /^blocked: TypeError$/, 'and it cannot read the app\'s origin with fetch');
 	});
 
 	await step('knock on open', async () => {
@@ -208,7 +283,7 @@ try {
 
 	await step('service worker', async () => {
 		await page.evaluate(() => navigator.serviceWorker.ready.then(() => true));
-		const shell = page.waitForResponse((r) => new URL(r.url()).pathname === '/access/app.js');
+		const shell = page.waitForResponse((r) => new URL(r.url()).pathname === '/app.js');
 		const resp = await knockDuring(() => page.reload());
 		is(await page.evaluate(() => !!navigator.serviceWorker.controller), true, 'a service worker controls the page');
 		is((await shell).fromServiceWorker(), true, 'the app shell goes through the service worker');
@@ -223,9 +298,11 @@ try {
 					out.push(new URL(r.url).pathname);
 			return out.sort();
 		});
-		report(cached.includes('/access/') && cached.includes('/access/app.js') && cached.includes('/access/manifest.webmanifest'),
+		report(cached.includes('/') && cached.includes('/app.js') && cached.includes('/manifest.webmanifest'),
 			'the app shell is cached', cached.join(' '));
-		is(cached.filter((p) => !p.startsWith('/access/')).join(' '), '', 'nothing else is cached (no /knock, no protected URL)');
+		const shellFiles = new Set(['/', '/index.html', '/app.js', '/style.css', '/manifest.webmanifest',
+			'/icons/icon-192.png', '/icons/icon-512.png', '/icons/icon-maskable-512.png']);
+		is(cached.filter((p) => !shellFiles.has(p)).join(' '), '', 'nothing else is cached (no /knock, no protected URL)');
 		const cdp = await ctx.newCDPSession(page);
 		const { installabilityErrors } = await cdp.send('Page.getInstallabilityErrors');
 		is(installabilityErrors.map((e) => e.errorId).join(','), '', 'chromium finds the app installable');
@@ -267,8 +344,181 @@ try {
 		report(true, 'screenshot taken (390x844 at 2x)');
 	});
 
-	await step('forget', async () => {
+	// Opens the settings (if closed), fills the given fields, saves, and
+	// returns the knock's response.
+	async function openSettings() {
+		if (await page.getAttribute('#settings', 'open') === null)
+			await page.click('#settings > summary');
+	}
+	async function saveSettings(fields) {
+		await openSettings();
+		for (const [sel, v] of Object.entries(fields))
+			await page.fill(sel, v);
+		return knockDuring(() => page.click('#save'));
+	}
+
+	await step('capped TTL', async () => {
+		const resp = await saveSettings({ '#ttl': '7200' });
+		is(resp.status(), 200, 'a TTL above the key\'s max_ttl is still a knock');
+		await whitelisted();
+		is(await text('#status'), 'Whitelisted 127.0.0.1 for 60 minutes. Your key allows at most 60 minutes (you asked for 2 hours).',
+			'the app says the key\'s max_ttl capped it');
+	});
+
+	await step('long TTL', async () => {
+		const resp = await saveSettings({ '#key': LONG_KEY, '#ttl': '172800' });
+		is(resp.status(), 200, 'a key with a two-day max_ttl knocks for two days');
+		await whitelisted();
+		like(await text('#countdown'), /^(2 d 00:00:00|1 d 23:59:\d\d)$/, 'the countdown counts days');
+		like(await text('#expires-at'), /^\(at .*\d{4}.*\)$/, 'beyond a day, the expiry shows the date');
+	});
+
+	await step('another address', async () => {
+		await page.click('#other > summary');
+		const before = knocks.length;
+		await page.fill('#other-ip', 'not an address');
+		await page.click('#other-knock');
+		like(await text('#other-result'), /^Enter an IPv4 or IPv6 address/, 'a malformed address is refused by the form');
+		is(knocks.length, before, 'without a request');
+		await page.fill('#other-ip', '203.0.113.0/24');
+		const resp = await knockDuring(() => page.click('#other-knock'));
+		is(resp.request().postData(), '{"ip_address":"203.0.113.0/24","ttl":172800}', 'it sends ip_address and the TTL');
+		is(resp.status(), 200, 'a key with allow_remote_whitelist whitelists the range');
+		like(await text('#other-result'), /^Whitelisted 203\.0\.113\.0\/24 for 48 hours\. Until .*\d{4}.*\.$/,
+			'and the app says so, with the expiry date');
+		const wl = JSON.parse(readFileSync(WHITELIST, 'utf8'));
+		is(typeof wl['203.0.113.0/24'], 'number', 'knocker\'s whitelist holds the range');
+		is(await text('#ip'), '127.0.0.1', 'this device\'s own entry is still the one shown above');
+		const r2 = await saveSettings({ '#key': API_KEY, '#ttl': '120' });
+		is(r2.status(), 200, '(back to the key without the right)');
+		await whitelisted();
+		await page.fill('#other-ip', '198.51.100.7');
+		const r3 = await knockDuring(() => page.click('#other-knock'));
+		is(r3.status(), 403, 'with a key lacking allow_remote_whitelist: 403');
+		await page.waitForFunction(() => /^API key lacks/.test(document.querySelector('#other-result').textContent));
+		is(await text('#other-result'), 'API key lacks remote whitelist permission. This key may not whitelist other addresses (it needs allow_remote_whitelist).',
+			'and the app says why');
+	});
+
+	await step('switching servers', async () => {
+		const resp = await saveSettings({ '#url': '/elsewhere/knock' });
+		is(resp.status(), 403, 'a knock URL that is not knocker (403 on the app\'s host)');
+		await page.waitForSelector('#error:not([hidden])');
+		like(await text('#status'), /^Knock failed: /, 'after switching the URL the status is about the new server');
+		is(`${await text('#ip')}|${await text('#whitelisted')}|${await text('#countdown')}`, '–|–|–',
+			'the previous server\'s entry and countdown are gone');
+		const back = await saveSettings({ '#url': '' });
+		is(back.status(), 200, 'back to /knock, the knock works again');
+		await whitelisted();
+	});
+
+	await step('switching servers during a knock', async () => {
+		// A slow server (answered by the test) still busy when the URL changes:
+		// its late answer must not show up as the new server's.
+		let release = null;
+		await page.route('**/slow/knock', async (route) => {
+			await new Promise((r) => { release = r; });
+			await route.fulfill({ status: 200, contentType: 'application/json',
+				body: JSON.stringify({ whitelisted_entry: '192.0.2.1', expires_at: Math.floor(Date.now() / 1000) + 999,
+					expires_in_seconds: 999 }) });
+		});
+		await page.evaluate(() => {
+			window.ipSeen = [];
+			new MutationObserver(() => window.ipSeen.push(document.querySelector('#ip').textContent))
+				.observe(document.querySelector('#ip'), { childList: true, characterData: true, subtree: true });
+		});
+		await openSettings();
+		await page.fill('#url', '/slow/knock');
+		await page.click('#save');
+		await page.waitForFunction(() => document.querySelector('#knock').disabled);
+		for (let i = 0; i < 50 && !release; i++)
+			await sleep(100);
+		is(release !== null, true, 'the knock to the slow server is under way');
+		await openSettings();
+		await page.fill('#url', '');
+		await page.click('#save');
+		const resp = page.waitForResponse((r) => isKnock(r) && new URL(r.url()).pathname === '/knock');
+		release?.();
+		is((await resp).status(), 200, 'the knock to the new URL follows');
+		await whitelisted();
+		await sleep(300);
+		is(`${await text('#ip')}|${await text('#status')}`, '127.0.0.1|Whitelisted 127.0.0.1 for 2 minutes.',
+			'the slow server\'s late answer is not shown');
+		is((await page.evaluate(() => window.ipSeen)).includes('192.0.2.1'), false, 'not even for a moment');
+		await page.unroute('**/slow/knock');
+	});
+
+	await step('auto-knock off', async () => {
 		await page.click('#settings > summary');
+		await page.uncheck('#auto');
+		is((await stored()).auto, false, 'unticking "Knock automatically" is stored at once');
+		const before = knocks.length;
+		await page.reload({ waitUntil: 'load' });
+		await sleep(700);
+		is(knocks.length, before, 'with it off, opening the app does not knock');
+		is(await text('#status'), 'Press Knock to whitelist this device.', 'the app says how to knock');
+		await page.evaluate(() => {
+			Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'visible' });
+			document.dispatchEvent(new Event('visibilitychange'));
+		});
+		await sleep(500);
+		is(knocks.length, before, 'nor does coming back to the foreground');
+		const resp = await knockDuring(() => page.click('#knock'));
+		is(resp.status(), 200, 'the Knock button still knocks');
+		await whitelisted();
+		await page.click('#settings > summary');
+		await page.check('#auto');
+		const r2 = await knockDuring(() => page.reload());
+		is(r2.status(), 200, 'ticked again, opening the app knocks');
+		await whitelisted();
+	});
+
+	await step('opt out again', async () => {
+		await page.click('#settings > summary');
+		await page.uncheck('#remember');
+		const resp = await knockDuring(() => page.click('#save'));
+		is(resp.status(), 200, 'unticking "Remember" and saving knocks');
+		is('key' in await stored(), false, 'and removes the key from localStorage');
+		await page.reload({ waitUntil: 'load' });
+		is(holdsKey(await page.evaluate(readStorage)), false, 'after a reload the key is still not stored');
+		is(await page.inputValue('#key'), '', 'and the app asks for it again');
+	});
+
+	await step('shared origin', async () => {
+		// What an older version of the app left there: the key, always stored.
+		await servicePage((arg) => localStorage.setItem(arg.store, JSON.stringify({ url: '', key: arg.key, ttl: null })),
+			{ store: STORE, key: API_KEY });
+		const p = await ctx.newPage();
+		try {
+			const resp = p.waitForResponse(isKnock);
+			await p.goto(SHARED_APP, { waitUntil: 'load' });
+			is((await resp).status(), 200, 'a key stored by an older version is used once');
+			is(holdsKey(await p.evaluate(readStorage)), false, 'and removed from storage');
+			is(await p.isVisible('#shared-origin'), true, 'served under /access/ of the service\'s origin, the app warns');
+			like((await p.textContent('#shared-origin')).replace(/\s+/g, ' ').trim(), /shares its origin \(http:\/\/127\.0\.0\.1:\d+\) with other pages/,
+				'the warning names the shared origin');
+			// Why it warns: there, a remembered key is open to the service's pages.
+			await p.click('#settings > summary');
+			await p.fill('#key', API_KEY);
+			await p.check('#remember');
+			await p.click('#save');
+			await p.waitForFunction(() => document.querySelector('#status').textContent.startsWith('Whitelisted'));
+			const r = await servicePage(readStorage);
+			is(holdsKey(r.result), true, '(that is why: on a shared origin a service page reads a remembered key)');
+			await p.click('#settings > summary');	// closed by the successful save
+			await p.click('#forget');
+		} finally {
+			await p.close();
+		}
+	});
+
+	await step('forget', async () => {
+		await page.fill('#key', API_KEY);
+		await page.check('#remember');
+		await page.click('#save');
+		await whitelisted();
+		if (await page.getAttribute('#settings', 'open') === null)
+			await page.click('#settings > summary');
 		await page.click('#forget');
 		is(await page.evaluate(() => localStorage.getItem('knocker.settings.v1')), null, '"Forget settings" removes the key from localStorage');
 		is(await page.inputValue('#key'), '', 'and clears the form');

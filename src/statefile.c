@@ -1,0 +1,480 @@
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bsd/stdlib.h>
+#include <bsd/string.h>
+
+#include "statefile.h"
+
+int
+sf_errorf(struct sf_err *e, const char *fmt, ...)
+{
+	int saved = errno;
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+	va_end(ap);
+	errno = saved;
+	return -1;
+}
+
+/* Same, with ": strerror(errno)" appended. */
+#define sf_failsys(e, fmt, ...) \
+	sf_errorf((e), fmt ": %s", __VA_ARGS__, strerror(errno))
+
+int
+sf_dir_check(const char *dir, uid_t *owner, struct sf_err *e)
+{
+	struct stat st;
+
+	if (stat(dir, &st) == -1)
+		return sf_failsys(e, "storage directory %s", dir);
+	if (!S_ISDIR(st.st_mode)) {
+		errno = ENOTDIR;
+		return sf_errorf(e, "storage directory %s is not a directory", dir);
+	}
+	if ((st.st_mode & 077) != 0) {
+		errno = EPERM;
+		return sf_errorf(e, "storage directory %s has group or other permissions "
+		    "(mode %04o; it must be 0700)", dir, (unsigned)(st.st_mode & 07777));
+	}
+	if (st.st_uid != geteuid() && geteuid() != 0) {
+		errno = EPERM;
+		return sf_errorf(e, "storage directory %s belongs to uid %lu, not to this "
+		    "process (uid %lu)", dir, (unsigned long)st.st_uid, (unsigned long)geteuid());
+	}
+	*owner = st.st_uid;
+	return 0;
+}
+
+int
+sf_dirname(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t len;
+
+	if (slash == NULL) {
+		len = 1;
+		path = ".";
+	} else if (slash == path) {
+		len = 1;		/* "/x" -> "/" */
+	} else {
+		len = (size_t)(slash - path);
+	}
+	if (len >= size) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(buf, path, len);
+	buf[len] = '\0';
+	return 0;
+}
+
+/* The checks on an open descriptor: regular, owned by owner, not writable
+   by group or others. Returns 0 or -1. */
+static int
+sf_check_fd(int fd, const char *path, uid_t owner, struct stat *st, struct sf_err *e)
+{
+	struct stat sb;
+
+	if (st == NULL)
+		st = &sb;
+	if (fstat(fd, st) == -1)
+		return sf_failsys(e, "cannot stat %s", path);
+	if (!S_ISREG(st->st_mode)) {
+		errno = EINVAL;
+		return sf_errorf(e, "%s is not a regular file", path);
+	}
+	if (st->st_uid != owner) {
+		errno = EPERM;
+		return sf_errorf(e, "%s belongs to uid %lu, not to the storage directory's "
+		    "owner (uid %lu)", path, (unsigned long)st->st_uid, (unsigned long)owner);
+	}
+	if ((st->st_mode & 022) != 0) {
+		errno = EPERM;
+		return sf_errorf(e, "%s is writable by group or others (mode %04o)", path,
+		    (unsigned)(st->st_mode & 07777));
+	}
+	/* Regular files never block; reads and writes are plain from here. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) == -1)
+		return sf_failsys(e, "cannot use %s", path);
+	return 0;
+}
+
+/* open(2) on an existing state file, mapping errors to messages. */
+static int
+sf_open_existing(const char *path, int flags, int *fd, struct sf_err *e)
+{
+	*fd = open(path, flags | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (*fd != -1)
+		return 0;
+	if (errno == ENOENT)
+		return 1;
+	if (errno == ELOOP)
+		return sf_errorf(e, "%s is a symbolic link", path);
+	return sf_failsys(e, "cannot open %s", path);
+}
+
+/* Gives a file root made to the storage directory's owner. */
+static int
+sf_give(int fd, const char *path, uid_t owner, struct sf_err *e)
+{
+	if (geteuid() == 0 && owner != 0 && fchown(fd, owner, (gid_t)-1) == -1)
+		return sf_failsys(e, "cannot hand %s to uid %lu", path, (unsigned long)owner);
+	return 0;
+}
+
+int
+sf_open_read(const char *path, uid_t owner, int *fd, struct stat *st, struct sf_err *e)
+{
+	int rc;
+
+	if ((rc = sf_open_existing(path, O_RDONLY, fd, e)) != 0) {
+		*fd = -1;
+		if (rc == 1)
+			errno = ENOENT;
+		return rc;
+	}
+	if (sf_check_fd(*fd, path, owner, st, e) == -1) {
+		int saved = errno;
+
+		close(*fd);
+		*fd = -1;
+		errno = saved;
+		return -1;
+	}
+	return 0;
+}
+
+int
+sf_open_rw(const char *path, uid_t owner, int *fd, struct stat *st, struct sf_err *e)
+{
+	int saved, tries, rc;
+
+	for (tries = 0;; tries++) {
+		if ((rc = sf_open_existing(path, O_RDWR, fd, e)) == -1)
+			goto fail;
+		if (rc == 0)
+			break;
+		*fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600);
+		if (*fd != -1) {
+			if (sf_give(*fd, path, owner, e) == -1)
+				goto fail;
+			break;
+		}
+		/* EEXIST: another process created it first; open theirs. */
+		if (errno != EEXIST || tries == 8) {
+			sf_failsys(e, "cannot create %s", path);
+			goto fail;
+		}
+	}
+	if (sf_check_fd(*fd, path, owner, st, e) == -1)
+		goto fail;
+	return 0;
+fail:
+	saved = errno;
+	if (*fd != -1)
+		close(*fd);
+	*fd = -1;
+	errno = saved;
+	return -1;
+}
+
+int
+sf_read_all(int fd, size_t max, char **buf, size_t *len, struct sf_err *e)
+{
+	size_t cap = 4096, off = 0;
+	char *b = NULL, *nb;
+	struct stat st;
+	ssize_t n;
+
+	*buf = NULL;
+	*len = 0;
+	if (fstat(fd, &st) == 0 && st.st_size > 0 && (uintmax_t)st.st_size < (uintmax_t)max)
+		cap = (size_t)st.st_size + 1;
+	for (;;) {
+		if (b == NULL || off + 1 >= cap) {
+			if (b != NULL)
+				cap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
+			if ((nb = realloc(b, cap)) == NULL) {
+				sf_failsys(e, "cannot read %zu bytes", cap);
+				goto fail;
+			}
+			b = nb;
+		}
+		n = pread(fd, b + off, cap - off - 1, (off_t)off);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			sf_failsys(e, "read error after %zu bytes", off);
+			goto fail;
+		}
+		if (n == 0)
+			break;
+		off += (size_t)n;
+		if (off > max) {
+			errno = EFBIG;
+			sf_errorf(e, "file larger than %zu bytes", max);
+			goto fail;
+		}
+	}
+	b[off] = '\0';
+	*buf = b;
+	*len = off;
+	return 0;
+fail:
+	free(b);
+	return -1;
+}
+
+static int64_t
+sf_ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int
+sf_flock(int fd, int timeout_ms)
+{
+	int64_t deadline = sf_ms_now() + (timeout_ms > 0 ? timeout_ms : 0);
+	long sleep_us = 500;
+	struct timespec ts;
+
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return 0;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK)
+			return -1;
+		if (sf_ms_now() >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		ts.tv_sec = 0;
+		ts.tv_nsec = sleep_us * 1000;
+		(void)nanosleep(&ts, NULL);
+		if (sleep_us < 8000)
+			sleep_us *= 2;
+	}
+}
+
+int
+sf_lock(const char *lock_path, uid_t owner, int timeout_ms, int *fd, struct sf_err *e)
+{
+	struct stat held, named;
+	int tries, saved;
+
+	/* If the lock file was removed or replaced while we waited, others
+	   lock the new one: retry on whatever the path names now. */
+	for (tries = 0;; tries++) {
+		if (sf_open_rw(lock_path, owner, fd, &held, e) == -1)
+			return -1;
+		if (sf_flock(*fd, timeout_ms) == -1) {
+			if (errno == ETIMEDOUT)
+				sf_errorf(e, "%s: still locked by another process after %d ms",
+				    lock_path, timeout_ms);
+			else
+				sf_failsys(e, "cannot lock %s", lock_path);
+			goto fail;
+		}
+		if (lstat(lock_path, &named) == 0 && held.st_dev == named.st_dev &&
+		    held.st_ino == named.st_ino)
+			return 0;
+		sf_unlock(*fd);
+		*fd = -1;
+		if (tries == 8) {
+			errno = EAGAIN;
+			return sf_errorf(e, "%s keeps being replaced; cannot lock it", lock_path);
+		}
+	}
+fail:
+	saved = errno;
+	close(*fd);
+	*fd = -1;
+	errno = saved;
+	return -1;
+}
+
+void
+sf_unlock(int fd)
+{
+	if (fd < 0)
+		return;
+	(void)flock(fd, LOCK_UN);
+	close(fd);
+}
+
+int
+sf_tmp_create(struct sf_tmp *t, const char *target, uid_t owner, struct sf_err *e)
+{
+	unsigned char rnd[8];
+	int tries;
+	size_t i;
+	int n;
+
+	t->fd = -1;
+	t->owner = owner;
+	t->path[0] = '\0';
+	for (tries = 0; tries < 8; tries++) {
+		char hex[sizeof(rnd) * 2 + 1];
+
+		arc4random_buf(rnd, sizeof(rnd));
+		for (i = 0; i < sizeof(rnd); i++)
+			(void)snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+		n = snprintf(t->path, sizeof(t->path), "%s.tmp-%s", target, hex);
+		if (n < 0 || (size_t)n >= sizeof(t->path)) {
+			t->path[0] = '\0';
+			errno = ENAMETOOLONG;
+			return sf_errorf(e, "%s: path too long for a temporary file", target);
+		}
+		t->fd = open(t->path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC |
+		    O_NOCTTY, 0600);
+		if (t->fd != -1)
+			break;
+		if (errno != EEXIST) {
+			t->path[0] = '\0';
+			return sf_failsys(e, "cannot create a temporary file beside %s", target);
+		}
+	}
+	if (t->fd == -1) {
+		t->path[0] = '\0';
+		return sf_failsys(e, "cannot create a temporary file beside %s", target);
+	}
+	if (sf_give(t->fd, t->path, owner, e) == -1) {
+		sf_tmp_abort(t);
+		return -1;
+	}
+	return 0;
+}
+
+int
+sf_tmp_write(struct sf_tmp *t, const void *buf, size_t len, struct sf_err *e)
+{
+	const char *p = buf;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(t->fd, p, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return sf_failsys(e, "cannot write %s", t->path);
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* fsync of the directory holding path, so a rename in it is durable. */
+static int
+sf_sync_dir(const char *path, struct sf_err *e)
+{
+	char dir[sizeof(((struct sf_tmp *)0)->path)];
+	int fd, saved;
+
+	if (sf_dirname(path, dir, sizeof(dir)) == -1)
+		return sf_failsys(e, "%s", path);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOCTTY)) == -1)
+		return sf_failsys(e, "cannot open directory %s", dir);
+	if (fsync(fd) == -1) {
+		saved = errno;
+		close(fd);
+		errno = saved;
+		return sf_failsys(e, "cannot fsync directory %s", dir);
+	}
+	close(fd);
+	return 0;
+}
+
+int
+sf_tmp_commit(struct sf_tmp *t, const char *target, enum sf_sync sync, struct sf_err *e)
+{
+	int fd = t->fd;
+
+	if (fd == -1 || t->path[0] == '\0') {
+		errno = EBADF;
+		return sf_errorf(e, "%s: no temporary file to commit", target);
+	}
+	if (sync == SF_DURABLE && fsync(fd) == -1) {
+		sf_failsys(e, "cannot fsync %s", t->path);
+		goto fail;
+	}
+	t->fd = -1;
+	if (close(fd) == -1) {
+		sf_failsys(e, "cannot close %s", t->path);
+		goto fail;
+	}
+	if (rename(t->path, target) == -1) {
+		sf_failsys(e, "cannot rename %s to %s", t->path, target);
+		goto fail;
+	}
+	t->path[0] = '\0';
+	if (sync == SF_DURABLE && sf_sync_dir(target, e) == -1)
+		return -1;
+	return 0;
+fail:
+	sf_tmp_abort(t);
+	return -1;
+}
+
+void
+sf_tmp_abort(struct sf_tmp *t)
+{
+	int saved = errno;
+
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	if (t->path[0] != '\0')
+		(void)unlink(t->path);
+	t->path[0] = '\0';
+	errno = saved;
+}
+
+int
+sf_replace(const char *target, uid_t owner, const void *buf, size_t len,
+    enum sf_sync sync, struct sf_err *e)
+{
+	struct sf_tmp t;
+
+	if (sf_tmp_create(&t, target, owner, e) == -1)
+		return -1;
+	if (sf_tmp_write(&t, buf, len, e) == -1) {
+		sf_tmp_abort(&t);
+		return -1;
+	}
+	return sf_tmp_commit(&t, target, sync, e);
+}
+
+int
+sf_move_aside(const char *path, const char *new_path, struct sf_err *e)
+{
+	if (renameat2(AT_FDCWD, path, AT_FDCWD, new_path, RENAME_NOREPLACE) == 0)
+		return 0;
+	if (errno != EINVAL && errno != ENOSYS)
+		return sf_failsys(e, "cannot move %s to %s", path, new_path);
+	/* A file system without RENAME_NOREPLACE: link never replaces. */
+	if (link(path, new_path) == -1)
+		return sf_failsys(e, "cannot move %s to %s", path, new_path);
+	if (unlink(path) == -1)
+		return sf_failsys(e, "cannot remove %s after linking it to %s", path, new_path);
+	return 0;
+}

@@ -1,0 +1,20 @@
+#include "config.h"
+
+#include <string.h>
+
+#include "errlist.h"
+#include "tap.h"
+#include "testconf.h"
+
+struct conf *
+testconf_parse(const char *json)
+{
+	struct errlist errs = ERRLIST_INIT;
+	struct conf *c = conf_parse(json, strlen(json), "test.json", &errs, NULL);
+	size_t i;
+
+	for (i = 0; i < errs.count; i++)
+		tap_diag("config: %s", errs.msg[i]);
+	errlist_free(&errs);
+	return c;
+}
