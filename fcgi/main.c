@@ -45,8 +45,10 @@
 #define DEADLINE_SECONDS 10
 
 /* How much unread request body the FastCGI loop reads away to end a
-   request without libfcgi's close handshake (see finish_request). */
+   request without libfcgi's close handshake, and how long it waits for it
+   (see finish_request). */
 #define DRAIN_MAX (64 * 1024)
+#define DRAIN_SECONDS 1
 
 /* libfcgi's accept filter: knocker accepts connections itself (see
    accept_connection), so it refuses the variable rather than ignore it. */
@@ -337,13 +339,24 @@ accept_connection(void)
 }
 
 /* Reads what is left of STDIN (at most DRAIN_MAX bytes). Returns 0 at the
-   end of the stream, -1 on an error, at the deadline or past the cap. */
+   end of the stream, -1 on an error, at the deadline or past the cap. A
+   body the answer did not need (a knock refused before its body was read)
+   gets DRAIN_SECONDS, not the rest of the deadline: a slow client of a
+   refused knock holds the worker no longer than that. */
 static int
-drain_stdin(FCGX_Stream *in)
+drain_stdin(FCGX_Stream *in, FCGX_Stream *out, const struct request *req)
 {
+	const char *len = req->content_length;
 	char buf[4096];
 	size_t total = 0;
 	int n;
+
+	if (!FCGX_HasSeenEOF(in) && len != NULL && *len != '\0' && strcmp(len, "0") != 0) {
+		struct itimerval it = { { 1, 0 }, { DRAIN_SECONDS, 0 } };
+
+		(void)FCGX_FFlush(out);	/* the answer goes out before the wait */
+		(void)setitimer(ITIMER_REAL, &it, NULL);
+	}
 
 	while ((n = FCGX_GetStr(buf, sizeof(buf), in)) > 0) {
 		total += (size_t)n;
@@ -362,16 +375,16 @@ drain_stdin(FCGX_Stream *in)
  * is put back (FCGX_Attach) unless nothing more can come from the web
  * server:
  *  - a responder has read STDIN to its end (the rest of an unread body is
- *    read away here, up to DRAIN_MAX);
+ *    read away here, up to DRAIN_MAX bytes and DRAIN_SECONDS);
  *  - an authorizer is never sent STDIN by Apache, and lighttpd sends its
  *    empty STDIN record with the params: the input is never read (it
  *    might never come and would block), but bytes already waiting in the
  *    socket are taken without waiting;
- *  - at the deadline, or when a stream failed (an aborted request), the
- *    connection is closed at once.
+ *  - at the deadline (or the end of DRAIN_SECONDS), or when a stream
+ *    failed (an aborted request), the connection is closed at once.
  */
 static void
-finish_request(FCGX_Request *fr, enum app_role role)
+finish_request(FCGX_Request *fr, const struct request *req)
 {
 	bool plain = false;
 
@@ -379,8 +392,8 @@ finish_request(FCGX_Request *fr, enum app_role role)
 		plain = true;
 	} else if (fr->keepConnection) {
 		plain = false;	/* not closed now; what follows is the next request */
-	} else if (role == APP_ROLE_RESPONDER) {
-		plain = drain_stdin(fr->in) == 0;
+	} else if (req->role == APP_ROLE_RESPONDER) {
+		plain = drain_stdin(fr->in, fr->out, req) == 0 || deadline_passed;
 	} else {
 		char buf[512];
 		ssize_t n;
@@ -438,7 +451,7 @@ serve_fastcgi(struct app *app)
 		}
 		app_handle(app, &req, &resp);
 		write_answer(&resp, fcgi_put, fr.out);
-		finish_request(&fr, req.role);
+		finish_request(&fr, &req);
 		app_idle(app);
 	}
 	FCGX_Free(&fr, 1);
