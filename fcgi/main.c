@@ -396,12 +396,13 @@ finish_request(FCGX_Request *fr, const struct request *req)
 		plain = drain_stdin(fr->in, fr->out, req) == 0 || deadline_passed;
 	} else {
 		char buf[512];
+		size_t total = 0;
 		ssize_t n;
 
 		do
 			n = recv(fr->ipcFd, buf, sizeof(buf), MSG_DONTWAIT);
-		while (n > 0 || (n < 0 && errno == EINTR));
-		plain = n == 0 || errno == EAGAIN || errno == EWOULDBLOCK;
+		while ((n > 0 && (total += (size_t)n) <= DRAIN_MAX) || (n < 0 && errno == EINTR));
+		plain = n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
 	}
 	if (!plain)
 		FCGX_Attach(fr);
