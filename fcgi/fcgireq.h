@@ -30,7 +30,7 @@ void fcgireq_from_env(const char *const *envp, struct request *req, char *scratc
    into buf. Returns the length, or 0 if it does not fit (callers treat
    that as an internal error; it cannot happen with struct response's
    bounded fields and a buffer of FCGIREQ_OUT_MAX). */
-#define FCGIREQ_OUT_MAX 4096
+#define FCGIREQ_OUT_MAX (4096 + REPLY_MAX_BODY_EXT)
 size_t fcgireq_format(const struct response *resp, char *buf, size_t size);
 
 #endif

@@ -26,6 +26,13 @@ reply_reset(struct response *resp)
 	resp->nheaders = 0;
 	resp->body_len = 0;
 	resp->body[0] = '\0';
+	resp->body_ext = NULL;
+}
+
+const char *
+reply_body(const struct response *resp)
+{
+	return resp->body_ext != NULL ? resp->body_ext : resp->body;
 }
 
 const char *
@@ -117,6 +124,7 @@ json_answer(struct response *resp, int status)
 	resp->content_type = "application/json";
 	resp->body_len = 0;
 	resp->body[0] = '\0';
+	resp->body_ext = NULL;
 }
 
 void

@@ -31,7 +31,16 @@ struct response {
 	size_t			 nheaders;
 	char			 body[512];	/* NUL-terminated */
 	size_t			 body_len;
+	/* NULL: the body is body[]. Else it is body_ext[0..body_len), at most
+	   REPLY_MAX_BODY_EXT bytes owned by the app, valid until its next
+	   app_handle (GET /metrics; never in the authorizer role). */
+	const char		*body_ext;
 };
+
+#define REPLY_MAX_BODY_EXT 8192
+
+/* The body's bytes (body_len of them). */
+const char *reply_body(const struct response *resp) KN_NONNULL(1);
 
 /* Empties resp: status 500, no header, no body. */
 void reply_reset(struct response *resp) KN_NONNULL(1);
@@ -96,5 +105,6 @@ void reply_knock_status(struct response *resp, const struct ipnet *client, bool 
 /* /ready is public: the reason (a path, an errno text) goes to the log only. */
 #define REPLY_MSG_NOT_READY	"Whitelist store not ready."
 #define REPLY_MSG_NOT_FOUND	"Not found."
+#define REPLY_MSG_FORBIDDEN	"Forbidden."
 
 #endif
