@@ -452,11 +452,25 @@ handle_ready(struct app *app, const struct request *req, struct response *resp)
 
 /* --- /metrics -------------------------------------------------------------- */
 
+/* The client as for a knock; but a trusted proxy that names no client (no
+   X-Forwarded-For: a scraper on the proxy's own host) is the client. */
+static bool
+metrics_client_allowed(const struct conf *conf, const struct request *req)
+{
+	const char *xff = req->x_forwarded_for;
+	struct ipnet client;
+
+	if (xff == NULL && req->remote_addr != NULL)
+		return ipnet_parse_addr(req->remote_addr, &client) == 0 &&
+		    ipmap_lookup(conf->metrics_allowed, &client, NULL);
+	return clientip_resolve(req->remote_addr, xff, conf->trusted_proxies, &client) == 0 &&
+	    ipmap_lookup(conf->metrics_allowed, &client, NULL);
+}
+
 static void
 handle_metrics(struct app *app, const struct request *req, struct response *resp)
 {
 	struct metrics_gauges g = { -1, 0 };
-	struct ipnet client;
 	size_t len;
 
 	if (!method_is_get(req, resp))
@@ -465,8 +479,7 @@ handle_metrics(struct app *app, const struct request *req, struct response *resp
 		reply_error(resp, 503, REPLY_MSG_NO_CONFIG);
 		return;
 	}
-	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies,
-	    &client) != 0 || !ipmap_lookup(app->conf->metrics_allowed, &client, NULL)) {
+	if (!metrics_client_allowed(app->conf, req)) {
 		reply_error(resp, 403, REPLY_MSG_FORBIDDEN);
 		return;
 	}
