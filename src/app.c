@@ -471,6 +471,7 @@ static void
 handle_metrics(struct app *app, const struct request *req, struct response *resp)
 {
 	struct metrics_gauges g = { -1, 0 };
+	char *text;
 	size_t len;
 
 	if (!method_is_get(req, resp))
@@ -488,14 +489,15 @@ handle_metrics(struct app *app, const struct request *req, struct response *resp
 		g.whitelist_entries = (int64_t)store_count(app->store);
 	else
 		app_store_failed(app, "refresh", NULL, NULL);
-	len = metrics_render(app->shm, &g, app->metrics_text, sizeof(app->metrics_text));
-	if (len == 0) {
+	if ((text = malloc(METRICS_TEXT_MAX)) == NULL ||
+	    (len = metrics_render(app->shm, &g, text, METRICS_TEXT_MAX)) == 0) {
+		free(text);
 		reply_error(resp, 500, "Internal server error.");
 		return;
 	}
 	resp->status = 200;
 	resp->content_type = METRICS_CONTENT_TYPE;
-	resp->body_ext = app->metrics_text;
+	resp->long_body = text;
 	resp->body_len = len;
 }
 

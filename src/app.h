@@ -72,7 +72,6 @@ struct app {
 	struct shmstate		*shm;		/* owned; NULL if it could not be opened */
 	int64_t			(*now)(void);	/* clock, unix seconds; tests replace it */
 	int64_t			 last_cleanup;
-	char			 metrics_text[REPLY_MAX_BODY_EXT];	/* GET /metrics body */
 };
 
 /* Builds the store, the shared mapping "<storage_path>.shm" and the rate

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,13 +27,14 @@ reply_reset(struct response *resp)
 	resp->nheaders = 0;
 	resp->body_len = 0;
 	resp->body[0] = '\0';
-	resp->body_ext = NULL;
+	resp->long_body = NULL;
 }
 
-const char *
-reply_body(const struct response *resp)
+void
+reply_release(struct response *resp)
 {
-	return resp->body_ext != NULL ? resp->body_ext : resp->body;
+	free(resp->long_body);
+	resp->long_body = NULL;
 }
 
 const char *
@@ -124,7 +126,6 @@ json_answer(struct response *resp, int status)
 	resp->content_type = "application/json";
 	resp->body_len = 0;
 	resp->body[0] = '\0';
-	resp->body_ext = NULL;
 }
 
 void

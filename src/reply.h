@@ -30,20 +30,18 @@ struct response {
 	struct response_header	 headers[REPLY_MAX_HEADERS];
 	size_t			 nheaders;
 	char			 body[512];	/* NUL-terminated */
-	size_t			 body_len;
-	/* NULL: the body is body[]. Else it is body_ext[0..body_len), at most
-	   REPLY_MAX_BODY_EXT bytes owned by the app, valid until its next
-	   app_handle (GET /metrics; never in the authorizer role). */
-	const char		*body_ext;
+	size_t			 body_len;	/* of body, or of long_body when set */
+	char			*long_body;	/* heap (malloc), owned by resp: the body
+						   when set (a list of entries); freed by
+						   reply_release */
 };
 
-#define REPLY_MAX_BODY_EXT 8192
-
-/* The body's bytes (body_len of them). */
-const char *reply_body(const struct response *resp) KN_NONNULL(1);
-
-/* Empties resp: status 500, no header, no body. */
+/* Empties resp: status 500, no header, no body. Does not free long_body
+   (resp may be uninitialized): call reply_release after an answer is sent. */
 void reply_reset(struct response *resp) KN_NONNULL(1);
+
+/* Frees resp's long_body, if any. */
+void reply_release(struct response *resp) KN_NONNULL(1);
 
 /* Text for a status line ("Unauthorized" for 401); "" when unknown. */
 const char *reply_status_text(int status);
