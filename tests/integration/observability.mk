@@ -9,4 +9,5 @@ TESTS += $(OBSERVABILITY_TESTS)
 EXTRA_DIST += \
 	$(OBSERVABILITY_TESTS) \
 	conf-examples/fail2ban/filter.d/knocker.conf \
-	conf-examples/fail2ban/jail.d/knocker.local
+	conf-examples/fail2ban/jail.d/knocker.local \
+	docs/OPERATIONS.md
