@@ -753,6 +753,22 @@ parse_log(struct ctx *x, const cJSON *obj)
 	}
 }
 
+/* "metrics": {"allowed_ips": [...]}: who may read GET <prefix>/metrics
+   (default loopback only; given, the list replaces the default). */
+static void
+parse_metrics(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "allowed_ips", NULL } };
+
+	if (need_object(x, obj, "metrics") == NULL)
+		return;
+	walk_object(x, obj, "metrics", m, 1);
+	if (m[0].item == NULL)
+		return;
+	ipmap_clear(x->c->metrics_allowed);
+	get_ip_list(x, m[0].item, "metrics.allowed_ips", x->c->metrics_allowed, false);
+}
+
 /* The original project's firewalld section: accepted while disabled (its
    other settings then mean nothing), refused when enabled. */
 static void
@@ -924,9 +940,10 @@ parse_top(struct ctx *x, const cJSON *root)
 {
 	struct member m[] = { { "server", NULL }, { "whitelist", NULL }, { "api_keys", NULL },
 	    { "security", NULL }, { "cors", NULL }, { "log", NULL },
-	    { "firewalld", NULL }, { "documentation", NULL }, { "firewall", NULL } };
+	    { "firewalld", NULL }, { "documentation", NULL }, { "firewall", NULL },
+	    { "metrics", NULL } };
 
-	walk_object(x, root, "", m, 9);
+	walk_object(x, root, "", m, 10);
 	parse_server(x, m[0].item);
 	parse_whitelist(x, m[1].item);
 	parse_api_keys(x, m[2].item);
@@ -934,6 +951,7 @@ parse_top(struct ctx *x, const cJSON *root)
 	parse_cors(x, m[4].item);
 	parse_log(x, m[5].item);
 	parse_firewalld(x, m[6].item);
+	parse_metrics(x, m[9].item);
 	/* The original's OpenAPI output settings: nothing to do here. */
 	if (m[7].item != NULL && need_object(x, m[7].item, "documentation") != NULL)
 		conf_warn(x, "documentation", "ignored: knocker serves no documentation or "
@@ -988,6 +1006,16 @@ wipe_tree(cJSON *item)
 	}
 }
 
+static int
+conf_default_metrics(struct ipmap *map)
+{
+	struct ipnet v4, v6;
+
+	if (ipnet_parse("127.0.0.1", &v4) != 0 || ipnet_parse("::1", &v6) != 0)
+		return -1;
+	return ipmap_put(map, &v4, 0) != 0 || ipmap_put(map, &v6, 0) != 0 ? -1 : 0;
+}
+
 static struct conf *
 conf_new(struct ctx *x)
 {
@@ -1006,10 +1034,12 @@ conf_new(struct ctx *x)
 	c->path = strdup(x->file);
 	c->trusted_proxies = ipmap_new();
 	c->always_allowed = ipmap_new();
+	c->metrics_allowed = ipmap_new();
 	c->cors_origin = strdup("*");
 	c->log_target = strdup("stderr");
 	if (c->path == NULL || c->trusted_proxies == NULL || c->always_allowed == NULL ||
-	    c->cors_origin == NULL || c->log_target == NULL) {
+	    c->metrics_allowed == NULL || c->cors_origin == NULL || c->log_target == NULL ||
+	    conf_default_metrics(c->metrics_allowed) != 0) {
 		conf_free(c);
 		return NULL;
 	}
@@ -1186,6 +1216,7 @@ conf_free(struct conf *c)
 	free(c->path);
 	ipmap_free(c->trusted_proxies);
 	ipmap_free(c->always_allowed);
+	ipmap_free(c->metrics_allowed);
 	free(c->storage_path);
 	for (i = 0; i < c->nkeys; i++) {
 		free(c->keys[i].name);

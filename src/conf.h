@@ -86,6 +86,8 @@ struct conf {
 	char			*log_target;		/* "stderr", "syslog" or an absolute path */
 	enum log_level		 log_level;
 	struct conf_firewall	 firewall;		/* knocker-firewall only */
+	struct ipmap		*metrics_allowed;	/* GET /metrics clients; never NULL;
+							   default 127.0.0.1, ::1 */
 };
 
 /* Reads and validates path. Returns a new conf, or NULL with at least one
