@@ -12,11 +12,13 @@
 
 #include "admin.h"
 #include "app.h"
+#include "audit.h"
 #include "clientip.h"
 #include "ipmap.h"
 #include "ipnet.h"
 #include "knock.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "shmstate.h"
@@ -89,6 +91,14 @@ app_status_text(int status)
 
 /* --- verify ----------------------------------------------------------------- */
 
+/* Counts and audits a store (or shared state) failure. */
+static void
+app_store_failed(struct app *app, const char *op, const char *client, const char *key)
+{
+	metrics_add(app->shm, METRIC_STORE_ERRORS);
+	audit_store(op, "failed", client, key);
+}
+
 /* verify's view of the whitelist: refreshed only when verify gets that far. */
 static int
 app_store_lookup(void *ctx, const struct ipnet *client)
@@ -96,8 +106,10 @@ app_store_lookup(void *ctx, const struct ipnet *client)
 	struct app *app = ctx;
 	int64_t now = app->now();
 
-	if (store_refresh(app->store, now) != 0)
+	if (store_refresh(app->store, now) != 0) {
+		app_store_failed(app, "refresh", NULL, NULL);
 		return -1;
+	}
 	return store_lookup(app->store, client, now, NULL) == 1;
 }
 
@@ -114,6 +126,7 @@ handle_verify(struct app *app, const struct request *req, struct response *resp)
 	const struct verify_view view = { app_store_lookup, app };
 	struct verify_decision d = verify_decide(app->conf, &facts, &view);
 
+	metrics_verify(app->shm, d.reason);
 	reply_verify(resp, d.allow, authorizer);
 }
 
@@ -187,14 +200,11 @@ knock_refuse(struct app *app, const struct ipnet *client, const char *client_tex
 	const char *msg;
 	int status = reply_knock_error(d, &msg);
 
-	if (rate_limited(app, client, RL_FAILURE, now, resp)) {
-		log_info("knock", "rate limited: client %s (failures)", client_text);
+	if (rate_limited(app, client, RL_FAILURE, now, resp))
 		return;
-	}
 	if (ratelimit_record(app->ratelimit, client, RL_FAILURE, now) != 0)
 		log_warnx("knock", "cannot record a failure for %s", client_text);
 	reply_error(resp, status, msg);
-	log_info("knock", "refused: client %s, %d %s", client_text, status, msg);
 }
 
 /* Writes an accepted knock to the store (rate limit locked). */
@@ -206,10 +216,8 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 	struct store_meta meta;
 	int64_t expires_at;
 
-	if (rate_limited(app, client, RL_SUCCESS, now, resp)) {
-		log_info("knock", "rate limited: client %s (successes), key %s", client_text, d->key->name);
+	if (rate_limited(app, client, RL_SUCCESS, now, resp))
 		return;
-	}
 	expires_at = now + d->ttl;
 	memset(&meta, 0, sizeof(meta));
 	(void)strlcpy(meta.key, d->key->name, sizeof(meta.key));
@@ -221,15 +229,53 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 		if (d->verdict == KNOCK_STORE_BUSY)
 			log_warnx("knock", "whitelist store busy (lock held past its deadline): "
 			    "client %s answered 503", client_text);
+		metrics_add(app->shm, METRIC_STORE_ERRORS);
+		audit_store("add", d->verdict == KNOCK_STORE_BUSY ? "busy" : "failed", client_text,
+		    d->key->name);
 		reply_knock_refused(resp, d);
 		return;
 	}
 	if (ratelimit_record(app->ratelimit, client, RL_SUCCESS, now) != 0)
 		log_warnx("knock", "cannot record a success for %s", client_text);
 	reply_knock_ok(resp, &d->entry, expires_at, d->ttl);
-	log_info("knock", "whitelisted %s for %" PRId64 " s (key %s, client %s)",
-	    ipnet_format(&d->entry, entry_text, sizeof(entry_text)), d->ttl, d->key->name,
-	    client_text);
+	audit_knock(client_text, d->key->name, resp->status, NULL,
+	    ipnet_format(&d->entry, entry_text, sizeof(entry_text)), d->ttl);
+}
+
+/* The audit reason word for a refused knock's verdict. */
+static const char *
+knock_reason(enum knock_verdict v)
+{
+	switch (v) {
+	case KNOCK_ACCEPT:	return NULL;
+	case KNOCK_BAD_KEY:	return "bad_key";
+	case KNOCK_TOO_LARGE:	return "too_large";
+	case KNOCK_UNREADABLE:	return "unreadable_body";
+	case KNOCK_NOT_JSON:	return "not_json";
+	case KNOCK_BAD_BODY:	return "bad_body";
+	case KNOCK_NO_REMOTE:	return "no_remote_permission";
+	case KNOCK_TOO_BROAD:	return "range_too_broad";
+	case KNOCK_TTL_LARGE:	return "ttl_too_large";
+	case KNOCK_STORE_FAILED: return "store_failed";
+	case KNOCK_STORE_BUSY:	return "store_busy";
+	}
+	return "unknown";
+}
+
+/* Counts every POST /knock answer; audits all but an accepted one (which
+   knock_accept logs with its entry). reason NULL: from the verdict, or
+   rate_limited for a 429. */
+static void
+knock_outcome(struct app *app, const char *client_text, const struct knock_decision *d,
+    const struct response *resp, const char *reason)
+{
+	metrics_knock(app->shm, resp->status);
+	if (resp->status == 200)
+		return;
+	if (reason == NULL)
+		reason = resp->status == 429 ? "rate_limited" : knock_reason(d->verdict);
+	audit_knock(client_text, d->key != NULL ? d->key->name : NULL, resp->status, reason,
+	    NULL, -1);
 }
 
 static void
@@ -254,7 +300,9 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 	ipnet_format(client, client_text, sizeof(client_text));
 	now = app->now();
 	if (ratelimit_lock(app->ratelimit, now) != 0) {
+		app_store_failed(app, "ratelimit", client_text, d.key != NULL ? d.key->name : NULL);
 		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		knock_outcome(app, client_text, &d, resp, "ratelimit_failed");
 		return;
 	}
 	if (d.verdict == KNOCK_ACCEPT)
@@ -263,6 +311,21 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 		knock_refuse(app, client, client_text, &d, now, resp);
 	if (ratelimit_unlock(app->ratelimit) != 0)
 		log_warnx("knock", "rate limit state not saved");
+	knock_outcome(app, client_text, &d, resp, NULL);
+}
+
+/* Answers a status call with an error (status not 200 or 429: the 429 is
+   in resp already), counts and audits it. */
+static void
+status_outcome(struct app *app, const char *client_text, const char *key_name,
+    struct response *resp, int status, const char *reason)
+{
+	if (status == 401)
+		reply_error(resp, 401, REPLY_MSG_BAD_KEY);
+	else if (status == 500)
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+	metrics_status(app->shm, status);
+	audit_status(client_text, key_name, status, reason);
 }
 
 static void
@@ -272,11 +335,15 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	const struct conf *conf = app->conf;
 	const struct conf_api_key *key = knock_find_key(conf, req->api_key);
 	enum rl_outcome outcome = key != NULL ? RL_SUCCESS : RL_FAILURE;
+	const char *key_name = key != NULL ? key->name : NULL;
 	int64_t now = app->now(), expires_at = 0;
 	bool always, listed = false, limited;
+	char client_text[IPNET_STRLEN];
 
+	ipnet_format(client, client_text, sizeof(client_text));
 	if (ratelimit_lock(app->ratelimit, now) != 0) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		app_store_failed(app, "ratelimit", client_text, key_name);
+		status_outcome(app, client_text, key_name, resp, 500, "ratelimit_failed");
 		return;
 	}
 	limited = rate_limited(app, client, outcome, now, resp);
@@ -284,31 +351,53 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 		log_warnx("knock", "cannot record a status request");
 	if (ratelimit_unlock(app->ratelimit) != 0)
 		log_warnx("knock", "rate limit state not saved");
-	if (limited)
+	if (limited) {
+		status_outcome(app, client_text, key_name, resp, 429, "rate_limited");
 		return;
+	}
 	if (key == NULL) {
-		reply_error(resp, 401, REPLY_MSG_BAD_KEY);
+		status_outcome(app, client_text, NULL, resp, 401, "bad_key");
 		return;
 	}
 	always = ipmap_lookup(conf->always_allowed, client, NULL);
 	if (!always) {
 		if (store_refresh(app->store, now) != 0) {
-			reply_error(resp, 500, REPLY_MSG_PERSIST);
+			app_store_failed(app, "refresh", client_text, key_name);
+			status_outcome(app, client_text, key_name, resp, 500, "store_failed");
 			return;
 		}
 		listed = store_lookup(app->store, client, now, &expires_at) == 1;
 	}
 	reply_knock_status(resp, client, always || listed, listed, expires_at, expires_at - now);
+	status_outcome(app, client_text, key_name, resp, 200, NULL);
+}
+
+/* A knock or status call refused before its client was known. */
+static void
+audit_knock_unresolved(struct app *app, const char *method, const struct response *resp,
+    const char *reason)
+{
+	if (strcmp(method, "POST") == 0) {
+		metrics_knock(app->shm, resp->status);
+		audit_knock(NULL, NULL, resp->status, reason, NULL, -1);
+	} else {
+		metrics_status(app->shm, resp->status);
+		audit_status(NULL, NULL, resp->status, reason);
+	}
 }
 
 /* What /knock and /entries check first: CORS on every answer, the
    preflight, the method (GET or other, the second one allowed), a loaded
-   config, the client address. False when resp already holds the answer. */
+   config, the client address. False when resp already holds the answer;
+   *reason then says why for the audit trail ("no_config", "no_client_ip";
+   NULL for a preflight or a wrong method). */
 static bool
 api_preamble(struct app *app, const struct request *req, const char *allow, const char *other,
-    struct ipnet *client, struct response *resp)
+    struct ipnet *client, const char **reason, struct response *resp)
 {
 	const char *method = req->method != NULL ? req->method : "";
+
+	*reason = NULL;
 
 	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
 	if (strcmp(method, "OPTIONS") == 0) {
@@ -321,10 +410,12 @@ api_preamble(struct app *app, const struct request *req, const char *allow, cons
 	}
 	if (app->conf == NULL) {
 		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		*reason = "no_config";
 		return false;
 	}
 	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, client) != 0) {
 		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
+		*reason = "no_client_ip";
 		return false;
 	}
 	return true;
@@ -336,8 +427,13 @@ handle_knock(struct app *app, const struct request *req, struct response *resp)
 	const char *method = req->method != NULL ? req->method : "";
 	struct ipnet client;
 
-	if (!api_preamble(app, req, KNOCK_METHODS, "POST", &client, resp))
+	const char *reason;
+
+	if (!api_preamble(app, req, KNOCK_METHODS, "POST", &client, &reason, resp)) {
+		if (reason != NULL)
+			audit_knock_unresolved(app, method, resp, reason);
 		return;
+	}
 	if (strcmp(method, "POST") == 0)
 		handle_knock_post(app, req, &client, resp);
 	else
@@ -347,7 +443,7 @@ handle_knock(struct app *app, const struct request *req, struct response *resp)
 /* --- /entries (admin keys) ------------------------------------------------ */
 
 /* Records the outcome of an /entries call in the knock rate limit (as a
-   status call is); true when it answered 429 instead. */
+   status call is); true when it answered 429 (or 500) instead. */
 static bool
 entries_rate_limited(struct app *app, const struct ipnet *client, enum rl_outcome outcome,
     int64_t now, struct response *resp)
@@ -366,6 +462,30 @@ entries_rate_limited(struct app *app, const struct ipnet *client, enum rl_outcom
 	return limited;
 }
 
+/* The audit trail's word for a refused /entries call. */
+static const char *
+entries_reason(enum admin_verdict v)
+{
+	switch (v) {
+	case ADMIN_BAD_KEY:
+		return "bad_key";
+	case ADMIN_FORBIDDEN:
+		return "not_admin";
+	case ADMIN_TOO_LARGE:
+		return "too_large";
+	case ADMIN_UNREADABLE:
+		return "unreadable_body";
+	case ADMIN_NOT_JSON:
+		return "not_json";
+	case ADMIN_BAD_BODY:
+		return "bad_body";
+	case ADMIN_LIST:
+	case ADMIN_REVOKE:
+		break;
+	}
+	return NULL;
+}
+
 static void
 entries_list(struct app *app, const char *who, const char *client_text, int64_t now,
     struct response *resp)
@@ -374,11 +494,13 @@ entries_list(struct app *app, const char *who, const char *client_text, int64_t 
 	size_t n;
 
 	if (store_list(app->store, now, &v, &n) == -1) {
+		app_store_failed(app, "list", client_text, who);
 		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		audit_admin(client_text, who, resp->status, "store_failed", "list", NULL, -1);
 		return;
 	}
 	if (reply_entries(resp, v, n, now) == 0)
-		log_info("admin", "listed %zu entries (key %s, client %s)", n, who, client_text);
+		audit_admin(client_text, who, resp->status, NULL, "list", NULL, (long long)n);
 	free(v);
 }
 
@@ -387,28 +509,28 @@ entries_revoke(struct app *app, const struct admin_decision *d, const char *who,
     const char *client_text, int64_t now, struct response *resp)
 {
 	struct store_match m = d->req.match;
-	char what[IPNET_STRLEN];
+	char target[IPNET_STRLEN + sizeof(d->req.name) + 8];
 	enum store_result r;
 	size_t n = 0;
 
-	if (m.by == STORE_MATCH_KEY)
+	if (m.by == STORE_MATCH_KEY) {
 		m.key = d->req.name;
+		(void)snprintf(target, sizeof(target), "key:%s", m.key);
+	} else if (m.by == STORE_MATCH_ENTRY)
+		ipnet_format(&m.entry, target, sizeof(target));
+	else
+		(void)strlcpy(target, "all", sizeof(target));
 	r = store_revoke(app->store, &m, now, &n);
-	if (r == STORE_BUSY) {
-		reply_error(resp, 503, "Whitelist store unavailable.");
-		return;
-	}
 	if (r != STORE_OK) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		app_store_failed(app, "revoke", client_text, who);
+		reply_error(resp, r == STORE_BUSY ? 503 : 500,
+		    r == STORE_BUSY ? "Whitelist store unavailable." : REPLY_MSG_PERSIST);
+		audit_admin(client_text, who, resp->status, r == STORE_BUSY ? "store_busy" : "store_failed",
+		    "revoke", target, -1);
 		return;
 	}
 	reply_revoked(resp, n);
-	if (m.by == STORE_MATCH_ENTRY)
-		ipnet_format(&m.entry, what, sizeof(what));
-	log_info("admin", "revoked %zu entries (%s%s) (key %s, client %s)", n,
-	    m.by == STORE_MATCH_ALL ? "all" : m.by == STORE_MATCH_KEY ? "made by key " : "entry ",
-	    m.by == STORE_MATCH_KEY ? m.key : m.by == STORE_MATCH_ENTRY ? what : "", who,
-	    client_text);
+	audit_admin(client_text, who, resp->status, NULL, "revoke", target, (long long)n);
 }
 
 static void
@@ -420,16 +542,21 @@ handle_entries(struct app *app, const struct request *req, struct response *resp
 	struct admin_decision d;
 	struct knock_body body;
 	struct ipnet client;
+	const char *reason, *action;
 	int64_t now;
 	bool ok;
 
-	if (!api_preamble(app, req, ENTRIES_METHODS, "DELETE", &client, resp))
-		return;
-	ipnet_format(&client, client_text, sizeof(client_text));
-	memset(&facts, 0, sizeof(facts));
-	facts.key = knock_find_key(app->conf, req->api_key);
 	facts.is_delete = strcmp(method, "DELETE") == 0;
+	action = facts.is_delete ? "revoke" : "list";
+	if (!api_preamble(app, req, ENTRIES_METHODS, "DELETE", &client, &reason, resp)) {
+		if (reason != NULL)
+			audit_admin(NULL, NULL, resp->status, reason, action, NULL, -1);
+		return;
+	}
+	ipnet_format(&client, client_text, sizeof(client_text));
+	facts.key = knock_find_key(app->conf, req->api_key);
 	facts.content_type = req->content_type;
+	facts.body = NULL;
 	if (admin_may_read_body(&facts)) {
 		read_body(req, &body);
 		facts.body = &body;
@@ -437,15 +564,19 @@ handle_entries(struct app *app, const struct request *req, struct response *resp
 	admin_decide(&facts, &d);
 	ok = d.verdict == ADMIN_LIST || d.verdict == ADMIN_REVOKE;
 	now = app->now();
-	if (entries_rate_limited(app, &client, ok ? RL_SUCCESS : RL_FAILURE, now, resp))
+	if (entries_rate_limited(app, &client, ok ? RL_SUCCESS : RL_FAILURE, now, resp)) {
+		audit_admin(client_text, facts.key != NULL ? facts.key->name : NULL, resp->status,
+		    resp->status == 429 ? "rate_limited" : "ratelimit_failed", action, NULL, -1);
 		return;
+	}
 	if (d.verdict == ADMIN_LIST)
 		entries_list(app, facts.key->name, client_text, now, resp);
 	else if (d.verdict == ADMIN_REVOKE)
 		entries_revoke(app, &d, facts.key->name, client_text, now, resp);
 	else {
 		reply_admin_refused(resp, &d);
-		log_info("admin", "refused: client %s, %s %d", client_text, method, resp->status);
+		audit_admin(client_text, facts.key != NULL ? facts.key->name : NULL, resp->status,
+		    entries_reason(d.verdict), action, NULL, -1);
 	}
 }
 
@@ -491,9 +622,67 @@ handle_ready(struct app *app, const struct request *req, struct response *resp)
 	reply_status_ok(resp);
 }
 
+/* --- /metrics -------------------------------------------------------------- */
+
+/* The client as for a knock; but a trusted proxy that names no client (no
+   X-Forwarded-For: a scraper on the proxy's own host) is the client. */
+static bool
+metrics_client_allowed(const struct conf *conf, const struct request *req)
+{
+	const char *xff = req->x_forwarded_for;
+	struct ipnet client;
+
+	if (xff == NULL && req->remote_addr != NULL)
+		return ipnet_parse_addr(req->remote_addr, &client) == 0 &&
+		    ipmap_lookup(conf->metrics_allowed, &client, NULL);
+	return clientip_resolve(req->remote_addr, xff, conf->trusted_proxies, &client) == 0 &&
+	    ipmap_lookup(conf->metrics_allowed, &client, NULL);
+}
+
+static void
+handle_metrics(struct app *app, const struct request *req, struct response *resp)
+{
+	struct metrics_gauges g = { -1, 0 };
+	char *text;
+	size_t len;
+
+	if (!method_is_get(req, resp))
+		return;
+	if (app->conf == NULL) {
+		reply_error(resp, 503, REPLY_MSG_NO_CONFIG);
+		return;
+	}
+	if (!metrics_client_allowed(app->conf, req)) {
+		reply_error(resp, 403, REPLY_MSG_FORBIDDEN);
+		return;
+	}
+	g.max_entries = app->conf->max_entries;
+	if (store_refresh(app->store, app->now()) == 0)
+		g.whitelist_entries = (int64_t)store_count(app->store);
+	else
+		app_store_failed(app, "refresh", NULL, NULL);
+	if ((text = malloc(METRICS_TEXT_MAX)) == NULL ||
+	    (len = metrics_render(app->shm, &g, text, METRICS_TEXT_MAX)) == 0) {
+		free(text);
+		reply_error(resp, 500, "Internal server error.");
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = METRICS_CONTENT_TYPE;
+	resp->long_body = text;
+	resp->body_len = len;
+}
+
+void
+app_note_reload(struct app *app, bool ok, const char *reason, const char *detail)
+{
+	metrics_add(app->shm, ok ? METRIC_RELOAD_OK : METRIC_RELOAD_ERROR);
+	audit_reload(ok, app->conf != NULL ? app->conf->path : NULL, reason, detail);
+}
+
 /* --- routing --------------------------------------------------------------- */
 
-enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_ENTRIES };
+enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_METRICS, EP_ENTRIES };
 
 static enum endpoint
 endpoint_named(const char *seg, size_t len)
@@ -501,7 +690,7 @@ endpoint_named(const char *seg, size_t len)
 	static const struct { const char *name; enum endpoint ep; } names[] = {
 		{ "knock", EP_KNOCK }, { "verify", EP_VERIFY },
 		{ "health", EP_HEALTH }, { "ready", EP_READY },
-		{ "entries", EP_ENTRIES },
+		{ "metrics", EP_METRICS }, { "entries", EP_ENTRIES },
 	};
 	size_t i;
 
@@ -569,6 +758,9 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 	case EP_READY:
 		handle_ready(app, req, resp);
 		break;
+	case EP_METRICS:
+		handle_metrics(app, req, resp);
+		break;
 	case EP_ENTRIES:
 		handle_entries(app, req, resp);
 		break;
@@ -589,6 +781,8 @@ app_idle(struct app *app)
 	if (now - app->last_cleanup < app->conf->cleanup_interval)
 		return;
 	app->last_cleanup = now;
-	if (store_cleanup(app->store, now) != STORE_OK)
+	if (store_cleanup(app->store, now) != STORE_OK) {
 		log_warnx("store", "periodic cleanup failed");
+		app_store_failed(app, "cleanup", NULL, NULL);
+	}
 }

@@ -128,5 +128,6 @@ void reply_admin_refused(struct response *resp, const struct admin_decision *d)
 #define REPLY_MSG_NOT_READY	"Whitelist store not ready."
 #define REPLY_MSG_NOT_FOUND	"Not found."
 #define REPLY_MSG_NOT_ADMIN	"API key lacks admin permission."
+#define REPLY_MSG_FORBIDDEN	"Forbidden."
 
 #endif
