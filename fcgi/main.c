@@ -20,6 +20,7 @@
 #include "errlist.h"
 #include "fcgireq.h"
 #include "log.h"
+#include "redisconn.h"
 #include "store.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/knocker/knocker.json"
@@ -63,7 +64,9 @@ check_config(const char *path)
 {
 	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
 	struct conf *conf;
+	struct redisconn *conn = NULL;
 	struct store *store;
+	const char *what = "whitelist.storage_path";
 	char err[256];
 	int rc = 1;
 
@@ -73,19 +76,25 @@ check_config(const char *path)
 		print_list(&errs, "");
 		goto done;
 	}
-	store = store_new(conf->storage_path, conf->max_entries, NULL);
+	if (conf->store.backend == CONF_STORE_REDIS) {
+		what = "store";
+		conn = redisconn_new(&conf->store);
+		store = conn != NULL ? store_new_redis(conn, conf->store.prefix, conf->max_entries) : NULL;
+	} else
+		store = store_new(conf->storage_path, conf->max_entries, NULL);
 	if (store == NULL) {
 		fprintf(stderr, "%s: out of memory\n", path);
 		goto done;
 	}
 	if (store_check_ready(store, err, sizeof(err)) != 0)
-		fprintf(stderr, "%s: whitelist.storage_path: %s\n", path, err);
+		fprintf(stderr, "%s: %s: %s\n", path, what, err);
 	else
 		rc = 0;
 	store_free(store);
 	if (rc == 0)
 		printf("%s: ok\n", path);
 done:
+	redisconn_free(conn);
 	conf_free(conf);
 	errlist_free(&errs);
 	errlist_free(&warns);

@@ -16,6 +16,7 @@
 #include "knock.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "redisconn.h"
 #include "reply.h"
 #include "shmstate.h"
 #include "statefile.h"
@@ -29,6 +30,24 @@ static int64_t
 clock_now(void)
 {
 	return (int64_t)time(NULL);
+}
+
+/* The Redis backend: no files, no shared mapping. */
+static int
+app_init_redis(struct app *app, const struct conf *conf, const struct rl_params *rp)
+{
+	char err[256];
+
+	if ((app->redis = redisconn_new(&conf->store)) == NULL ||
+	    (app->store = store_new_redis(app->redis, conf->store.prefix, conf->max_entries)) == NULL ||
+	    (app->ratelimit = ratelimit_new_redis(app->redis, conf->store.prefix, rp)) == NULL) {
+		app_fini(app);
+		return -1;
+	}
+	/* Logs "connected" or why not (once); a worker serves either way. */
+	(void)store_check_ready(app->store, err, sizeof(err));
+	app->last_cleanup = app->now();
+	return 0;
 }
 
 int
@@ -50,6 +69,8 @@ app_init(struct app *app, const struct conf *conf)
 	rp.max_failure = conf->rl_failure;
 	rp.ipv4_prefix = (unsigned)conf->rl_ipv4_prefix;
 	rp.ipv6_prefix = (unsigned)conf->rl_ipv6_prefix;
+	if (conf->store.backend == CONF_STORE_REDIS)
+		return app_init_redis(app, conf, &rp);
 	if ((size_t)snprintf(shmpath, sizeof(shmpath), "%s.shm", conf->storage_path) >= sizeof(shmpath) ||
 	    sf_dirname(conf->storage_path, dir, sizeof(dir)) == -1)
 		return -1;
@@ -73,6 +94,8 @@ app_fini(struct app *app)
 	store_free(app->store);
 	ratelimit_free(app->ratelimit);
 	shmstate_close(app->shm);
+	redisconn_free(app->redis);
+	app->redis = NULL;
 	app->store = NULL;
 	app->ratelimit = NULL;
 	app->shm = NULL;
@@ -93,9 +116,15 @@ app_store_lookup(void *ctx, const struct ipnet *client)
 	struct app *app = ctx;
 	int64_t now = app->now();
 
+	int listed;
+
 	if (store_refresh(app->store, now) != 0)
 		return -1;
-	return store_lookup(app->store, client, now, NULL) == 1;
+	listed = store_lookup(app->store, client, now, NULL) == 1;
+	/* Redis: a knock on another node since the last poll must count. */
+	if (!listed && store_recheck(app->store, now) == 1)
+		listed = store_lookup(app->store, client, now, NULL) == 1;
+	return listed;
 }
 
 static void
@@ -163,16 +192,33 @@ read_body(const struct request *req, struct knock_body *b)
 		b->state = KNOCK_BODY_TOO_LARGE;
 }
 
+/* Takes the rate-limit lock, or answers 503 (Redis unreachable) or 500. */
+static bool
+knock_lock(struct app *app, int64_t now, struct response *resp)
+{
+	int rc = ratelimit_lock(app->ratelimit, now);
+
+	if (rc == -2)
+		reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
+	else if (rc != 0)
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+	return rc == 0;
+}
+
 /* Answers 429 if recording this outcome would exceed the limit. */
 static bool
 rate_limited(struct app *app, const struct ipnet *client, enum rl_outcome outcome,
     int64_t now, struct response *resp)
 {
 	int64_t retry_after = 1;
+	int rc = ratelimit_exceeded(app->ratelimit, client, outcome, now, &retry_after);
 
-	if (!ratelimit_exceeded(app->ratelimit, client, outcome, now, &retry_after))
+	if (rc == 0)
 		return false;
-	reply_rate_limited(resp, retry_after);
+	if (rc < 0)	/* the Redis backend did not answer: never skip the limit */
+		reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
+	else
+		reply_rate_limited(resp, retry_after);
 	return true;
 }
 
@@ -250,10 +296,8 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 	d = knock_decide(&facts);
 	ipnet_format(client, client_text, sizeof(client_text));
 	now = app->now();
-	if (ratelimit_lock(app->ratelimit, now) != 0) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
+	if (!knock_lock(app, now, resp))
 		return;
-	}
 	if (d.verdict == KNOCK_ACCEPT)
 		knock_accept(app, client, client_text, &d, now, resp);
 	else
@@ -272,10 +316,8 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	int64_t now = app->now(), expires_at = 0;
 	bool always, listed = false, limited;
 
-	if (ratelimit_lock(app->ratelimit, now) != 0) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
+	if (!knock_lock(app, now, resp))
 		return;
-	}
 	limited = rate_limited(app, client, outcome, now, resp);
 	if (!limited && ratelimit_record(app->ratelimit, client, outcome, now) != 0)
 		log_warnx("knock", "cannot record a status request");
@@ -290,7 +332,10 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	always = ipmap_lookup(conf->always_allowed, client, NULL);
 	if (!always) {
 		if (store_refresh(app->store, now) != 0) {
-			reply_error(resp, 500, REPLY_MSG_PERSIST);
+			if (app->redis != NULL)
+				reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
+			else
+				reply_error(resp, 500, REPLY_MSG_PERSIST);
 			return;
 		}
 		listed = store_lookup(app->store, client, now, &expires_at) == 1;

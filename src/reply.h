@@ -96,5 +96,7 @@ void reply_knock_status(struct response *resp, const struct ipnet *client, bool 
 /* /ready is public: the reason (a path, an errno text) goes to the log only. */
 #define REPLY_MSG_NOT_READY	"Whitelist store not ready."
 #define REPLY_MSG_NOT_FOUND	"Not found."
+/* 503: the store cannot be reached (Redis down or slow) or its lock is held. */
+#define REPLY_MSG_UNAVAILABLE	"Whitelist store unavailable."
 
 #endif
