@@ -78,6 +78,8 @@ check_config(const char *path)
 	}
 	if (conf->store.backend == CONF_STORE_REDIS) {
 		what = "store";
+		/* The problem is printed below: no "connected"/"unavailable" log lines. */
+		(void)log_open("stderr", LOG_LEVEL_ERROR);
 		conn = redisconn_new(&conf->store);
 		store = conn != NULL ? store_new_redis(conn, conf->store.prefix, conf->max_entries) : NULL;
 	} else

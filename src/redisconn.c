@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,14 +180,44 @@ conn_failed(struct redisconn *c)
 	return NULL;
 }
 
+/* The server closed a connection we had kept (it restarted, or dropped
+   idle clients): not a timeout, so worth one new connection at once. */
+static bool
+conn_was_closed(const struct redisconn *c)
+{
+	return c->ctx->err == REDIS_ERR_EOF ||
+	    (c->ctx->err == REDIS_ERR_IO && (errno == EPIPE || errno == ECONNRESET));
+}
+
 redisReply *
 redisconn_command(struct redisconn *c, const char *fmt, ...)
 {
 	redisReply *r;
 	va_list ap;
+	bool fresh;
 
-	if (redisconn_up(c) != 0 || c->pending != 0)
+	if (c->pending != 0)
 		return NULL;
+	fresh = c->ctx == NULL;
+	if (redisconn_up(c) != 0)
+		return NULL;
+	va_start(ap, fmt);
+	r = redisvCommand(c->ctx, fmt, ap);
+	va_end(ap);
+	if (r != NULL)
+		return r;
+	if (fresh || !conn_was_closed(c))
+		return conn_failed(c);
+	/* Once: a connection that worked before and was closed meanwhile. */
+	redisFree(c->ctx);
+	c->ctx = NULL;
+	if (conn_open(c) != 0) {
+		conn_down(c, c->why);
+		return NULL;
+	}
+	c->epoch++;
+	log_info(MOD, "redis %s: connection was closed by the server; reconnected",
+	    c->cs->address);
 	va_start(ap, fmt);
 	r = redisvCommand(c->ctx, fmt, ap);
 	va_end(ap);

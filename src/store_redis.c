@@ -192,10 +192,8 @@ view_check(struct store_redis *r, int64_t now)
 	long long gen;
 
 	r->checked_ms = mono_ms();
-	if (redisconn_up(r->conn) != 0)
-		return -1;
-	if (!r->loaded || r->epoch != redisconn_epoch(r->conn))
-		return view_load(r, now);
+	/* A single command first, even when a reload is due: it reconnects
+	   at once if the server closed a connection we kept. */
 	g = redisconn_command(r->conn, "GET %s", r->k_gen);
 	gen = gen_of(g);
 	if (gen < 0 && g != NULL)
@@ -203,8 +201,8 @@ view_check(struct store_redis *r, int64_t now)
 	freeReplyObject(g);
 	if (gen < 0)
 		return -1;
-	/* The reply may have come through a new connection. */
-	if (gen != r->gen || r->epoch != redisconn_epoch(r->conn))
+	/* After a reconnect the server may have restarted empty. */
+	if (!r->loaded || gen != r->gen || r->epoch != redisconn_epoch(r->conn))
 		return view_load(r, now);
 	r->confirmed_ms = mono_ms();
 	return 0;
