@@ -127,6 +127,8 @@ write_answer(const struct response *resp, int (*put)(const char *, size_t, void 
 		return;
 	}
 	put(out, len, ctx);
+	if (resp->content_type != NULL && resp->long_body != NULL && resp->body_len > 0)
+		put(resp->long_body, resp->body_len, ctx);
 }
 
 static int
@@ -162,6 +164,7 @@ serve_fastcgi(struct app *app)
 		}
 		app_handle(app, &req, &resp);
 		write_answer(&resp, fcgi_put, fr.out);
+		reply_release(&resp);
 		FCGX_Finish_r(&fr);
 		app_idle(app);
 	}
@@ -211,6 +214,7 @@ serve_cgi(struct app *app)
 		req.read_body = cgi_read_body;
 	app_handle(app, &req, &resp);
 	write_answer(&resp, cgi_put, NULL);
+	reply_release(&resp);
 }
 
 /* --- main -------------------------------------------------------------------- */

@@ -3,12 +3,14 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 
+#include "admin.h"
 #include "app.h"
 #include "clientip.h"
 #include "ipmap.h"
@@ -25,6 +27,7 @@
 #include "verify.h"
 
 #define KNOCK_METHODS	"GET, POST, OPTIONS"
+#define ENTRIES_METHODS	"GET, DELETE, OPTIONS"
 
 static int64_t
 clock_now(void)
@@ -343,33 +346,152 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	reply_knock_status(resp, client, always || listed, listed, expires_at, expires_at - now);
 }
 
+/* What /knock and /entries check first: CORS on every answer, the
+   preflight, the method (GET or other, the second one allowed), a loaded
+   config, the client address. False when resp already holds the answer. */
+static bool
+api_preamble(struct app *app, const struct request *req, const char *allow, const char *other,
+    struct ipnet *client, struct response *resp)
+{
+	const char *method = req->method != NULL ? req->method : "";
+
+	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
+	if (strcmp(method, "OPTIONS") == 0) {
+		reply_cors_preflight(resp, allow);
+		return false;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, other) != 0) {
+		reply_method_not_allowed(resp, allow);
+		return false;
+	}
+	if (app->conf == NULL) {
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		return false;
+	}
+	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, client) != 0) {
+		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
+		return false;
+	}
+	return true;
+}
+
 static void
 handle_knock(struct app *app, const struct request *req, struct response *resp)
 {
 	const char *method = req->method != NULL ? req->method : "";
 	struct ipnet client;
 
-	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
-	if (strcmp(method, "OPTIONS") == 0) {
-		reply_cors_preflight(resp, KNOCK_METHODS);
+	if (!api_preamble(app, req, KNOCK_METHODS, "POST", &client, resp))
 		return;
-	}
-	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
-		reply_method_not_allowed(resp, KNOCK_METHODS);
-		return;
-	}
-	if (app->conf == NULL) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
-		return;
-	}
-	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, &client) != 0) {
-		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
-		return;
-	}
 	if (strcmp(method, "POST") == 0)
 		handle_knock_post(app, req, &client, resp);
 	else
 		handle_knock_status(app, req, &client, resp);
+}
+
+/* --- /entries (admin keys) ------------------------------------------------ */
+
+/* Records the outcome of an /entries call in the knock rate limit (as a
+   status call is); true when it answered 429 instead. */
+static bool
+entries_rate_limited(struct app *app, const struct ipnet *client, enum rl_outcome outcome,
+    int64_t now, struct response *resp)
+{
+	bool limited;
+
+	if (ratelimit_lock(app->ratelimit, now) != 0) {
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		return true;
+	}
+	limited = rate_limited(app, client, outcome, now, resp);
+	if (!limited && ratelimit_record(app->ratelimit, client, outcome, now) != 0)
+		log_warnx("admin", "cannot record an /entries call");
+	if (ratelimit_unlock(app->ratelimit) != 0)
+		log_warnx("admin", "rate limit state not saved");
+	return limited;
+}
+
+static void
+entries_list(struct app *app, const char *who, const char *client_text, int64_t now,
+    struct response *resp)
+{
+	struct store_entry *v;
+	size_t n;
+
+	if (store_list(app->store, now, &v, &n) == -1) {
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		return;
+	}
+	if (reply_entries(resp, v, n, now) == 0)
+		log_info("admin", "listed %zu entries (key %s, client %s)", n, who, client_text);
+	free(v);
+}
+
+static void
+entries_revoke(struct app *app, const struct admin_decision *d, const char *who,
+    const char *client_text, int64_t now, struct response *resp)
+{
+	struct store_match m = d->req.match;
+	char what[IPNET_STRLEN];
+	enum store_result r;
+	size_t n = 0;
+
+	if (m.by == STORE_MATCH_KEY)
+		m.key = d->req.name;
+	r = store_revoke(app->store, &m, now, &n);
+	if (r == STORE_BUSY) {
+		reply_error(resp, 503, "Whitelist store unavailable.");
+		return;
+	}
+	if (r != STORE_OK) {
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		return;
+	}
+	reply_revoked(resp, n);
+	if (m.by == STORE_MATCH_ENTRY)
+		ipnet_format(&m.entry, what, sizeof(what));
+	log_info("admin", "revoked %zu entries (%s%s) (key %s, client %s)", n,
+	    m.by == STORE_MATCH_ALL ? "all" : m.by == STORE_MATCH_KEY ? "made by key " : "entry ",
+	    m.by == STORE_MATCH_KEY ? m.key : m.by == STORE_MATCH_ENTRY ? what : "", who,
+	    client_text);
+}
+
+static void
+handle_entries(struct app *app, const struct request *req, struct response *resp)
+{
+	const char *method = req->method != NULL ? req->method : "";
+	char client_text[IPNET_STRLEN];
+	struct admin_facts facts;
+	struct admin_decision d;
+	struct knock_body body;
+	struct ipnet client;
+	int64_t now;
+	bool ok;
+
+	if (!api_preamble(app, req, ENTRIES_METHODS, "DELETE", &client, resp))
+		return;
+	ipnet_format(&client, client_text, sizeof(client_text));
+	memset(&facts, 0, sizeof(facts));
+	facts.key = knock_find_key(app->conf, req->api_key);
+	facts.is_delete = strcmp(method, "DELETE") == 0;
+	facts.content_type = req->content_type;
+	if (admin_may_read_body(&facts)) {
+		read_body(req, &body);
+		facts.body = &body;
+	}
+	admin_decide(&facts, &d);
+	ok = d.verdict == ADMIN_LIST || d.verdict == ADMIN_REVOKE;
+	now = app->now();
+	if (entries_rate_limited(app, &client, ok ? RL_SUCCESS : RL_FAILURE, now, resp))
+		return;
+	if (d.verdict == ADMIN_LIST)
+		entries_list(app, facts.key->name, client_text, now, resp);
+	else if (d.verdict == ADMIN_REVOKE)
+		entries_revoke(app, &d, facts.key->name, client_text, now, resp);
+	else {
+		reply_admin_refused(resp, &d);
+		log_info("admin", "refused: client %s, %s %d", client_text, method, resp->status);
+	}
 }
 
 /* --- /health, /ready ----------------------------------------------------- */
@@ -416,7 +538,7 @@ handle_ready(struct app *app, const struct request *req, struct response *resp)
 
 /* --- routing --------------------------------------------------------------- */
 
-enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY };
+enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_ENTRIES };
 
 static enum endpoint
 endpoint_named(const char *seg, size_t len)
@@ -424,6 +546,7 @@ endpoint_named(const char *seg, size_t len)
 	static const struct { const char *name; enum endpoint ep; } names[] = {
 		{ "knock", EP_KNOCK }, { "verify", EP_VERIFY },
 		{ "health", EP_HEALTH }, { "ready", EP_READY },
+		{ "entries", EP_ENTRIES },
 	};
 	size_t i;
 
@@ -490,6 +613,9 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 		break;
 	case EP_READY:
 		handle_ready(app, req, resp);
+		break;
+	case EP_ENTRIES:
+		handle_entries(app, req, resp);
 		break;
 	case EP_NONE:
 		reply_error(resp, 404, REPLY_MSG_NOT_FOUND);
