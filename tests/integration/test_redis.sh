@@ -9,6 +9,8 @@
 . "$KN_SRC/tests/integration/redis_lib.sh"
 
 kn_init redis
+CTL=$KN_BUILD/knockerctl
+[ -x "$CTL" ] || kn_bail "knockerctl not found at $CTL"
 kn_need_bin lighttpd spawn-fcgi curl jq
 kn_redis_init
 kn_ok "redis-server starts (loopback, ACL user, no persistence)" kn_redis_start || kn_bail "no redis-server"
@@ -58,13 +60,39 @@ kn_like "$(kn_redis_cli TTL "${P}entry:198.51.100.1")" '^(3[0-5][0-9][0-9]|3600)
 kn_like "$(kn_redis_cli GET "${P}entry:198.51.100.1")" '"client":"198\.51\.100\.1"' \
     "its metadata is in the entry's value"
 
-# Revoke on B's side of the store by hand (docs/SCALING.md "Revoking by
-# hand"): the index, the entry key, the generation.
-kn_redis_cli EVAL "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('DEL', KEYS[2]); return redis.call('INCR', KEYS[3])" \
-    3 "${P}index" "${P}entry:198.51.100.1" "${P}gen" 198.51.100.1 >/dev/null
+# Revoke through node B's config (knockerctl on the Redis backend).
+out=$("$CTL" -c "$KN_DIR/b.json" revoke 198.51.100.1 2>&1)
+kn_is "$out" "revoked 1 entry" "knockerctl revoke on node B's config"
 sleep 1
 kn_is "$(page "$A" 198.51.100.1)" 401 "a revoke is in force on A within 1 s"
 kn_is "$(page "$B" 198.51.100.1)" 401 "and on B"
+
+# By hand, as docs/SCALING.md shows: the index, the entry key, the generation.
+knock "$B" 198.51.100.6
+kn_redis_cli EVAL "redis.call('ZREM', KEYS[1], ARGV[1]); redis.call('DEL', KEYS[2]); return redis.call('INCR', KEYS[3])" \
+    3 "${P}index" "${P}entry:198.51.100.6" "${P}gen" 198.51.100.6 >/dev/null
+sleep 1
+kn_is "$(page "$A" 198.51.100.6)" 401 "a revoke by hand (redis-cli) is in force within 1 s too"
+
+# knockerctl list, export and import: Redis -> file -> Redis.
+knock "$A" 198.51.100.7
+kn_like "$("$CTL" -c "$KN_DIR/b.json" list)" '198\.51\.100\.7 .* phone .* 198\.51\.100\.7$' \
+    "knockerctl list on node B shows A's knock with its key name and client"
+"$CTL" -c "$KN_DIR/a.json" export >"$KN_DIR/export.json"
+kn_like "$(cat "$KN_DIR/export.json")" '"entry":"198\.51\.100\.7","expires_at":[0-9]+,"expires_in_seconds":[0-9]+,"key":"phone"' \
+    "knockerctl export prints the entries with their metadata"
+mkdir -p "$KN_DIR/state-f" && chmod 700 "$KN_DIR/state-f"
+kn_make_config "$KN_DIR/f.json" ".whitelist.storage_path = \"$KN_DIR/state-f/whitelist.json\"" \
+    '.store = {"backend": "file"}'
+kn_like "$("$CTL" -c "$KN_DIR/f.json" import "$KN_DIR/export.json")" '^imported 1 entry \(0 expired skipped\)$' \
+    "knockerctl import loads the export into the file backend"
+kn_like "$(jq -r '."198.51.100.7"' "$KN_DIR/state-f/whitelist.json")" '^[0-9]+$' \
+    "the entry is in whitelist.json"
+kn_like "$("$CTL" -c "$KN_DIR/f.json" list)" '198\.51\.100\.7 .* phone ' "with its metadata"
+printf '{"192.0.2.77": %s, "192.0.2.78": 1000}\n' $(( $(date +%s) + 600 )) >"$KN_DIR/original.json"
+kn_is "$("$CTL" -c "$KN_DIR/a.json" import "$KN_DIR/original.json")" "imported 1 entry (1 expired skipped)" \
+    "knockerctl import takes FarisZR/knocker's whitelist.json into Redis (expired entries skipped)"
+kn_is "$(page "$B" 192.0.2.77)" 200 "the imported entry is honoured by the other node"
 
 # --- the rate limit is counted across nodes -----------------------------------------
 for u in "$A" "$B" "$A"; do
