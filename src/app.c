@@ -234,7 +234,8 @@ knock_refuse(struct app *app, const struct ipnet *client, const char *client_tex
 	int status = reply_knock_error(d, &msg);
 
 	if (rate_limited(app, client, RL_FAILURE, now, resp)) {
-		log_info("knock", "rate limited: client %s (failures)", client_text);
+		if (resp->status == 429)
+			log_info("knock", "rate limited: client %s (failures)", client_text);
 		return;
 	}
 	if (ratelimit_record(app->ratelimit, client, RL_FAILURE, now) != 0)
@@ -253,7 +254,9 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 	int64_t expires_at;
 
 	if (rate_limited(app, client, RL_SUCCESS, now, resp)) {
-		log_info("knock", "rate limited: client %s (successes), key %s", client_text, d->key->name);
+		if (resp->status == 429)
+			log_info("knock", "rate limited: client %s (successes), key %s", client_text,
+			    d->key->name);
 		return;
 	}
 	expires_at = now + d->ttl;
@@ -265,8 +268,8 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 	    &meta));
 	if (d->verdict != KNOCK_ACCEPT) {
 		if (d->verdict == KNOCK_STORE_BUSY)
-			log_warnx("knock", "whitelist store busy (lock held past its deadline): "
-			    "client %s answered 503", client_text);
+			log_warnx("knock", "whitelist store unavailable (lock held past its "
+			    "deadline, or Redis down or slow): client %s answered 503", client_text);
 		reply_knock_refused(resp, d);
 		return;
 	}
@@ -342,6 +345,8 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 			return;
 		}
 		listed = store_lookup(app->store, client, now, &expires_at) == 1;
+		if (!listed && store_recheck(app->store, now) == 1)
+			listed = store_lookup(app->store, client, now, &expires_at) == 1;
 	}
 	reply_knock_status(resp, client, always || listed, listed, expires_at, expires_at - now);
 }

@@ -40,6 +40,12 @@
  *
  * The store owns its memory and files; it borrows the shmstate. Functions
  * log their failures (module "store").
+ *
+ * Backends: everything above is the file backend (store_new). A store made
+ * by store_new_redis keeps the whitelist in Redis instead (store_redis.h,
+ * docs/SCALING.md); every public function below forwards to it, with the
+ * same meaning, and STORE_BUSY then also means "Redis did not answer
+ * within timeout_ms" (the knock answers 503).
  */
 #ifndef KNOCKER_STORE_H
 #define KNOCKER_STORE_H
