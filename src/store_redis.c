@@ -418,7 +418,8 @@ store_redis_list(struct store_redis *r, int64_t now, struct store_entry **out, s
 		meta_parse(g, &v[i].meta);
 		freeReplyObject(g);
 	}
-	qsort(v, cnt, sizeof(*v), store_entry_cmp);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), store_entry_cmp);
 	*out = cnt > 0 ? v : NULL;
 	*n = cnt;
 	if (cnt == 0)
