@@ -29,11 +29,13 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 #include <cjson/cJSON.h>
 
+#include "audit.h"
 #include "conf.h"
 #include "errlist.h"
 #include "ipnet.h"
@@ -96,6 +98,29 @@ ctl_store_failed(struct ctl *c, const char *doing, enum store_result r)
 	return EXIT_FAIL;
 }
 
+/* The audit trail goes where the workers' goes (log.target) when that is
+   syslog or a log file that exists already: never created here, where it
+   would be root's and lock the workers out of it. Else nowhere. */
+static void
+ctl_open_audit(const struct conf *conf)
+{
+	const char *t = conf->log_target;
+	struct stat st;
+
+	if (t == NULL || (strcmp(t, "syslog") != 0 &&
+	    (t[0] != '/' || lstat(t, &st) == -1 || !S_ISREG(st.st_mode))))
+		return;
+	if (log_open(t, conf->log_level) == -1)
+		(void)log_open("stderr", LOG_LEVEL_ERROR);
+}
+
+/* One audit line for a command. */
+static void
+ctl_audit(int ok, const char *action, const char *target, long long count)
+{
+	audit_admin_local(ok != 0, action, target, count);
+}
+
 static int
 ctl_open(struct ctl *c)
 {
@@ -123,6 +148,7 @@ ctl_open(struct ctl *c)
 		return -1;
 	}
 	c->now = (int64_t)time(NULL);
+	ctl_open_audit(c->conf);
 	return 0;
 }
 
@@ -158,8 +184,11 @@ cmd_list(struct ctl *c, bool json)
 	size_t n, i, len;
 	char *text;
 
-	if (store_list(c->store, c->now, &v, &n) == -1)
+	if (store_list(c->store, c->now, &v, &n) == -1) {
+		ctl_audit(0, "list", NULL, -1);
 		return ctl_store_failed(c, "list", STORE_FAIL);
+	}
+	ctl_audit(1, "list", NULL, (long long)n);
 	if (json) {
 		if ((text = reply_entries_json(v, n, c->now, true, &len)) == NULL) {
 			free(v);
@@ -225,8 +254,10 @@ cmd_revoke_entries(struct ctl *c, int argc, char **argv)
 		ipnet_format(&nets[i], text, sizeof(text));
 		if ((r = store_revoke(c->store, &m, c->now, &got)) != STORE_OK) {
 			free(nets);
+			ctl_audit(0, "revoke", text, -1);
 			return ctl_store_failed(c, "revoke", r);
 		}
+		ctl_audit(1, "revoke", text, (long long)got);
 		if (got == 0) {
 			fprintf(stderr, "knockerctl: %s: not in the whitelist\n", text);
 			rc = EXIT_FAIL;
@@ -241,6 +272,8 @@ cmd_revoke_entries(struct ctl *c, int argc, char **argv)
 static int
 cmd_revoke_match(struct ctl *c, enum store_match_by by, const char *key, const char *doing)
 {
+	const char *action = by == STORE_MATCH_ALL ? "flush" : "revoke";
+	char target[128];
 	struct store_match m;
 	enum store_result r;
 	size_t got;
@@ -248,8 +281,15 @@ cmd_revoke_match(struct ctl *c, enum store_match_by by, const char *key, const c
 	memset(&m, 0, sizeof(m));
 	m.by = by;
 	m.key = key;
-	if ((r = store_revoke(c->store, &m, c->now, &got)) != STORE_OK)
+	if (by == STORE_MATCH_KEY)
+		(void)snprintf(target, sizeof(target), "key:%s", key);
+	else
+		(void)strlcpy(target, "all", sizeof(target));
+	if ((r = store_revoke(c->store, &m, c->now, &got)) != STORE_OK) {
+		ctl_audit(0, action, target, -1);
 		return ctl_store_failed(c, doing, r);
+	}
+	ctl_audit(1, action, target, (long long)got);
 	printf("revoked %zu %s\n", got, got == 1 ? "entry" : "entries");
 	return EXIT_OK;
 }
@@ -288,10 +328,13 @@ cmd_add(struct ctl *c, const char *entry, int64_t ttl)
 	memset(&meta, 0, sizeof(meta));
 	(void)strlcpy(meta.key, CTL_KEY_NAME, sizeof(meta.key));
 	meta.knocked_at = c->now;
-	if ((r = store_add(c->store, &net, c->now + ttl, c->now, &meta)) != STORE_OK)
+	ipnet_format(&net, text, sizeof(text));
+	if ((r = store_add(c->store, &net, c->now + ttl, c->now, &meta)) != STORE_OK) {
+		ctl_audit(0, "add", text, -1);
 		return ctl_store_failed(c, "add", r);
-	printf("added %s for %" PRId64 " s (expires_at %" PRId64 ")\n",
-	    ipnet_format(&net, text, sizeof(text)), ttl, c->now + ttl);
+	}
+	ctl_audit(1, "add", text, 1);
+	printf("added %s for %" PRId64 " s (expires_at %" PRId64 ")\n", text, ttl, c->now + ttl);
 	return EXIT_OK;
 }
 

@@ -5,11 +5,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <bsd/string.h>
-
 #include "fcgireq.h"
 
-enum repeat { FIRST_WINS, JOIN, AMBIGUOUS };
+enum repeat { FIRST_WINS, AMBIGUOUS };
 
 struct param {
 	const char	*name;
@@ -19,7 +17,6 @@ struct param {
 };
 
 #define P(name, field) { name, sizeof(name) - 1, offsetof(struct request, field), FIRST_WINS }
-#define PJ(name, field) { name, sizeof(name) - 1, offsetof(struct request, field), JOIN }
 #define PA(name, field) { name, sizeof(name) - 1, offsetof(struct request, field), AMBIGUOUS }
 /* Grouped by name length: a parameter is compared only with the names of
    its own length (this runs for every parameter of every request). */
@@ -35,12 +32,11 @@ static const struct param params[] = {
 	PA("HTTP_X_API_KEY", api_key),
 	P("CONTENT_LENGTH", content_length),
 	PA("HTTP_X_ORIGINAL_URI", x_original_uri),
-	PJ("HTTP_X_FORWARDED_FOR", x_forwarded_for),
+	PA("HTTP_X_FORWARDED_FOR", x_forwarded_for),
 	PA("HTTP_X_FORWARDED_URI", x_forwarded_uri),
 	PA("HTTP_X_FORWARDED_HOST", x_forwarded_host),
 };
 #undef P
-#undef PJ
 #undef PA
 #define NPARAMS (sizeof(params) / sizeof(params[0]))
 #define MAX_NAME_LEN 21
@@ -59,21 +55,8 @@ static const unsigned char first[MAX_NAME_LEN + 2] = {
 	14				/* end */
 };
 
-/* Appends ", value" to the joined value in scratch (starting it from the
-   first value); on overflow the result is "," (malformed). */
-static const char *
-join_value(const char *sofar, const char *value, char *scratch, size_t size)
-{
-	if (sofar != scratch && strlcpy(scratch, sofar, size) >= size)
-		return ",";
-	if (strlcat(scratch, ", ", size) >= size || strlcat(scratch, value, size) >= size)
-		return ",";
-	return scratch;
-}
-
 void
-fcgireq_from_env(const char *const *envp, struct request *req, char *scratch,
-    size_t scratch_size)
+fcgireq_from_env(const char *const *envp, struct request *req)
 {
 	const char *role = NULL, *apache_role = NULL;
 	bool ambiguous[NPARAMS] = { false };
@@ -110,9 +93,7 @@ fcgireq_from_env(const char *const *envp, struct request *req, char *scratch,
 			else if (params[i].repeat == AMBIGUOUS) {
 				*slot = NULL;
 				ambiguous[i] = true;
-			} else if (params[i].repeat == JOIN && *slot != NULL &&
-			    strcmp(*slot, ",") != 0)
-				*slot = join_value(*slot, eq + 1, scratch, scratch_size);
+			}
 			break;
 		}
 	}

@@ -10,21 +10,24 @@
 #include "app.h"
 
 /* Fills req from envp ("NAME=value" strings, NULL-terminated). req keeps
-   pointers into envp and into scratch: they are valid only while both are.
-   A repeated name (nginx passes each repeated header line as its own
-   param) is handled per meaning:
-   - HTTP_X_FORWARDED_FOR: the values are joined in order with ", " into
-     scratch, as one header would be; if they do not fit, the result is ","
-     (malformed, so no client IP: deny);
-   - HTTP_X_API_KEY, HTTP_X_ORIGINAL_URI, HTTP_X_FORWARDED_URI,
-     HTTP_X_FORWARDED_HOST: ambiguous, so treated as absent;
+   pointers into envp: they are valid only while envp is.
+   A repeated name is handled per meaning:
+   - HTTP_X_FORWARDED_FOR, HTTP_X_API_KEY, HTTP_X_ORIGINAL_URI,
+     HTTP_X_FORWARDED_URI, HTTP_X_FORWARDED_HOST: ambiguous, so treated as
+     absent, even when the values are equal. Repeated or conflicting values
+     of a header knocker trusts are no value (deny). This matters because
+     the servers do not merge repeated header lines: nginx sends each
+     X-Forwarded-For line as its own param, and lighttpd sends both
+     "X-Forwarded-For" and "X_Forwarded_For" as HTTP_X_FORWARDED_FOR, so
+     joining them would let a client's underscore header become the
+     rightmost (trusted) element. Consequence: a request carrying two
+     X-Forwarded-For lines has no client IP behind a trusted proxy and is
+     denied; a proxy must send one line (comma-separated list).
    - anything else: the first wins (as FCGX_GetParam; Apache sends
      FCGI_ROLE twice).
    The role is AUTHORIZER when FCGI_ROLE=AUTHORIZER or FCGI_APACHE_ROLE is
    set. read_body/body_ctx are left NULL for the caller to set. */
-#define FCGIREQ_SCRATCH 8192
-void fcgireq_from_env(const char *const *envp, struct request *req, char *scratch,
-    size_t scratch_size);
+void fcgireq_from_env(const char *const *envp, struct request *req);
 
 /* Formats resp as a CGI answer (Status line, headers, blank line, body)
    into buf. Returns the length, or 0 if it does not fit (callers treat

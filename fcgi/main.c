@@ -1,15 +1,25 @@
 /*
  * knocker: the FastCGI responder/authorizer (under spawn-fcgi or a web
- * server that spawns it) and, when fd 0 is not a socket, a plain CGI
- * program answering the one request in its environment.
+ * server that spawns it) and a plain CGI program answering the one request
+ * in its environment (see is_cgi_request for which is which).
  */
 #include "config.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <pwd.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #define NO_FCGI_DEFINES
@@ -25,9 +35,31 @@
 
 #define DEFAULT_CONFIG SYSCONFDIR "/knocker/knocker.json"
 
+/*
+ * The deadline, in one place: no web-server connection (FastCGI: from
+ * accept to close, whatever it sends or does not send) and no CGI request
+ * body holds a knocker process longer than this. A knock body is at most a
+ * few hundred bytes and the servers forward it as it comes, so a client
+ * that needs longer is slow on purpose. After it, the request fails closed
+ * (the server answers 5xx; nothing is whitelisted).
+ */
+#define DEADLINE_SECONDS 10
+
+/* How much unread request body the FastCGI loop reads away to end a
+   request without libfcgi's close handshake, and how long it waits for it
+   (see finish_request). */
+#define DRAIN_MAX (64 * 1024)
+#define DRAIN_SECONDS 1
+
+/* libfcgi's accept filter: knocker accepts connections itself (see
+   accept_connection), so it refuses the variable rather than ignore it. */
+#define WEB_SERVER_ADDRS_UNSUPPORTED \
+	"FCGI_WEB_SERVER_ADDRS is not supported: listen on loopback or a unix socket"
+
 extern char **environ;
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t deadline_passed;
 
 static void
 on_stop_signal(int sig)
@@ -37,13 +69,22 @@ on_stop_signal(int sig)
 }
 
 static void
+on_deadline(int sig)
+{
+	(void)sig;
+	deadline_passed = 1;
+}
+
+static void
 usage(FILE *out)
 {
 	fprintf(out,
-	    "usage: knocker [-c FILE]      serve (FastCGI under spawn-fcgi, or one CGI request)\n"
-	    "       knocker -t [-c FILE]   check the configuration and exit\n"
-	    "       knocker -V | -h        version | this help\n"
-	    "The configuration is -c FILE, else $KNOCKER_CONFIG, else %s.\n",
+	    "usage: knocker [-c FILE]              serve (FastCGI under spawn-fcgi, or one CGI request)\n"
+	    "       knocker -t [-c FILE] [-u USER] check what a worker checks at start and exit;\n"
+	    "                                      as root, -u runs the checks as USER\n"
+	    "       knocker -V | -h                version | this help\n"
+	    "The configuration is -c FILE, else $KNOCKER_CONFIG, else %s.\n"
+	    "Run as a CGI program (GATEWAY_INTERFACE set), knocker ignores its command line.\n",
 	    DEFAULT_CONFIG);
 }
 
@@ -58,23 +99,112 @@ print_list(const struct errlist *l, const char *prefix)
 		fprintf(stderr, "%sout of memory while reporting problems\n", prefix);
 }
 
-/* knocker -t: config and whitelist directory; one line per problem. */
+static void
+startup_list(const struct errlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->count; i++)
+		log_startup_error("%s", l->msg[i]);
+	if (l->oom)
+		log_startup_error("out of memory while reporting problems");
+}
+
+static const char *
+config_path(const char *given)
+{
+	const char *path = given;
+
+	if (path == NULL)
+		path = getenv("KNOCKER_CONFIG");
+	if (path == NULL || *path == '\0')
+		path = DEFAULT_CONFIG;
+	return path;
+}
+
+/*
+ * The whitelist directory as a worker needs it at start: it exists and is a
+ * searchable directory, else no verify could ever read the whitelist. Not
+ * writable is no reason to refuse: verifies still answer from the file and
+ * knocks fail with 500 (`knocker -t` insists on writable).
+ */
 static int
-check_config(const char *path)
+check_storage_dir(const char *storage_path, char *err, size_t size)
+{
+	char dir[4096];
+	char *slash;
+	struct stat st;
+
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", storage_path) >= sizeof(dir)) {
+		snprintf(err, size, "path too long");
+		return -1;
+	}
+	slash = strrchr(dir, '/');
+	if (slash != NULL)
+		slash[slash == dir ? 1 : 0] = '\0';
+	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
+		errno = ENOTDIR;
+	else if (stat(dir, &st) == 0 && access(dir, X_OK) == 0)
+		return 0;
+	if ((size_t)snprintf(err, size, "cannot use directory %s: %s", dir, strerror(errno)) >= size)
+		snprintf(err, size, "cannot use its directory: %s", strerror(errno));
+	return -1;
+}
+
+/* -u USER: become USER (groups included) for the checks. Root only. */
+static int
+become_user(const char *user)
+{
+	struct passwd *pw;
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "knocker: -u %s: only root can check as another user\n", user);
+		return -1;
+	}
+	errno = 0;
+	pw = getpwnam(user);
+	if (pw == NULL) {
+		fprintf(stderr, "knocker: -u %s: no such user\n", user);
+		return -1;
+	}
+	if (setgid(pw->pw_gid) == -1 || initgroups(pw->pw_name, pw->pw_gid) == -1 ||
+	    setuid(pw->pw_uid) == -1) {
+		fprintf(stderr, "knocker: -u %s: cannot switch to that user: %s\n", user,
+		    strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* knocker -t: everything a worker checks at start, plus a writable
+   whitelist directory; one line per problem. */
+static int
+check_config(const char *path, const char *user)
 {
 	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
 	struct conf *conf;
 	struct redisconn *conn = NULL;
 	struct store *store;
 	const char *what = "whitelist.storage_path";
-	char err[256];
+	char err[512];
 	int rc = 1;
 
+	if (user != NULL && become_user(user) != 0)
+		return 1;
+	if (getenv("FCGI_WEB_SERVER_ADDRS") != NULL) {
+		fprintf(stderr, "knocker: %s\n", WEB_SERVER_ADDRS_UNSUPPORTED);
+		return 1;
+	}
 	conf = conf_load(path, &errs, &warns);
 	print_list(&warns, "warning: ");
 	if (conf == NULL) {
 		print_list(&errs, "");
 		goto done;
+	}
+	rc = 0;
+	if (log_check_target(conf->log_target, err, sizeof(err)) != 0) {
+		fprintf(stderr, "%s: log.target: %s\n", path, err);
+		rc = 1;
 	}
 	if (conf->store.backend == CONF_STORE_REDIS) {
 		what = "store";
@@ -86,12 +216,13 @@ check_config(const char *path)
 		store = store_new(conf->storage_path, conf->max_entries, NULL);
 	if (store == NULL) {
 		fprintf(stderr, "%s: out of memory\n", path);
+		rc = 1;
 		goto done;
 	}
-	if (store_check_ready(store, err, sizeof(err)) != 0)
+	if (store_check_ready(store, err, sizeof(err)) != 0) {
 		fprintf(stderr, "%s: %s: %s\n", path, what, err);
-	else
-		rc = 0;
+		rc = 1;
+	}
 	store_free(store);
 	if (rc == 0)
 		printf("%s: ok\n", path);
@@ -101,16 +232,6 @@ done:
 	errlist_free(&errs);
 	errlist_free(&warns);
 	return rc;
-}
-
-/* --- FastCGI ---------------------------------------------------------------- */
-
-static ssize_t
-fcgi_read_body(void *ctx, char *buf, size_t size)
-{
-	int n = FCGX_GetStr(buf, size > 65536 ? 65536 : (int)size, (FCGX_Stream *)ctx);
-
-	return n < 0 ? -1 : n;
 }
 
 static void
@@ -131,10 +252,174 @@ write_answer(const struct response *resp, int (*put)(const char *, size_t, void 
 		put(resp->long_body, resp->body_len, ctx);
 }
 
+/* --- FastCGI ---------------------------------------------------------------- */
+
+/*
+ * The deadline of a FastCGI connection is a real-time interval timer armed
+ * at accept: SIGALRM (no SA_RESTART) makes any blocking read, write or poll
+ * on the connection fail with EINTR, inside libfcgi as well, and repeats
+ * every second after the deadline so that nothing blocks again. An idle
+ * worker disarms it lazily (its accept is woken once).
+ */
+static void
+deadline_arm(void)
+{
+	struct itimerval it = { { 1, 0 }, { DEADLINE_SECONDS, 0 } };
+
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+	deadline_passed = 0;
+}
+
+static void
+deadline_disarm(void)
+{
+	struct itimerval it = { { 0, 0 }, { 0, 0 } };
+
+	(void)setitimer(ITIMER_REAL, &it, NULL);
+	deadline_passed = 0;
+}
+
+static ssize_t
+fcgi_read_body(void *ctx, char *buf, size_t size)
+{
+	FCGX_Stream *in = ctx;
+	int n;
+
+	if (deadline_passed) {
+		log_warnx("fcgi", "request body not complete within %d s: request dropped",
+		    DEADLINE_SECONDS);
+		return -1;
+	}
+	n = FCGX_GetStr(buf, size > 65536 ? 65536 : (int)size, in);
+	if (n < 0 || FCGX_GetError(in) != 0) {
+		if (deadline_passed)
+			log_warnx("fcgi", "request body not complete within %d s: request dropped",
+			    DEADLINE_SECONDS);
+		return -1;
+	}
+	return n;
+}
+
 static int
 fcgi_put(const char *buf, size_t len, void *ctx)
 {
 	return FCGX_PutStr(buf, (int)len, (FCGX_Stream *)ctx);
+}
+
+/*
+ * One connection from the listening socket (fd 0, FCGI_LISTENSOCK_FILENO). knocker accepts itself,
+ * not libfcgi, so that the deadline starts at accept. Returns the socket,
+ * or -1 when the worker must stop (a stop signal, or an error that would
+ * repeat forever).
+ */
+static int
+accept_connection(void)
+{
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+	int fd;
+
+	for (;;) {
+		if (stop_requested)
+			return -1;
+		fd = accept4(STDIN_FILENO, NULL, NULL, SOCK_CLOEXEC);
+		if (fd >= 0)
+			return fd;
+		switch (errno) {
+		case EINTR:
+			if (deadline_passed)
+				deadline_disarm();
+			continue;
+		case EAGAIN:
+#if EWOULDBLOCK != EAGAIN
+		case EWOULDBLOCK:
+#endif
+			/* someone made the shared socket non-blocking */
+			(void)poll(&pfd, 1, -1);
+			continue;
+		case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT:
+		case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP:
+		case ENETUNREACH: case ETIMEDOUT: case ECONNRESET:
+			continue;	/* that connection died in the queue */
+		case EMFILE: case ENFILE: case ENOBUFS: case ENOMEM:
+			log_warn("fcgi", "accept");
+			(void)poll(NULL, 0, 100);
+			continue;
+		default:
+			log_warn("fcgi", "accept failed; worker exits");
+			return -1;
+		}
+	}
+}
+
+/* Reads what is left of STDIN (at most DRAIN_MAX bytes). Returns 0 at the
+   end of the stream, -1 on an error, at the deadline or past the cap. A
+   body the answer did not need (a knock refused before its body was read)
+   gets DRAIN_SECONDS, not the rest of the deadline: a slow client of a
+   refused knock holds the worker no longer than that. */
+static int
+drain_stdin(FCGX_Stream *in, FCGX_Stream *out, const struct request *req)
+{
+	const char *len = req->content_length;
+	char buf[4096];
+	size_t total = 0;
+	int n;
+
+	if (!FCGX_HasSeenEOF(in) && len != NULL && *len != '\0' && strcmp(len, "0") != 0) {
+		struct itimerval it = { { 1, 0 }, { DRAIN_SECONDS, 0 } };
+
+		(void)FCGX_FFlush(out);	/* the answer goes out before the wait */
+		(void)setitimer(ITIMER_REAL, &it, NULL);
+	}
+
+	while ((n = FCGX_GetStr(buf, sizeof(buf), in)) > 0) {
+		total += (size_t)n;
+		if (total > DRAIN_MAX)
+			return -1;
+	}
+	return FCGX_GetError(in) == 0 && FCGX_HasSeenEOF(in) ? 0 : -1;
+}
+
+/*
+ * Ends a request. libfcgi closes a connection with a handshake (shutdown,
+ * poll until the web server closes, read): input still unread when a TCP
+ * socket is closed turns the close into a reset, which could destroy the
+ * answer in flight. Every connection is accepted detached (a plain close:
+ * a connection that fails or times out is dropped at once); the handshake
+ * is put back (FCGX_Attach) unless nothing more can come from the web
+ * server:
+ *  - a responder has read STDIN to its end (the rest of an unread body is
+ *    read away here, up to DRAIN_MAX bytes and DRAIN_SECONDS);
+ *  - an authorizer is never sent STDIN by Apache, and lighttpd sends its
+ *    empty STDIN record with the params: the input is never read (it
+ *    might never come and would block), but bytes already waiting in the
+ *    socket are taken without waiting;
+ *  - at the deadline (or the end of DRAIN_SECONDS), or when a stream
+ *    failed (an aborted request), the connection is closed at once.
+ */
+static void
+finish_request(FCGX_Request *fr, const struct request *req)
+{
+	bool plain = false;
+
+	if (deadline_passed || FCGX_GetError(fr->in) != 0 || FCGX_GetError(fr->out) != 0) {
+		plain = true;
+	} else if (fr->keepConnection) {
+		plain = false;	/* not closed now; what follows is the next request */
+	} else if (req->role == APP_ROLE_RESPONDER) {
+		plain = drain_stdin(fr->in, fr->out, req) == 0 || deadline_passed;
+	} else {
+		char buf[512];
+		size_t total = 0;
+		ssize_t n;
+
+		do
+			n = recv(fr->ipcFd, buf, sizeof(buf), MSG_DONTWAIT);
+		while ((n > 0 && (total += (size_t)n) <= DRAIN_MAX) || (n < 0 && errno == EINTR));
+		plain = n == 0 || (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK));
+	}
+	if (!plain)
+		FCGX_Attach(fr);
+	FCGX_Finish_r(fr);
 }
 
 static void
@@ -143,29 +428,45 @@ serve_fastcgi(struct app *app)
 	FCGX_Request fr;
 	struct request req;
 	struct response resp;
-	char scratch[FCGIREQ_SCRATCH];
+	int one = 1;
 
-	if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	/* Listening socket -1: libfcgi itself never accepts. When it gives up
+	   on a connection (bad params, the deadline) its own accept fails at
+	   once and FCGX_Accept_r returns an error: "no request", loop on. */
+	if (FCGX_InitRequest(&fr, -1, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_error("fcgi", "cannot initialise the FastCGI request");
 		return;
 	}
 	while (!stop_requested) {
-		if (FCGX_Accept_r(&fr) < 0) {
-			if (!stop_requested)
-				log_error("fcgi", "accept failed; worker exits");
-			break;
+		if (fr.ipcFd < 0) {
+			int fd = accept_connection();
+
+			if (fd < 0)
+				break;
+			fr.ipcFd = fd;
+			/* FCGX_Accept_r first finishes the previous request and
+			   would close a connection it was not asked to keep. */
+			fr.keepConnection = 1;
+			FCGX_Detach(&fr);
+		} else {
+			/* The web server kept the connection (FCGI_KEEP_CONN):
+			   several answers on it, so no Nagle delay between them. */
+			(void)setsockopt(fr.ipcFd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		}
-		fcgireq_from_env((const char *const *)fr.envp, &req, scratch, sizeof(scratch));
-		/* Authorizer calls never get the body read (SERVERS.md: the
-		   servers send no STDIN record then, reading would hang). */
+		deadline_arm();
+		if (FCGX_Accept_r(&fr) < 0)
+			continue;
+		fcgireq_from_env((const char *const *)fr.envp, &req);
+		/* Authorizer calls never get the body read (the servers may send
+		   no STDIN record then: reading would hang). */
 		if (req.role == APP_ROLE_RESPONDER) {
 			req.read_body = fcgi_read_body;
 			req.body_ctx = fr.in;
 		}
 		app_handle(app, &req, &resp);
 		write_answer(&resp, fcgi_put, fr.out);
+		finish_request(&fr, &req);
 		reply_release(&resp);
-		FCGX_Finish_r(&fr);
 		app_idle(app);
 	}
 	FCGX_Free(&fr, 1);
@@ -173,16 +474,37 @@ serve_fastcgi(struct app *app)
 
 /* --- CGI --------------------------------------------------------------------- */
 
+static struct timespec cgi_deadline;
+
 static ssize_t
 cgi_read_body(void *ctx, char *buf, size_t size)
 {
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+	struct timespec now;
+	long long left_ms;
 	ssize_t n;
+	int r;
 
 	(void)ctx;
-	do
+	for (;;) {
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left_ms = (long long)(cgi_deadline.tv_sec - now.tv_sec) * 1000 +
+		    (cgi_deadline.tv_nsec - now.tv_nsec) / 1000000;
+		if (left_ms <= 0) {
+			log_warnx("cgi", "request body not complete within %d s: request dropped",
+			    DEADLINE_SECONDS);
+			return -1;
+		}
+		r = poll(&pfd, 1, (int)left_ms);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (r <= 0)
+			continue;
 		n = read(STDIN_FILENO, buf, size);
-	while (n < 0 && errno == EINTR);
-	return n;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n;
+	}
 }
 
 static int
@@ -207,9 +529,10 @@ serve_cgi(struct app *app)
 {
 	struct request req;
 	struct response resp;
-	char scratch[FCGIREQ_SCRATCH];
 
-	fcgireq_from_env((const char *const *)environ, &req, scratch, sizeof(scratch));
+	clock_gettime(CLOCK_MONOTONIC, &cgi_deadline);
+	cgi_deadline.tv_sec += DEADLINE_SECONDS;
+	fcgireq_from_env((const char *const *)environ, &req);
 	if (req.role == APP_ROLE_RESPONDER)
 		req.read_body = cgi_read_body;
 	app_handle(app, &req, &resp);
@@ -217,72 +540,38 @@ serve_cgi(struct app *app)
 	reply_release(&resp);
 }
 
-/* --- main -------------------------------------------------------------------- */
-
-static void
-install_signals(void)
+/*
+ * A CGI request, decided before the command line is looked at: the web
+ * server sets GATEWAY_INTERFACE for every CGI program (RFC 3875 4.1.4: it
+ * MUST) and gives it a pipe or /dev/null as stdin; a FastCGI worker's fd 0
+ * is a listening socket. GATEWAY_INTERFACE alone is not enough (it can be
+ * inherited, e.g. spawn-fcgi started from a CGI script), fd 0 alone is not
+ * either (`knocker -t` in a shell has a terminal there). So: CGI when
+ * GATEWAY_INTERFACE is set and fd 0 is not a listening socket. Then the
+ * command line is not ours: Apache's mod_cgi turns a query string without
+ * '=' into arguments (GET /cgi-bin/knocker?-c+FILE, the PHP-CGI
+ * CVE-2012-1823 class), so knocker ignores it entirely and takes its
+ * config only from KNOCKER_CONFIG or the default path.
+ */
+static bool
+is_cgi_request(void)
 {
-	struct sigaction sa;
+	int listening = 0;
+	socklen_t len = sizeof(listening);
 
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	/* Over a file-size limit, write() must fail with EFBIG (the knock gets
-	   a 500 and the old whitelist stays) instead of killing the worker. */
-	sigaction(SIGXFSZ, &sa, NULL);
-	/* No SA_RESTART: a blocked accept() must return so the loop can end. */
-	sa.sa_handler = on_stop_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
+	if (getenv("GATEWAY_INTERFACE") == NULL)
+		return false;
+	return getsockopt(STDIN_FILENO, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) == -1 ||
+	    !listening;
 }
 
-int
-main(int argc, char *argv[])
+/* One CGI request (from the server, or by hand with fd 0 not a socket). */
+static int
+run_cgi(const char *path)
 {
 	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
-	const char *path = NULL;
 	struct conf *conf;
 	struct app app;
-	int ch, test_only = 0, is_cgi, rc = 0;
-
-	while ((ch = getopt(argc, argv, "c:thV")) != -1) {
-		switch (ch) {
-		case 'c':
-			path = optarg;
-			break;
-		case 't':
-			test_only = 1;
-			break;
-		case 'h':
-			usage(stdout);
-			return 0;
-		case 'V':
-			printf("knocker %s\n", PACKAGE_VERSION);
-			return 0;
-		default:
-			usage(stderr);
-			return 2;
-		}
-	}
-	if (optind != argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (path == NULL)
-		path = getenv("KNOCKER_CONFIG");
-	if (path == NULL || *path == '\0')
-		path = DEFAULT_CONFIG;
-	if (test_only)
-		return check_config(path);
-
-	install_signals();	/* before FCGX_Init, so libfcgi keeps ours */
-	if (FCGX_Init() != 0) {
-		fprintf(stderr, "knocker: cannot initialise libfcgi\n");
-		return 1;
-	}
-	is_cgi = FCGX_IsCGI();
 
 	conf = conf_load(path, &errs, &warns);
 	print_list(&warns, "knocker: warning: ");
@@ -290,9 +579,7 @@ main(int argc, char *argv[])
 		print_list(&errs, "knocker: ");
 		errlist_free(&errs);
 		errlist_free(&warns);
-		if (!is_cgi)
-			return 1;	/* refuse to start; the server then fails closed */
-		/* A CGI request still gets an explicit (failing) answer. */
+		/* The request still gets an explicit (failing) answer. */
 		app_init(&app, NULL);
 		serve_cgi(&app);
 		return 1;
@@ -310,15 +597,141 @@ main(int argc, char *argv[])
 		conf_free(conf);
 		return 1;
 	}
-	if (is_cgi) {
-		serve_cgi(&app);
-	} else {
-		log_info("main", "worker %ld serving with %s", (long)getpid(), path);
-		serve_fastcgi(&app);
-		log_info("main", "worker %ld stopping", (long)getpid());
-	}
+	serve_cgi(&app);
 	app_fini(&app);
 	conf_free(conf);
 	log_close();
-	return rc;
+	return 0;
+}
+
+/* FastCGI workers: refuse to start (exit 1) on any problem -t reports
+   except an unwritable whitelist directory, with a trace that reaches
+   syslog when stderr is /dev/null (spawn-fcgi). */
+static int
+run_fastcgi(const char *path)
+{
+	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
+	struct conf *conf;
+	struct app app;
+	char err[512];
+
+	if (getenv("FCGI_WEB_SERVER_ADDRS") != NULL) {
+		log_startup_error("%s; refusing to start", WEB_SERVER_ADDRS_UNSUPPORTED);
+		return 1;
+	}
+	conf = conf_load(path, &errs, &warns);
+	if (conf == NULL) {
+		startup_list(&errs);
+		errlist_free(&errs);
+		errlist_free(&warns);
+		log_startup_error("%s: refusing to start", path);
+		return 1;	/* the server then fails closed */
+	}
+	errlist_free(&errs);
+	if (log_open(conf->log_target, conf->log_level) != 0) {
+		log_startup_error("%s: log.target: cannot open %s: %s; refusing to start",
+		    path, conf->log_target, strerror(errno));
+		errlist_free(&warns);
+		conf_free(conf);
+		return 1;
+	}
+	for (size_t i = 0; i < warns.count; i++)
+		log_warnx("main", "%s", warns.msg[i]);
+	errlist_free(&warns);
+	if (check_storage_dir(conf->storage_path, err, sizeof(err)) != 0) {
+		bool void_stderr = log_fd_is_void(STDERR_FILENO);
+
+		log_error("main", "%s: whitelist.storage_path: %s; refusing to start", path, err);
+		/* Also on stderr, or syslog if stderr is void, unless that is
+		   where the line just went. */
+		if (strcmp(conf->log_target, void_stderr ? "syslog" : "stderr") != 0)
+			log_startup_error("%s: whitelist.storage_path: %s; refusing to start", path, err);
+		conf_free(conf);
+		log_close();
+		return 1;
+	}
+	if (app_init(&app, conf) != 0) {
+		log_error("main", "out of memory at start");
+		conf_free(conf);
+		return 1;
+	}
+	log_info("main", "worker %ld serving with %s", (long)getpid(), path);
+	serve_fastcgi(&app);
+	log_info("main", "worker %ld stopping", (long)getpid());
+	app_fini(&app);
+	conf_free(conf);
+	log_close();
+	return 0;
+}
+
+/* --- main -------------------------------------------------------------------- */
+
+static void
+install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	/* Over a file-size limit, write() must fail with EFBIG (the knock gets
+	   a 500 and the old whitelist stays) instead of killing the worker. */
+	sigaction(SIGXFSZ, &sa, NULL);
+	/* No SA_RESTART: a blocked accept() or read must return. */
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = on_deadline;
+	sigaction(SIGALRM, &sa, NULL);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char *path = NULL, *user = NULL;
+	int ch, test_only = 0;
+
+	install_signals();	/* before FCGX_Init, so libfcgi keeps ours */
+	if (is_cgi_request())
+		return run_cgi(config_path(NULL));
+
+	while ((ch = getopt(argc, argv, "c:tu:hV")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 't':
+			test_only = 1;
+			break;
+		case 'u':
+			user = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("knocker %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || (user != NULL && !test_only)) {
+		usage(stderr);
+		return 2;
+	}
+	path = config_path(path);
+	if (test_only)
+		return check_config(path, user);
+
+	if (FCGX_Init() != 0) {
+		log_startup_error("cannot initialise libfcgi");
+		return 1;
+	}
+	if (FCGX_IsCGI())
+		return run_cgi(path);
+	return run_fastcgi(path);
 }

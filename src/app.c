@@ -12,11 +12,13 @@
 
 #include "admin.h"
 #include "app.h"
+#include "audit.h"
 #include "clientip.h"
 #include "ipmap.h"
 #include "ipnet.h"
 #include "knock.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "redisconn.h"
 #include "reply.h"
@@ -35,7 +37,8 @@ clock_now(void)
 	return (int64_t)time(NULL);
 }
 
-/* The Redis backend: no files, no shared mapping. */
+/* The Redis backend: whitelist and rate limits in Redis; the shared
+   mapping (opened by the caller, may be NULL) only holds the metrics. */
 static int
 app_init_redis(struct app *app, const struct conf *conf, const struct rl_params *rp)
 {
@@ -60,6 +63,7 @@ app_init(struct app *app, const struct conf *conf)
 	struct rl_params rp;
 	struct sf_err e;
 	uid_t owner;
+	bool redis;
 
 	memset(app, 0, sizeof(*app));
 	app->conf = conf;
@@ -72,15 +76,19 @@ app_init(struct app *app, const struct conf *conf)
 	rp.max_failure = conf->rl_failure;
 	rp.ipv4_prefix = (unsigned)conf->rl_ipv4_prefix;
 	rp.ipv6_prefix = (unsigned)conf->rl_ipv6_prefix;
-	if (conf->store.backend == CONF_STORE_REDIS)
-		return app_init_redis(app, conf, &rp);
+	redis = conf->store.backend == CONF_STORE_REDIS;
 	if ((size_t)snprintf(shmpath, sizeof(shmpath), "%s.shm", conf->storage_path) >= sizeof(shmpath) ||
 	    sf_dirname(conf->storage_path, dir, sizeof(dir)) == -1)
 		return -1;
-	/* Without the shared state knocks fail (500); verify still answers. */
+	/* Without the shared state knocks fail (500); verify still answers.
+	   With Redis it only holds the metrics. */
 	if (sf_dir_check(dir, &owner, &e) == -1 ||
-	    (app->shm = shmstate_open(shmpath, owner, ratelimit_region_size(&rp), &e)) == NULL)
-		log_error("app", "%s: knocks are refused until this is fixed", e.msg);
+	    (app->shm = shmstate_open(shmpath, owner, redis ? 0 : ratelimit_region_size(&rp),
+	    &e)) == NULL)
+		log_error("app", "%s: %s", e.msg, redis ? "no metrics until this is fixed" :
+		    "knocks are refused until this is fixed");
+	if (redis)
+		return app_init_redis(app, conf, &rp);
 	app->store = store_new(conf->storage_path, conf->max_entries, app->shm);
 	app->ratelimit = ratelimit_new(app->shm, &rp);
 	if (app->store == NULL || app->ratelimit == NULL) {
@@ -112,6 +120,14 @@ app_status_text(int status)
 
 /* --- verify ----------------------------------------------------------------- */
 
+/* Counts and audits a store (or shared state) failure. */
+static void
+app_store_failed(struct app *app, const char *op, const char *client, const char *key)
+{
+	metrics_add(app->shm, METRIC_STORE_ERRORS);
+	audit_store(op, "failed", client, key);
+}
+
 /* verify's view of the whitelist: refreshed only when verify gets that far. */
 static int
 app_store_lookup(void *ctx, const struct ipnet *client)
@@ -121,8 +137,10 @@ app_store_lookup(void *ctx, const struct ipnet *client)
 
 	int listed;
 
-	if (store_refresh(app->store, now) != 0)
+	if (store_refresh(app->store, now) != 0) {
+		app_store_failed(app, "refresh", NULL, NULL);
 		return -1;
+	}
 	listed = store_lookup(app->store, client, now, NULL) == 1;
 	/* Redis: a knock on another node since the last poll must count. */
 	if (!listed && store_recheck(app->store, now) == 1)
@@ -143,6 +161,7 @@ handle_verify(struct app *app, const struct request *req, struct response *resp)
 	const struct verify_view view = { app_store_lookup, app };
 	struct verify_decision d = verify_decide(app->conf, &facts, &view);
 
+	metrics_verify(app->shm, d.reason);
 	reply_verify(resp, d.allow, authorizer);
 }
 
@@ -233,15 +252,11 @@ knock_refuse(struct app *app, const struct ipnet *client, const char *client_tex
 	const char *msg;
 	int status = reply_knock_error(d, &msg);
 
-	if (rate_limited(app, client, RL_FAILURE, now, resp)) {
-		if (resp->status == 429)
-			log_info("knock", "rate limited: client %s (failures)", client_text);
+	if (rate_limited(app, client, RL_FAILURE, now, resp))
 		return;
-	}
 	if (ratelimit_record(app->ratelimit, client, RL_FAILURE, now) != 0)
 		log_warnx("knock", "cannot record a failure for %s", client_text);
 	reply_error(resp, status, msg);
-	log_info("knock", "refused: client %s, %d %s", client_text, status, msg);
 }
 
 /* Writes an accepted knock to the store (rate limit locked). */
@@ -253,12 +268,8 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 	struct store_meta meta;
 	int64_t expires_at;
 
-	if (rate_limited(app, client, RL_SUCCESS, now, resp)) {
-		if (resp->status == 429)
-			log_info("knock", "rate limited: client %s (successes), key %s", client_text,
-			    d->key->name);
+	if (rate_limited(app, client, RL_SUCCESS, now, resp))
 		return;
-	}
 	expires_at = now + d->ttl;
 	memset(&meta, 0, sizeof(meta));
 	(void)strlcpy(meta.key, d->key->name, sizeof(meta.key));
@@ -270,15 +281,55 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 		if (d->verdict == KNOCK_STORE_BUSY)
 			log_warnx("knock", "whitelist store unavailable (lock held past its "
 			    "deadline, or Redis down or slow): client %s answered 503", client_text);
+		metrics_add(app->shm, METRIC_STORE_ERRORS);
+		audit_store("add", d->verdict == KNOCK_STORE_BUSY ? "busy" : "failed", client_text,
+		    d->key->name);
 		reply_knock_refused(resp, d);
 		return;
 	}
 	if (ratelimit_record(app->ratelimit, client, RL_SUCCESS, now) != 0)
 		log_warnx("knock", "cannot record a success for %s", client_text);
 	reply_knock_ok(resp, &d->entry, expires_at, d->ttl);
-	log_info("knock", "whitelisted %s for %" PRId64 " s (key %s, client %s)",
-	    ipnet_format(&d->entry, entry_text, sizeof(entry_text)), d->ttl, d->key->name,
-	    client_text);
+	audit_knock(client_text, d->key->name, resp->status, NULL,
+	    ipnet_format(&d->entry, entry_text, sizeof(entry_text)), d->ttl);
+}
+
+/* The audit reason word for a refused knock's verdict. */
+static const char *
+knock_reason(enum knock_verdict v)
+{
+	switch (v) {
+	case KNOCK_ACCEPT:	return NULL;
+	case KNOCK_BAD_KEY:	return "bad_key";
+	case KNOCK_TOO_LARGE:	return "too_large";
+	case KNOCK_UNREADABLE:	return "unreadable_body";
+	case KNOCK_NOT_JSON:	return "not_json";
+	case KNOCK_BAD_BODY:	return "bad_body";
+	case KNOCK_NO_REMOTE:	return "no_remote_permission";
+	case KNOCK_TOO_BROAD:	return "range_too_broad";
+	case KNOCK_TTL_LARGE:	return "ttl_too_large";
+	case KNOCK_STORE_FAILED: return "store_failed";
+	case KNOCK_STORE_BUSY:	return "store_busy";
+	}
+	return "unknown";
+}
+
+/* Counts every POST /knock answer; audits all but an accepted one (which
+   knock_accept logs with its entry). reason NULL: from the verdict, or
+   rate_limited for a 429. */
+static void
+knock_outcome(struct app *app, const char *client_text, const struct knock_decision *d,
+    const struct response *resp, const char *reason)
+{
+	metrics_knock(app->shm, resp->status);
+	if (resp->status == 200)
+		return;
+	if (reason == NULL && resp->status == 503 && d->verdict != KNOCK_STORE_BUSY)
+		reason = "store_unavailable";	/* the Redis rate limit did not answer */
+	if (reason == NULL)
+		reason = resp->status == 429 ? "rate_limited" : knock_reason(d->verdict);
+	audit_knock(client_text, d->key != NULL ? d->key->name : NULL, resp->status, reason,
+	    NULL, -1);
 }
 
 static void
@@ -302,14 +353,33 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 	d = knock_decide(&facts);
 	ipnet_format(client, client_text, sizeof(client_text));
 	now = app->now();
-	if (!knock_lock(app, now, resp))
+	if (!knock_lock(app, now, resp)) {
+		app_store_failed(app, "ratelimit", client_text, d.key != NULL ? d.key->name : NULL);
+		knock_outcome(app, client_text, &d, resp,
+		    resp->status == 503 ? "store_unavailable" : "ratelimit_failed");
 		return;
+	}
 	if (d.verdict == KNOCK_ACCEPT)
 		knock_accept(app, client, client_text, &d, now, resp);
 	else
 		knock_refuse(app, client, client_text, &d, now, resp);
 	if (ratelimit_unlock(app->ratelimit) != 0)
 		log_warnx("knock", "rate limit state not saved");
+	knock_outcome(app, client_text, &d, resp, NULL);
+}
+
+/* Answers a status call with an error (status 401 or 500; a 429 or 503
+   is in resp already), counts and audits it. */
+static void
+status_outcome(struct app *app, const char *client_text, const char *key_name,
+    struct response *resp, int status, const char *reason)
+{
+	if (status == 401)
+		reply_error(resp, 401, REPLY_MSG_BAD_KEY);
+	else if (status == 500)
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+	metrics_status(app->shm, status);
+	audit_status(client_text, key_name, status, reason);
 }
 
 static void
@@ -319,29 +389,40 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	const struct conf *conf = app->conf;
 	const struct conf_api_key *key = knock_find_key(conf, req->api_key);
 	enum rl_outcome outcome = key != NULL ? RL_SUCCESS : RL_FAILURE;
+	const char *key_name = key != NULL ? key->name : NULL;
 	int64_t now = app->now(), expires_at = 0;
 	bool always, listed = false, limited;
+	char client_text[IPNET_STRLEN];
 
-	if (!knock_lock(app, now, resp))
+	ipnet_format(client, client_text, sizeof(client_text));
+	if (!knock_lock(app, now, resp)) {
+		app_store_failed(app, "ratelimit", client_text, key_name);
+		status_outcome(app, client_text, key_name, resp, resp->status,
+		    resp->status == 503 ? "store_unavailable" : "ratelimit_failed");
 		return;
+	}
 	limited = rate_limited(app, client, outcome, now, resp);
 	if (!limited && ratelimit_record(app->ratelimit, client, outcome, now) != 0)
 		log_warnx("knock", "cannot record a status request");
 	if (ratelimit_unlock(app->ratelimit) != 0)
 		log_warnx("knock", "rate limit state not saved");
-	if (limited)
+	if (limited) {
+		status_outcome(app, client_text, key_name, resp, resp->status,
+		    resp->status == 429 ? "rate_limited" : "store_unavailable");
 		return;
+	}
 	if (key == NULL) {
-		reply_error(resp, 401, REPLY_MSG_BAD_KEY);
+		status_outcome(app, client_text, NULL, resp, 401, "bad_key");
 		return;
 	}
 	always = ipmap_lookup(conf->always_allowed, client, NULL);
 	if (!always) {
 		if (store_refresh(app->store, now) != 0) {
+			app_store_failed(app, "refresh", client_text, key_name);
 			if (app->redis != NULL)
 				reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
-			else
-				reply_error(resp, 500, REPLY_MSG_PERSIST);
+			status_outcome(app, client_text, key_name, resp, app->redis != NULL ? 503 : 500,
+			    app->redis != NULL ? "store_unavailable" : "store_failed");
 			return;
 		}
 		listed = store_lookup(app->store, client, now, &expires_at) == 1;
@@ -349,16 +430,35 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 			listed = store_lookup(app->store, client, now, &expires_at) == 1;
 	}
 	reply_knock_status(resp, client, always || listed, listed, expires_at, expires_at - now);
+	status_outcome(app, client_text, key_name, resp, 200, NULL);
+}
+
+/* A knock or status call refused before its client was known. */
+static void
+audit_knock_unresolved(struct app *app, const char *method, const struct response *resp,
+    const char *reason)
+{
+	if (strcmp(method, "POST") == 0) {
+		metrics_knock(app->shm, resp->status);
+		audit_knock(NULL, NULL, resp->status, reason, NULL, -1);
+	} else {
+		metrics_status(app->shm, resp->status);
+		audit_status(NULL, NULL, resp->status, reason);
+	}
 }
 
 /* What /knock and /entries check first: CORS on every answer, the
    preflight, the method (GET or other, the second one allowed), a loaded
-   config, the client address. False when resp already holds the answer. */
+   config, the client address. False when resp already holds the answer;
+   *reason then says why for the audit trail ("no_config", "no_client_ip";
+   NULL for a preflight or a wrong method). */
 static bool
 api_preamble(struct app *app, const struct request *req, const char *allow, const char *other,
-    struct ipnet *client, struct response *resp)
+    struct ipnet *client, const char **reason, struct response *resp)
 {
 	const char *method = req->method != NULL ? req->method : "";
+
+	*reason = NULL;
 
 	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
 	if (strcmp(method, "OPTIONS") == 0) {
@@ -371,10 +471,12 @@ api_preamble(struct app *app, const struct request *req, const char *allow, cons
 	}
 	if (app->conf == NULL) {
 		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		*reason = "no_config";
 		return false;
 	}
 	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, client) != 0) {
 		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
+		*reason = "no_client_ip";
 		return false;
 	}
 	return true;
@@ -386,8 +488,13 @@ handle_knock(struct app *app, const struct request *req, struct response *resp)
 	const char *method = req->method != NULL ? req->method : "";
 	struct ipnet client;
 
-	if (!api_preamble(app, req, KNOCK_METHODS, "POST", &client, resp))
+	const char *reason;
+
+	if (!api_preamble(app, req, KNOCK_METHODS, "POST", &client, &reason, resp)) {
+		if (reason != NULL)
+			audit_knock_unresolved(app, method, resp, reason);
 		return;
+	}
 	if (strcmp(method, "POST") == 0)
 		handle_knock_post(app, req, &client, resp);
 	else
@@ -397,7 +504,7 @@ handle_knock(struct app *app, const struct request *req, struct response *resp)
 /* --- /entries (admin keys) ------------------------------------------------ */
 
 /* Records the outcome of an /entries call in the knock rate limit (as a
-   status call is); true when it answered 429 instead. */
+   status call is); true when it answered 429 (or 500) instead. */
 static bool
 entries_rate_limited(struct app *app, const struct ipnet *client, enum rl_outcome outcome,
     int64_t now, struct response *resp)
@@ -416,6 +523,30 @@ entries_rate_limited(struct app *app, const struct ipnet *client, enum rl_outcom
 	return limited;
 }
 
+/* The audit trail's word for a refused /entries call. */
+static const char *
+entries_reason(enum admin_verdict v)
+{
+	switch (v) {
+	case ADMIN_BAD_KEY:
+		return "bad_key";
+	case ADMIN_FORBIDDEN:
+		return "not_admin";
+	case ADMIN_TOO_LARGE:
+		return "too_large";
+	case ADMIN_UNREADABLE:
+		return "unreadable_body";
+	case ADMIN_NOT_JSON:
+		return "not_json";
+	case ADMIN_BAD_BODY:
+		return "bad_body";
+	case ADMIN_LIST:
+	case ADMIN_REVOKE:
+		break;
+	}
+	return NULL;
+}
+
 static void
 entries_list(struct app *app, const char *who, const char *client_text, int64_t now,
     struct response *resp)
@@ -424,11 +555,13 @@ entries_list(struct app *app, const char *who, const char *client_text, int64_t 
 	size_t n;
 
 	if (store_list(app->store, now, &v, &n) == -1) {
+		app_store_failed(app, "list", client_text, who);
 		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		audit_admin(client_text, who, resp->status, "store_failed", "list", NULL, -1);
 		return;
 	}
 	if (reply_entries(resp, v, n, now) == 0)
-		log_info("admin", "listed %zu entries (key %s, client %s)", n, who, client_text);
+		audit_admin(client_text, who, resp->status, NULL, "list", NULL, (long long)n);
 	free(v);
 }
 
@@ -437,28 +570,28 @@ entries_revoke(struct app *app, const struct admin_decision *d, const char *who,
     const char *client_text, int64_t now, struct response *resp)
 {
 	struct store_match m = d->req.match;
-	char what[IPNET_STRLEN];
+	char target[IPNET_STRLEN + sizeof(d->req.name) + 8];
 	enum store_result r;
 	size_t n = 0;
 
-	if (m.by == STORE_MATCH_KEY)
+	if (m.by == STORE_MATCH_KEY) {
 		m.key = d->req.name;
+		(void)snprintf(target, sizeof(target), "key:%s", m.key);
+	} else if (m.by == STORE_MATCH_ENTRY)
+		ipnet_format(&m.entry, target, sizeof(target));
+	else
+		(void)strlcpy(target, "all", sizeof(target));
 	r = store_revoke(app->store, &m, now, &n);
-	if (r == STORE_BUSY) {
-		reply_error(resp, 503, "Whitelist store unavailable.");
-		return;
-	}
 	if (r != STORE_OK) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		app_store_failed(app, "revoke", client_text, who);
+		reply_error(resp, r == STORE_BUSY ? 503 : 500,
+		    r == STORE_BUSY ? "Whitelist store unavailable." : REPLY_MSG_PERSIST);
+		audit_admin(client_text, who, resp->status, r == STORE_BUSY ? "store_busy" : "store_failed",
+		    "revoke", target, -1);
 		return;
 	}
 	reply_revoked(resp, n);
-	if (m.by == STORE_MATCH_ENTRY)
-		ipnet_format(&m.entry, what, sizeof(what));
-	log_info("admin", "revoked %zu entries (%s%s) (key %s, client %s)", n,
-	    m.by == STORE_MATCH_ALL ? "all" : m.by == STORE_MATCH_KEY ? "made by key " : "entry ",
-	    m.by == STORE_MATCH_KEY ? m.key : m.by == STORE_MATCH_ENTRY ? what : "", who,
-	    client_text);
+	audit_admin(client_text, who, resp->status, NULL, "revoke", target, (long long)n);
 }
 
 static void
@@ -470,16 +603,21 @@ handle_entries(struct app *app, const struct request *req, struct response *resp
 	struct admin_decision d;
 	struct knock_body body;
 	struct ipnet client;
+	const char *reason, *action;
 	int64_t now;
 	bool ok;
 
-	if (!api_preamble(app, req, ENTRIES_METHODS, "DELETE", &client, resp))
-		return;
-	ipnet_format(&client, client_text, sizeof(client_text));
-	memset(&facts, 0, sizeof(facts));
-	facts.key = knock_find_key(app->conf, req->api_key);
 	facts.is_delete = strcmp(method, "DELETE") == 0;
+	action = facts.is_delete ? "revoke" : "list";
+	if (!api_preamble(app, req, ENTRIES_METHODS, "DELETE", &client, &reason, resp)) {
+		if (reason != NULL)
+			audit_admin(NULL, NULL, resp->status, reason, action, NULL, -1);
+		return;
+	}
+	ipnet_format(&client, client_text, sizeof(client_text));
+	facts.key = knock_find_key(app->conf, req->api_key);
 	facts.content_type = req->content_type;
+	facts.body = NULL;
 	if (admin_may_read_body(&facts)) {
 		read_body(req, &body);
 		facts.body = &body;
@@ -487,15 +625,19 @@ handle_entries(struct app *app, const struct request *req, struct response *resp
 	admin_decide(&facts, &d);
 	ok = d.verdict == ADMIN_LIST || d.verdict == ADMIN_REVOKE;
 	now = app->now();
-	if (entries_rate_limited(app, &client, ok ? RL_SUCCESS : RL_FAILURE, now, resp))
+	if (entries_rate_limited(app, &client, ok ? RL_SUCCESS : RL_FAILURE, now, resp)) {
+		audit_admin(client_text, facts.key != NULL ? facts.key->name : NULL, resp->status,
+		    resp->status == 429 ? "rate_limited" : "ratelimit_failed", action, NULL, -1);
 		return;
+	}
 	if (d.verdict == ADMIN_LIST)
 		entries_list(app, facts.key->name, client_text, now, resp);
 	else if (d.verdict == ADMIN_REVOKE)
 		entries_revoke(app, &d, facts.key->name, client_text, now, resp);
 	else {
 		reply_admin_refused(resp, &d);
-		log_info("admin", "refused: client %s, %s %d", client_text, method, resp->status);
+		audit_admin(client_text, facts.key != NULL ? facts.key->name : NULL, resp->status,
+		    entries_reason(d.verdict), action, NULL, -1);
 	}
 }
 
@@ -541,9 +683,67 @@ handle_ready(struct app *app, const struct request *req, struct response *resp)
 	reply_status_ok(resp);
 }
 
+/* --- /metrics -------------------------------------------------------------- */
+
+/* The client as for a knock; but a trusted proxy that names no client (no
+   X-Forwarded-For: a scraper on the proxy's own host) is the client. */
+static bool
+metrics_client_allowed(const struct conf *conf, const struct request *req)
+{
+	const char *xff = req->x_forwarded_for;
+	struct ipnet client;
+
+	if (xff == NULL && req->remote_addr != NULL)
+		return ipnet_parse_addr(req->remote_addr, &client) == 0 &&
+		    ipmap_lookup(conf->metrics_allowed, &client, NULL);
+	return clientip_resolve(req->remote_addr, xff, conf->trusted_proxies, &client) == 0 &&
+	    ipmap_lookup(conf->metrics_allowed, &client, NULL);
+}
+
+static void
+handle_metrics(struct app *app, const struct request *req, struct response *resp)
+{
+	struct metrics_gauges g = { -1, 0 };
+	char *text;
+	size_t len;
+
+	if (!method_is_get(req, resp))
+		return;
+	if (app->conf == NULL) {
+		reply_error(resp, 503, REPLY_MSG_NO_CONFIG);
+		return;
+	}
+	if (!metrics_client_allowed(app->conf, req)) {
+		reply_error(resp, 403, REPLY_MSG_FORBIDDEN);
+		return;
+	}
+	g.max_entries = app->conf->max_entries;
+	if (store_refresh(app->store, app->now()) == 0)
+		g.whitelist_entries = (int64_t)store_count(app->store);
+	else
+		app_store_failed(app, "refresh", NULL, NULL);
+	if ((text = malloc(METRICS_TEXT_MAX)) == NULL ||
+	    (len = metrics_render(app->shm, &g, text, METRICS_TEXT_MAX)) == 0) {
+		free(text);
+		reply_error(resp, 500, "Internal server error.");
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = METRICS_CONTENT_TYPE;
+	resp->long_body = text;
+	resp->body_len = len;
+}
+
+void
+app_note_reload(struct app *app, bool ok, const char *reason, const char *detail)
+{
+	metrics_add(app->shm, ok ? METRIC_RELOAD_OK : METRIC_RELOAD_ERROR);
+	audit_reload(ok, app->conf != NULL ? app->conf->path : NULL, reason, detail);
+}
+
 /* --- routing --------------------------------------------------------------- */
 
-enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_ENTRIES };
+enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_METRICS, EP_ENTRIES };
 
 static enum endpoint
 endpoint_named(const char *seg, size_t len)
@@ -551,7 +751,7 @@ endpoint_named(const char *seg, size_t len)
 	static const struct { const char *name; enum endpoint ep; } names[] = {
 		{ "knock", EP_KNOCK }, { "verify", EP_VERIFY },
 		{ "health", EP_HEALTH }, { "ready", EP_READY },
-		{ "entries", EP_ENTRIES },
+		{ "metrics", EP_METRICS }, { "entries", EP_ENTRIES },
 	};
 	size_t i;
 
@@ -619,6 +819,9 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 	case EP_READY:
 		handle_ready(app, req, resp);
 		break;
+	case EP_METRICS:
+		handle_metrics(app, req, resp);
+		break;
 	case EP_ENTRIES:
 		handle_entries(app, req, resp);
 		break;
@@ -639,6 +842,8 @@ app_idle(struct app *app)
 	if (now - app->last_cleanup < app->conf->cleanup_interval)
 		return;
 	app->last_cleanup = now;
-	if (store_cleanup(app->store, now) != STORE_OK)
+	if (store_cleanup(app->store, now) != STORE_OK) {
 		log_warnx("store", "periodic cleanup failed");
+		app_store_failed(app, "cleanup", NULL, NULL);
+	}
 }

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -53,6 +54,69 @@ log_open(const char *target, enum log_level level)
 	log_fd = fd;
 	log_sink = SINK_FILE;
 	return 0;
+}
+
+int
+log_check_target(const char *target, char *err, size_t err_size)
+{
+	char dir[4096];
+	char *slash;
+	int fd;
+
+	if (target == NULL || strcmp(target, "stderr") == 0 || strcmp(target, "syslog") == 0)
+		return 0;
+	fd = open(target, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
+	if (fd != -1) {
+		close(fd);
+		return 0;
+	}
+	if (errno != ENOENT)
+		goto fail;
+	/* log_open will create it: the directory must let this user do so. */
+	if ((size_t)snprintf(dir, sizeof(dir), "%s", target) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		goto fail;
+	}
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (access(dir, W_OK | X_OK) == 0)
+		return 0;
+fail:
+	snprintf(err, err_size, "cannot open %s: %s", target, strerror(errno));
+	return -1;
+}
+
+bool
+log_fd_is_void(int fd)
+{
+	struct stat st, null;
+
+	if (fstat(fd, &st) == -1)
+		return true;
+	return S_ISCHR(st.st_mode) && stat("/dev/null", &null) == 0 && S_ISCHR(null.st_mode) &&
+	    st.st_rdev == null.st_rdev;
+}
+
+void
+log_startup_error(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);	/* truncation is acceptable in a log line */
+	va_end(ap);
+	fprintf(stderr, "knocker: %s\n", msg);
+	if (log_fd_is_void(STDERR_FILENO)) {
+		openlog("knocker", LOG_PID, LOG_DAEMON);
+		syslog(LOG_ERR, "%s", msg);
+		closelog();
+	}
 }
 
 void

@@ -233,8 +233,19 @@ kn_is "$(kn_header Access-Control-Allow-Origin)" "*" "OPTIONS /entries: CORS ori
 kn_req GET "$N/entries" -H "X-Api-Key: $KN_ADMIN_KEY"
 kn_is "$(kn_header Access-Control-Allow-Origin)" "*" "GET /entries: CORS origin as /knock"
 kn_unlike "$(cat "$KN_DIR/state/knocker.log")" "$KN_ADMIN_KEY|$KN_API_KEY" "no key in the log"
-kn_like "$(cat "$KN_DIR/state/knocker.log")" "admin: revoked 1 entries \(entry 127\.0\.0\.1\) \(key admin, client 127\.0\.0\.1\)" \
-    "the log names the admin action, the key's name and the client"
+log=$(cat "$KN_DIR/state/knocker.log")
+kn_like "$log" "audit: event=admin result=ok client=127\.0\.0\.1 key=admin status=200 action=revoke target=127\.0\.0\.1 count=1" \
+    "audit: an API revoke names the key's name, the client, the target and the count"
+kn_like "$log" "audit: event=admin result=ok client=127\.0\.0\.1 key=admin status=200 action=revoke target=key:phone count=1" \
+    "audit: an API revoke by key"
+kn_like "$log" "audit: event=admin result=denied client=127\.0\.0\.1 key=phone status=403 reason=not_admin action=list" \
+    "audit: a plain key's /entries call is denied, not_admin"
+kn_like "$log" "audit: event=admin result=ok client=local key=- status=- action=revoke target=127\.0\.0\.1 count=1" \
+    "audit: knockerctl revoke (client local), in the workers' log file"
+kn_like "$log" "audit: event=admin result=ok client=local key=- status=- action=flush target=all count=2" \
+    "audit: knockerctl flush"
+kn_like "$log" "audit: event=admin result=ok client=local key=- status=- action=add target=127\.0\.0\.1 count=1" \
+    "audit: knockerctl add"
 kn_ok "every file still nobody's and 0600" owned_by_nobody
 
 kn_done

@@ -172,6 +172,10 @@ kn_is "$(page "$A" 198.51.100.3)" 401 \
 for p in $A_PIDS; do
 	kn_ok "worker $p of node A survived the outages" kn_alive "$p"
 done
+kn_req GET "$A/.knocker/metrics"
+kn_like "$KN_BODY" 'knocker_knock_total\{code="503"\} [1-9]' "node A's /metrics counts the 503 knocks"
+kn_like "$KN_BODY" 'knocker_whitelist_entries [1-9]' "and the entries of its view of the Redis whitelist"
+kn_like "$KN_BODY" 'knocker_shared_state_up 1' "its metrics mapping is up (storage directory) with the Redis store"
 
 # --- a wrong password ---------------------------------------------------------------------
 printf 'not-the-password\n' >"$KN_DIR/wrong.pass"
