@@ -311,5 +311,10 @@ main(void)
 	server_kill(SIGTERM);
 	for (i = 0; i < nconns; i++)
 		redisconn_free(conns[i]);
+	/* The config holds the test's password: leave nothing behind. */
+	unlink(tap_path(dir, "redis.conf"));
+	unlink(tap_path(dir, "redis.log"));
+	unlink(sock);
+	tap_ok(rmdir(dir) == 0, "temporary directory removed");
 	return tap_done();
 }
