@@ -9,6 +9,12 @@
  *   knockerctl [-c FILE] revoke --key NAME
  *   knockerctl [-c FILE] flush
  *   knockerctl [-c FILE] add [--ttl N] ENTRY
+ *   knockerctl [-c FILE] export
+ *   knockerctl [-c FILE] import FILE
+ *
+ * With "store": {"backend": "redis"} the same commands act on the shared
+ * whitelist in Redis (docs/SCALING.md); export and import move a whitelist
+ * between the backends.
  *
  * Exit 0 on success, 1 on a failure (one line on stderr naming it), 2 on a
  * bad command line (usage on stderr). See ctl/knockerctl.8.
@@ -27,6 +33,7 @@
 
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
+#include <cjson/cJSON.h>
 
 #include "audit.h"
 #include "conf.h"
@@ -34,6 +41,7 @@
 #include "ipnet.h"
 #include "knock.h"
 #include "log.h"
+#include "redisconn.h"
 #include "reply.h"
 #include "store.h"
 
@@ -46,6 +54,7 @@ struct ctl {
 	const char	*conf_path;
 	struct conf	*conf;
 	struct store	*store;
+	struct redisconn *redis;	/* the Redis backend's connection, or NULL */
 	int64_t		 now;
 };
 
@@ -58,6 +67,8 @@ usage(FILE *out)
 	    "       knockerctl [-c FILE] revoke --key NAME\n"
 	    "       knockerctl [-c FILE] flush\n"
 	    "       knockerctl [-c FILE] add [--ttl SECONDS] ENTRY\n"
+	    "       knockerctl [-c FILE] export\n"
+	    "       knockerctl [-c FILE] import FILE|-\n"
 	    "       knockerctl -V | -h\n"
 	    "The configuration is -c FILE, else $KNOCKER_CONFIG, else %s.\n",
 	    DEFAULT_CONFIG);
@@ -70,7 +81,13 @@ ctl_store_failed(struct ctl *c, const char *doing, enum store_result r)
 {
 	char err[400];
 
-	if (r == STORE_BUSY)
+	if (c->redis != NULL) {
+		if (store_check_ready(c->store, err, sizeof(err)) != 0)
+			fprintf(stderr, "knockerctl: %s: whitelist store unavailable: %s\n", doing, err);
+		else
+			fprintf(stderr, "knockerctl: %s: Redis did not acknowledge the change "
+			    "(timeout or refused)\n", doing);
+	} else if (r == STORE_BUSY)
 		fprintf(stderr, "knockerctl: %s: %s.lock is held by another process; "
 		    "try again\n", doing, c->conf->storage_path);
 	else if (store_check_ready(c->store, err, sizeof(err)) != 0)
@@ -120,7 +137,13 @@ ctl_open(struct ctl *c)
 		return -1;
 	}
 	errlist_free(&errs);
-	if ((c->store = store_new(c->conf->storage_path, c->conf->max_entries, NULL)) == NULL) {
+	if (c->conf->store.backend == CONF_STORE_REDIS) {
+		if ((c->redis = redisconn_new(&c->conf->store)) != NULL)
+			c->store = store_new_redis(c->redis, c->conf->store.prefix,
+			    c->conf->max_entries);
+	} else
+		c->store = store_new(c->conf->storage_path, c->conf->max_entries, NULL);
+	if (c->store == NULL) {
 		fprintf(stderr, "knockerctl: out of memory\n");
 		return -1;
 	}
@@ -315,6 +338,145 @@ cmd_add(struct ctl *c, const char *entry, int64_t ttl)
 	return EXIT_OK;
 }
 
+/* --- export / import: moving a whitelist between backends ------------------- */
+
+/* export: the live entries with their metadata, as list --json prints them. */
+static int
+cmd_export(struct ctl *c)
+{
+	return cmd_list(c, true);
+}
+
+/* One entry of an import document into *e; -1 (reported) when malformed. */
+static int
+ctl_import_entry(const char *file, const char *entry, const cJSON *exp, const cJSON *obj,
+    struct store_entry *e)
+{
+	const cJSON *k, *t, *cl;
+
+	memset(e, 0, sizeof(*e));
+	if (entry == NULL || ipnet_parse(entry, &e->net) == -1 || !cJSON_IsNumber(exp) ||
+	    exp->valuedouble < 1 || exp->valuedouble > 1e12 ||
+	    exp->valuedouble != (double)(int64_t)exp->valuedouble) {
+		fprintf(stderr, "knockerctl: import: %s: not an entry with an expiry in unix "
+		    "seconds: %s\n", file, entry != NULL ? entry : "(no \"entry\")");
+		return -1;
+	}
+	e->expires_at = (int64_t)exp->valuedouble;
+	if (obj == NULL)
+		return 0;
+	k = cJSON_GetObjectItemCaseSensitive(obj, "key");
+	t = cJSON_GetObjectItemCaseSensitive(obj, "knocked_at");
+	cl = cJSON_GetObjectItemCaseSensitive(obj, "client");
+	if (cJSON_IsString(k))
+		(void)strlcpy(e->meta.key, k->valuestring, sizeof(e->meta.key));
+	if (cJSON_IsNumber(t) && t->valuedouble > 0 && t->valuedouble < 1e12)
+		e->meta.knocked_at = (int64_t)t->valuedouble;
+	if (cJSON_IsString(cl))
+		(void)strlcpy(e->meta.client, cl->valuestring, sizeof(e->meta.client));
+	return 0;
+}
+
+/* Reads FILE: whitelist.json's format ({"entry": expiry, ...}, FarisZR's)
+   or export's ({"entries":[{"entry","expires_at","key","knocked_at",
+   "client"},...]}). Every entry is checked before anything is written. */
+static int
+ctl_import_read(const char *file, struct store_entry **out, size_t *n)
+{
+	struct store_entry *v = NULL;
+	const cJSON *list, *it;
+	cJSON *root = NULL;
+	char *text = NULL;
+	size_t len = 0, cap = 0, cnt = 0, got;
+	FILE *fp;
+	int rc = -1;
+
+	if ((fp = strcmp(file, "-") == 0 ? stdin : fopen(file, "r")) == NULL) {
+		fprintf(stderr, "knockerctl: import: cannot open %s\n", file);
+		return -1;
+	}
+	for (;;) {
+		if (len + 4096 > cap) {
+			char *bigger = cap > 256 * 1024 * 1024 ? NULL : realloc(text, cap + 65536);
+
+			if (bigger == NULL)
+				goto done;
+			text = bigger;
+			cap += 65536;
+		}
+		got = fread(text + len, 1, cap - len - 1, fp);
+		len += got;
+		if (got == 0)
+			break;
+	}
+	text[len] = '\0';
+	if ((root = cJSON_ParseWithLength(text, len)) == NULL || !cJSON_IsObject(root)) {
+		fprintf(stderr, "knockerctl: import: %s: not a JSON object\n", file);
+		goto done;
+	}
+	list = cJSON_GetObjectItemCaseSensitive(root, "entries");
+	if (list != NULL && !cJSON_IsArray(list)) {
+		fprintf(stderr, "knockerctl: import: %s: \"entries\" is not an array\n", file);
+		goto done;
+	}
+	if ((v = calloc((size_t)cJSON_GetArraySize(list != NULL ? list : root) + 1,
+	    sizeof(*v))) == NULL)
+		goto done;
+	for (it = list != NULL ? list->child : root->child; it != NULL; it = it->next, cnt++) {
+		if (list != NULL) {
+			const cJSON *en = cJSON_GetObjectItemCaseSensitive(it, "entry");
+
+			if (ctl_import_entry(file, cJSON_IsString(en) ? en->valuestring : NULL,
+			    cJSON_GetObjectItemCaseSensitive(it, "expires_at"), it, &v[cnt]) == -1)
+				goto done;
+		} else if (ctl_import_entry(file, it->string, it, NULL, &v[cnt]) == -1)
+			goto done;
+	}
+	*out = v;
+	*n = cnt;
+	v = NULL;
+	rc = 0;
+done:
+	if (rc == -1 && text == NULL)
+		fprintf(stderr, "knockerctl: import: out of memory\n");
+	if (fp != stdin)
+		fclose(fp);
+	cJSON_Delete(root);
+	free(text);
+	free(v);
+	return rc;
+}
+
+/* import FILE: adds every live entry of FILE to the configured store (an
+   entry already there gets FILE's expiry and metadata). */
+static int
+cmd_import(struct ctl *c, const char *file)
+{
+	struct store_entry *v;
+	enum store_result r;
+	size_t n, i, added = 0, expired = 0;
+
+	if (ctl_import_read(file, &v, &n) == -1)
+		return EXIT_FAIL;
+	for (i = 0; i < n; i++) {
+		if (v[i].expires_at <= c->now) {
+			expired++;
+			continue;
+		}
+		if ((r = store_add(c->store, &v[i].net, v[i].expires_at, c->now, &v[i].meta)) != STORE_OK) {
+			free(v);
+			fprintf(stderr, "knockerctl: import: stopped after %zu of %zu entries\n",
+			    added, n);
+			return ctl_store_failed(c, "import", r);
+		}
+		added++;
+	}
+	free(v);
+	printf("imported %zu %s (%zu expired skipped)\n", added, added == 1 ? "entry" : "entries",
+	    expired);
+	return EXIT_OK;
+}
+
 /* Runs the command in argv[0..argc); EXIT_USAGE on a bad command line
    (checked before anything is loaded). */
 static int
@@ -325,7 +487,7 @@ ctl_run(struct ctl *c, int argc, char **argv)
 	bool json = false;
 	int rc;
 
-	enum { LIST, REVOKE, REVOKE_KEY, FLUSH, ADD } what;
+	enum { LIST, REVOKE, REVOKE_KEY, FLUSH, ADD, EXPORT, IMPORT } what;
 
 	if (strcmp(cmd, "list") == 0) {
 		if (argc > 2 || (argc == 2 && strcmp(argv[1], "--json") != 0))
@@ -346,6 +508,14 @@ ctl_run(struct ctl *c, int argc, char **argv)
 		if (argc != 1)
 			return EXIT_USAGE;
 		what = FLUSH;
+	} else if (strcmp(cmd, "export") == 0) {
+		if (argc != 1)
+			return EXIT_USAGE;
+		what = EXPORT;
+	} else if (strcmp(cmd, "import") == 0) {
+		if (argc != 2 || argv[1][0] == '\0')
+			return EXIT_USAGE;
+		what = IMPORT;
 	} else if (strcmp(cmd, "add") == 0) {
 		argc--;
 		argv++;
@@ -381,6 +551,12 @@ ctl_run(struct ctl *c, int argc, char **argv)
 		break;
 	case FLUSH:
 		rc = cmd_revoke_match(c, STORE_MATCH_ALL, NULL, "flush");
+		break;
+	case EXPORT:
+		rc = cmd_export(c);
+		break;
+	case IMPORT:
+		rc = cmd_import(c, argv[1]);
 		break;
 	case ADD:
 	default:
@@ -429,6 +605,7 @@ main(int argc, char *argv[])
 	if (rc == EXIT_USAGE)
 		usage(stderr);
 	store_free(c.store);
+	redisconn_free(c.redis);
 	conf_free(c.conf);
 	return rc;
 }

@@ -30,6 +30,7 @@
 #include "errlist.h"
 #include "fcgireq.h"
 #include "log.h"
+#include "redisconn.h"
 #include "store.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/knocker/knocker.json"
@@ -182,7 +183,9 @@ check_config(const char *path, const char *user)
 {
 	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
 	struct conf *conf;
+	struct redisconn *conn = NULL;
 	struct store *store;
+	const char *what = "whitelist.storage_path";
 	char err[512];
 	int rc = 1;
 
@@ -203,20 +206,28 @@ check_config(const char *path, const char *user)
 		fprintf(stderr, "%s: log.target: %s\n", path, err);
 		rc = 1;
 	}
-	store = store_new(conf->storage_path, conf->max_entries, NULL);
+	if (conf->store.backend == CONF_STORE_REDIS) {
+		what = "store";
+		/* The problem is printed below: no "connected"/"unavailable" log lines. */
+		(void)log_open("stderr", LOG_LEVEL_ERROR);
+		conn = redisconn_new(&conf->store);
+		store = conn != NULL ? store_new_redis(conn, conf->store.prefix, conf->max_entries) : NULL;
+	} else
+		store = store_new(conf->storage_path, conf->max_entries, NULL);
 	if (store == NULL) {
 		fprintf(stderr, "%s: out of memory\n", path);
 		rc = 1;
 		goto done;
 	}
 	if (store_check_ready(store, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: whitelist.storage_path: %s\n", path, err);
+		fprintf(stderr, "%s: %s: %s\n", path, what, err);
 		rc = 1;
 	}
 	store_free(store);
 	if (rc == 0)
 		printf("%s: ok\n", path);
 done:
+	redisconn_free(conn);
 	conf_free(conf);
 	errlist_free(&errs);
 	errlist_free(&warns);

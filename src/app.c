@@ -20,6 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "redisconn.h"
 #include "reply.h"
 #include "shmstate.h"
 #include "statefile.h"
@@ -36,6 +37,25 @@ clock_now(void)
 	return (int64_t)time(NULL);
 }
 
+/* The Redis backend: whitelist and rate limits in Redis; the shared
+   mapping (opened by the caller, may be NULL) only holds the metrics. */
+static int
+app_init_redis(struct app *app, const struct conf *conf, const struct rl_params *rp)
+{
+	char err[256];
+
+	if ((app->redis = redisconn_new(&conf->store)) == NULL ||
+	    (app->store = store_new_redis(app->redis, conf->store.prefix, conf->max_entries)) == NULL ||
+	    (app->ratelimit = ratelimit_new_redis(app->redis, conf->store.prefix, rp)) == NULL) {
+		app_fini(app);
+		return -1;
+	}
+	/* Logs "connected" or why not (once); a worker serves either way. */
+	(void)store_check_ready(app->store, err, sizeof(err));
+	app->last_cleanup = app->now();
+	return 0;
+}
+
 int
 app_init(struct app *app, const struct conf *conf)
 {
@@ -43,6 +63,7 @@ app_init(struct app *app, const struct conf *conf)
 	struct rl_params rp;
 	struct sf_err e;
 	uid_t owner;
+	bool redis;
 
 	memset(app, 0, sizeof(*app));
 	app->conf = conf;
@@ -55,13 +76,19 @@ app_init(struct app *app, const struct conf *conf)
 	rp.max_failure = conf->rl_failure;
 	rp.ipv4_prefix = (unsigned)conf->rl_ipv4_prefix;
 	rp.ipv6_prefix = (unsigned)conf->rl_ipv6_prefix;
+	redis = conf->store.backend == CONF_STORE_REDIS;
 	if ((size_t)snprintf(shmpath, sizeof(shmpath), "%s.shm", conf->storage_path) >= sizeof(shmpath) ||
 	    sf_dirname(conf->storage_path, dir, sizeof(dir)) == -1)
 		return -1;
-	/* Without the shared state knocks fail (500); verify still answers. */
+	/* Without the shared state knocks fail (500); verify still answers.
+	   With Redis it only holds the metrics. */
 	if (sf_dir_check(dir, &owner, &e) == -1 ||
-	    (app->shm = shmstate_open(shmpath, owner, ratelimit_region_size(&rp), &e)) == NULL)
-		log_error("app", "%s: knocks are refused until this is fixed", e.msg);
+	    (app->shm = shmstate_open(shmpath, owner, redis ? 0 : ratelimit_region_size(&rp),
+	    &e)) == NULL)
+		log_error("app", "%s: %s", e.msg, redis ? "no metrics until this is fixed" :
+		    "knocks are refused until this is fixed");
+	if (redis)
+		return app_init_redis(app, conf, &rp);
 	app->store = store_new(conf->storage_path, conf->max_entries, app->shm);
 	app->ratelimit = ratelimit_new(app->shm, &rp);
 	if (app->store == NULL || app->ratelimit == NULL) {
@@ -78,6 +105,8 @@ app_fini(struct app *app)
 	store_free(app->store);
 	ratelimit_free(app->ratelimit);
 	shmstate_close(app->shm);
+	redisconn_free(app->redis);
+	app->redis = NULL;
 	app->store = NULL;
 	app->ratelimit = NULL;
 	app->shm = NULL;
@@ -106,11 +135,17 @@ app_store_lookup(void *ctx, const struct ipnet *client)
 	struct app *app = ctx;
 	int64_t now = app->now();
 
+	int listed;
+
 	if (store_refresh(app->store, now) != 0) {
 		app_store_failed(app, "refresh", NULL, NULL);
 		return -1;
 	}
-	return store_lookup(app->store, client, now, NULL) == 1;
+	listed = store_lookup(app->store, client, now, NULL) == 1;
+	/* Redis: a knock on another node since the last poll must count. */
+	if (!listed && store_recheck(app->store, now) == 1)
+		listed = store_lookup(app->store, client, now, NULL) == 1;
+	return listed;
 }
 
 static void
@@ -179,16 +214,33 @@ read_body(const struct request *req, struct knock_body *b)
 		b->state = KNOCK_BODY_TOO_LARGE;
 }
 
+/* Takes the rate-limit lock, or answers 503 (Redis unreachable) or 500. */
+static bool
+knock_lock(struct app *app, int64_t now, struct response *resp)
+{
+	int rc = ratelimit_lock(app->ratelimit, now);
+
+	if (rc == -2)
+		reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
+	else if (rc != 0)
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+	return rc == 0;
+}
+
 /* Answers 429 if recording this outcome would exceed the limit. */
 static bool
 rate_limited(struct app *app, const struct ipnet *client, enum rl_outcome outcome,
     int64_t now, struct response *resp)
 {
 	int64_t retry_after = 1;
+	int rc = ratelimit_exceeded(app->ratelimit, client, outcome, now, &retry_after);
 
-	if (!ratelimit_exceeded(app->ratelimit, client, outcome, now, &retry_after))
+	if (rc == 0)
 		return false;
-	reply_rate_limited(resp, retry_after);
+	if (rc < 0)	/* the Redis backend did not answer: never skip the limit */
+		reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
+	else
+		reply_rate_limited(resp, retry_after);
 	return true;
 }
 
@@ -227,8 +279,8 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 	    &meta));
 	if (d->verdict != KNOCK_ACCEPT) {
 		if (d->verdict == KNOCK_STORE_BUSY)
-			log_warnx("knock", "whitelist store busy (lock held past its deadline): "
-			    "client %s answered 503", client_text);
+			log_warnx("knock", "whitelist store unavailable (lock held past its "
+			    "deadline, or Redis down or slow): client %s answered 503", client_text);
 		metrics_add(app->shm, METRIC_STORE_ERRORS);
 		audit_store("add", d->verdict == KNOCK_STORE_BUSY ? "busy" : "failed", client_text,
 		    d->key->name);
@@ -272,6 +324,8 @@ knock_outcome(struct app *app, const char *client_text, const struct knock_decis
 	metrics_knock(app->shm, resp->status);
 	if (resp->status == 200)
 		return;
+	if (reason == NULL && resp->status == 503 && d->verdict != KNOCK_STORE_BUSY)
+		reason = "store_unavailable";	/* the Redis rate limit did not answer */
 	if (reason == NULL)
 		reason = resp->status == 429 ? "rate_limited" : knock_reason(d->verdict);
 	audit_knock(client_text, d->key != NULL ? d->key->name : NULL, resp->status, reason,
@@ -299,10 +353,10 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 	d = knock_decide(&facts);
 	ipnet_format(client, client_text, sizeof(client_text));
 	now = app->now();
-	if (ratelimit_lock(app->ratelimit, now) != 0) {
+	if (!knock_lock(app, now, resp)) {
 		app_store_failed(app, "ratelimit", client_text, d.key != NULL ? d.key->name : NULL);
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
-		knock_outcome(app, client_text, &d, resp, "ratelimit_failed");
+		knock_outcome(app, client_text, &d, resp,
+		    resp->status == 503 ? "store_unavailable" : "ratelimit_failed");
 		return;
 	}
 	if (d.verdict == KNOCK_ACCEPT)
@@ -314,8 +368,8 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 	knock_outcome(app, client_text, &d, resp, NULL);
 }
 
-/* Answers a status call with an error (status not 200 or 429: the 429 is
-   in resp already), counts and audits it. */
+/* Answers a status call with an error (status 401 or 500; a 429 or 503
+   is in resp already), counts and audits it. */
 static void
 status_outcome(struct app *app, const char *client_text, const char *key_name,
     struct response *resp, int status, const char *reason)
@@ -341,9 +395,10 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	char client_text[IPNET_STRLEN];
 
 	ipnet_format(client, client_text, sizeof(client_text));
-	if (ratelimit_lock(app->ratelimit, now) != 0) {
+	if (!knock_lock(app, now, resp)) {
 		app_store_failed(app, "ratelimit", client_text, key_name);
-		status_outcome(app, client_text, key_name, resp, 500, "ratelimit_failed");
+		status_outcome(app, client_text, key_name, resp, resp->status,
+		    resp->status == 503 ? "store_unavailable" : "ratelimit_failed");
 		return;
 	}
 	limited = rate_limited(app, client, outcome, now, resp);
@@ -352,7 +407,8 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	if (ratelimit_unlock(app->ratelimit) != 0)
 		log_warnx("knock", "rate limit state not saved");
 	if (limited) {
-		status_outcome(app, client_text, key_name, resp, 429, "rate_limited");
+		status_outcome(app, client_text, key_name, resp, resp->status,
+		    resp->status == 429 ? "rate_limited" : "store_unavailable");
 		return;
 	}
 	if (key == NULL) {
@@ -363,10 +419,15 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	if (!always) {
 		if (store_refresh(app->store, now) != 0) {
 			app_store_failed(app, "refresh", client_text, key_name);
-			status_outcome(app, client_text, key_name, resp, 500, "store_failed");
+			if (app->redis != NULL)
+				reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
+			status_outcome(app, client_text, key_name, resp, app->redis != NULL ? 503 : 500,
+			    app->redis != NULL ? "store_unavailable" : "store_failed");
 			return;
 		}
 		listed = store_lookup(app->store, client, now, &expires_at) == 1;
+		if (!listed && store_recheck(app->store, now) == 1)
+			listed = store_lookup(app->store, client, now, &expires_at) == 1;
 	}
 	reply_knock_status(resp, client, always || listed, listed, expires_at, expires_at - now);
 	status_outcome(app, client_text, key_name, resp, 200, NULL);

@@ -65,18 +65,24 @@ struct request {
 struct store;
 struct ratelimit;
 struct shmstate;
+struct redisconn;
 
 struct app {
 	const struct conf	*conf;		/* borrowed; NULL = no config (deny all) */
 	struct store		*store;		/* owned */
 	struct ratelimit	*ratelimit;	/* owned */
-	struct shmstate		*shm;		/* owned; NULL if it could not be opened */
+	struct shmstate		*shm;		/* owned; NULL if it could not be opened
+						   (and with the Redis backend) */
+	struct redisconn	*redis;		/* owned; the Redis backend's connection,
+						   NULL with the file backend */
 	int64_t			(*now)(void);	/* clock, unix seconds; tests replace it */
 	int64_t			 last_cleanup;
 };
 
 /* Builds the store, the shared mapping "<storage_path>.shm" and the rate
-   limiter for conf (borrowed, must outlive app). conf may be NULL: every
+   limiter for conf (with store.backend "redis": the connection, the Redis
+   store and limiter, and tries to connect once so a problem is logged at
+   start) (borrowed, must outlive app). conf may be NULL: every
    answer then denies/fails. When the mapping cannot be opened that is
    logged and knocks answer 500 (verify is unaffected). Returns 0 or -1. */
 int app_init(struct app *app, const struct conf *conf) KN_NONNULL(1);

@@ -23,7 +23,7 @@
 #define MSG_TTL_LARGE	"TTL too large. Maximum allowed is 315360000 seconds (10 years)."
 #define MSG_RATE	"Too many knock attempts."
 /* Ours: the store's lock was held past its deadline; try again. */
-#define MSG_BUSY	"Whitelist store unavailable."
+#define MSG_BUSY	REPLY_MSG_UNAVAILABLE
 
 void
 reply_reset(struct response *resp)

@@ -128,6 +128,8 @@ void reply_admin_refused(struct response *resp, const struct admin_decision *d)
 #define REPLY_MSG_NOT_READY	"Whitelist store not ready."
 #define REPLY_MSG_NOT_FOUND	"Not found."
 #define REPLY_MSG_NOT_ADMIN	"API key lacks admin permission."
+/* 503: the store cannot be reached (Redis down or slow) or its lock is held. */
+#define REPLY_MSG_UNAVAILABLE	"Whitelist store unavailable."
 #define REPLY_MSG_FORBIDDEN	"Forbidden."
 
 #endif

@@ -24,6 +24,7 @@
 #include "shmstate.h"
 #include "statefile.h"
 #include "store.h"
+#include "store_redis.h"
 #include "wlfile.h"
 #include "wlindex.h"
 #include "wlmeta.h"
@@ -61,6 +62,7 @@ struct store {
 	char		*dir;
 	int64_t		 max_entries;
 	struct shmstate	*shm;		/* borrowed, or our own, or NULL */
+	struct store_redis *redis;	/* the Redis backend: then nothing else is used */
 	bool		 shm_owned;
 
 	/* The view: map is own's or idx's map, or NULL (empty). */
@@ -141,6 +143,7 @@ store_free(struct store *s)
 	if (s == NULL)
 		return;
 	store_drop_view(s);
+	store_redis_free(s->redis);
 	if (s->shm_owned)
 		shmstate_close(s->shm);
 	free(s->path);
@@ -360,8 +363,8 @@ store_check(struct store *s, int64_t now)
 	return store_load(s, owner);
 }
 
-int
-store_refresh(struct store *s, int64_t now)
+static int
+store_file_refresh(struct store *s, int64_t now)
 {
 	/* The verify path: nothing but one atomic load while the generation
 	   and the second are those of the last check. */
@@ -371,8 +374,8 @@ store_refresh(struct store *s, int64_t now)
 	return store_check(s, now);
 }
 
-int
-store_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
+static int
+store_file_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
     int64_t *expires_at)
 {
 	int64_t v;
@@ -386,8 +389,8 @@ store_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
 	return 1;
 }
 
-size_t
-store_count(const struct store *s)
+static size_t
+store_file_count(const struct store *s)
 {
 	return s->state == VIEW_OK ? ipmap_count(s->map) : 0;
 }
@@ -1018,8 +1021,8 @@ store_write(struct store *s, struct store_op *op, int64_t now)
 	return rc;
 }
 
-enum store_result
-store_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now,
+static enum store_result
+store_file_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now,
     const struct store_meta *meta)
 {
 	struct store_op op = { .entry = entry, .expires_at = expires_at, .meta = meta };
@@ -1027,8 +1030,8 @@ store_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_
 	return store_write(s, &op, now);
 }
 
-enum store_result
-store_revoke(struct store *s, const struct store_match *m, int64_t now, size_t *revoked)
+static enum store_result
+store_file_revoke(struct store *s, const struct store_match *m, int64_t now, size_t *revoked)
 {
 	struct store_op op = { .match = m };
 	enum store_result rc = store_write(s, &op, now);
@@ -1038,7 +1041,7 @@ store_revoke(struct store *s, const struct store_match *m, int64_t now, size_t *
 	return rc;
 }
 
-static int
+int
 store_entry_cmp(const void *a, const void *b)
 {
 	const struct store_entry *x = a, *y = b;
@@ -1048,8 +1051,8 @@ store_entry_cmp(const void *a, const void *b)
 	return memcmp(&x->net, &y->net, sizeof(x->net));
 }
 
-int
-store_list(struct store *s, int64_t now, struct store_entry **out, size_t *n)
+static int
+store_file_list(struct store *s, int64_t now, struct store_entry **out, size_t *n)
 {
 	struct store_entry *v = NULL;
 	const struct store_meta *sm;
@@ -1094,8 +1097,8 @@ store_list(struct store *s, int64_t now, struct store_entry **out, size_t *n)
 	return 0;
 }
 
-enum store_result
-store_cleanup(struct store *s, int64_t now)
+static enum store_result
+store_file_cleanup(struct store *s, int64_t now)
 {
 	struct store_op op = { .entry = NULL };
 	struct ipnet net;
@@ -1128,8 +1131,8 @@ store_err(char *err, size_t err_size, const char *fmt, ...)
 	va_end(ap);
 }
 
-int
-store_check_ready(struct store *s, char *err, size_t err_size)
+static int
+store_file_check_ready(struct store *s, char *err, size_t err_size)
 {
 	unsigned long long need, avail;
 	struct statvfs vfs;
@@ -1167,4 +1170,88 @@ store_check_ready(struct store *s, char *err, size_t err_size)
 		return -1;
 	}
 	return 0;
+}
+
+/* --- the public API: the file backend above, or store_redis ----------------- */
+
+struct store *
+store_new_redis(struct redisconn *conn, const char *prefix, int64_t max_entries)
+{
+	struct store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->fd = -1;
+	s->state = VIEW_MISSING;
+	if ((s->redis = store_redis_new(conn, prefix, max_entries >= 1 ? max_entries : 1)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+store_refresh(struct store *s, int64_t now)
+{
+	return s->redis != NULL ? store_redis_refresh(s->redis, now) : store_file_refresh(s, now);
+}
+
+int
+store_recheck(struct store *s, int64_t now)
+{
+	/* The file backend's refresh is already exact (the shared generation). */
+	return s->redis != NULL ? store_redis_recheck(s->redis, now) : 0;
+}
+
+int
+store_lookup(const struct store *s, const struct ipnet *addr, int64_t now, int64_t *expires_at)
+{
+	if (s != NULL && s->redis != NULL)
+		return store_redis_lookup(s->redis, addr, now, expires_at);
+	return store_file_lookup(s, addr, now, expires_at);
+}
+
+size_t
+store_count(const struct store *s)
+{
+	return s->redis != NULL ? store_redis_count(s->redis) : store_file_count(s);
+}
+
+enum store_result
+store_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now,
+    const struct store_meta *meta)
+{
+	if (s->redis != NULL)
+		return store_redis_add(s->redis, entry, expires_at, now, meta);
+	return store_file_add(s, entry, expires_at, now, meta);
+}
+
+enum store_result
+store_revoke(struct store *s, const struct store_match *m, int64_t now, size_t *revoked)
+{
+	if (s->redis != NULL)
+		return store_redis_revoke(s->redis, m, now, revoked);
+	return store_file_revoke(s, m, now, revoked);
+}
+
+int
+store_list(struct store *s, int64_t now, struct store_entry **out, size_t *n)
+{
+	if (s->redis != NULL)
+		return store_redis_list(s->redis, now, out, n);
+	return store_file_list(s, now, out, n);
+}
+
+enum store_result
+store_cleanup(struct store *s, int64_t now)
+{
+	return s->redis != NULL ? store_redis_cleanup(s->redis, now) : store_file_cleanup(s, now);
+}
+
+int
+store_check_ready(struct store *s, char *err, size_t err_size)
+{
+	if (s->redis != NULL)
+		return store_redis_check_ready(s->redis, err, err_size);
+	return store_file_check_ready(s, err, err_size);
 }

@@ -40,6 +40,12 @@
  *
  * The store owns its memory and files; it borrows the shmstate. Functions
  * log their failures (module "store").
+ *
+ * Backends: everything above is the file backend (store_new). A store made
+ * by store_new_redis keeps the whitelist in Redis instead (store_redis.h,
+ * docs/SCALING.md); every public function below forwards to it, with the
+ * same meaning, and STORE_BUSY then also means "Redis did not answer
+ * within timeout_ms" (the knock answers 503).
  */
 #ifndef KNOCKER_STORE_H
 #define KNOCKER_STORE_H
@@ -51,6 +57,7 @@
 
 struct store;
 struct shmstate;
+struct redisconn;
 
 /* What a write did. */
 enum store_result {
@@ -68,6 +75,12 @@ KN_NODISCARD KN_NONNULL(1)
 struct store *store_new(const char *storage_path, int64_t max_entries, struct shmstate *shm);
 void store_free(struct store *s);
 
+/* The Redis backend (store_redis.h, docs/SCALING.md): every function below
+   then works on the shared whitelist in Redis; conn is borrowed (must
+   outlive the store), prefix copied. Does no I/O. NULL on OOM. */
+KN_NODISCARD KN_NONNULL(1, 2)
+struct store *store_new_redis(struct redisconn *conn, const char *prefix, int64_t max_entries);
+
 /* Brings the view up to date (see above; now is the caller's clock in unix
    seconds). A missing whitelist.json is an empty whitelist. Returns 0 when
    the view is usable, -1 when it is not (storage directory or whitelist
@@ -75,6 +88,13 @@ void store_free(struct store *s);
    lookups deny (fail closed). */
 KN_NONNULL(1)
 int store_refresh(struct store *s, int64_t now);
+
+/* After store_lookup said 0: makes sure the view is not behind a write
+   made elsewhere (Redis: asks the server now instead of at the next poll).
+   1 if the view changed (look again), 0 if not, -1 if it cannot tell
+   (deny). The file backend's refresh is already exact: always 0. */
+KN_NONNULL(1)
+int store_recheck(struct store *s, int64_t now);
 
 /* Using the current view (call store_refresh first): 1 if addr (a single
    address) is inside an entry that expires after now, with the latest such
@@ -119,6 +139,9 @@ enum store_result store_add(struct store *s, const struct ipnet *entry, int64_t 
    Takes no lock (the files are replaced atomically). */
 KN_NODISCARD KN_NONNULL(1, 3, 4)
 int store_list(struct store *s, int64_t now, struct store_entry **out, size_t *n);
+
+/* qsort order of store_list: expires_at, then entry. */
+int store_entry_cmp(const void *a, const void *b);
 
 enum store_match_by { STORE_MATCH_ENTRY, STORE_MATCH_KEY, STORE_MATCH_ALL };
 struct store_match {

@@ -25,6 +25,7 @@
 #include "ipnet.h"
 #include "statefile.h"
 #include "store.h"
+#include "storebehave.h"
 #include "tap.h"
 #include "wlfile.h"
 #include "wlindex.h"
@@ -1247,6 +1248,14 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	return remove(path);
 }
 
+/* The behaviour every backend shows (test_store_redis runs it on Redis). */
+static struct store *
+make_file_store(int64_t max_entries, void *ctx)
+{
+	(void)ctx;
+	return store_new(path_in("behave.json"), max_entries, NULL);
+}
+
 int
 main(void)
 {
@@ -1271,6 +1280,7 @@ main(void)
 	test_bad_parent();
 	test_check_ready();
 	test_meta();
+	storebehave_run("file", make_file_store, NULL, 0);
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == -1)
 		tap_diag("left %s behind: %s", dir, strerror(errno));
 	return tap_done();
