@@ -30,7 +30,7 @@ conf-examples/gen/lighttpd/05-knocker.conf: $(srcdir)/conf-examples/lighttpd-05-
 	  echo '# knocker: the knocker service on 127.0.0.1:9000. Protects /private/ (change the path).'; \
 	  sed -e '/^# A service on another port/,/^}/d' \
 	      -e 's|"socket" => "@KNOCKER_SOCKET@"|"host" => "127.0.0.1", "port" => 9000|' \
-	      -e 's|@WWW_DIR@|/var/www/html|' $(srcdir)/conf-examples/lighttpd-05-knocker.conf; \
+	      -e '/^# Placeholders between/,/^# WWW_DIR/d' -e 's|@WWW_DIR@|/var/www/html|' $(srcdir)/conf-examples/lighttpd-05-knocker.conf; \
 	} >$@.tmp && ! grep -n '@[A-Z_]*@' $@.tmp && mv $@.tmp $@
 
 # Apache (conf-available/, "a2enconf knocker"): provider at server level.
