@@ -6,18 +6,21 @@
 dist_man_MANS += man/knocker.8 man/knocker.json.5
 
 knocker_statedir = $(localstatedir)/lib/knocker
-KN_SUBST = sed -e 's|@sbindir@|$(sbindir)|g' -e 's|@bindir@|$(bindir)|g' \
-	-e 's|@sysconfdir@|$(sysconfdir)|g' -e 's|@statedir@|$(knocker_statedir)|g'
+# ([@] so that configure does not replace the markers in this very rule)
+KN_SUBST = sed -e 's|[@]sbindir[@]|$(sbindir)|g' -e 's|[@]bindir[@]|$(bindir)|g' \
+	-e 's|[@]sysconfdir[@]|$(sysconfdir)|g' -e 's|[@]statedir[@]|$(knocker_statedir)|g'
 
 # The example config: no test fixtures, and a key knocker refuses
 # ("CHANGE_ME"); the package's postinst puts a generated key in its place.
 pkgdata_DATA = conf-examples/gen/knocker.json.example
 conf-examples/gen/knocker.json.example: $(srcdir)/conf-examples/knocker.json.example.in
-	$(AM_V_GEN)$(MKDIR_P) conf-examples/gen && $(KN_SUBST) $(srcdir)/conf-examples/knocker.json.example.in >$@.tmp && mv $@.tmp $@
+	$(AM_V_GEN)$(MKDIR_P) conf-examples/gen && $(KN_SUBST) $(srcdir)/conf-examples/knocker.json.example.in >$@.tmp && \
+	  ! grep -n '@[a-z]*@' $@.tmp && mv $@.tmp $@
 
 systemdsystemunit_DATA = conf-examples/gen/knocker.service
 conf-examples/gen/knocker.service: $(srcdir)/conf-examples/knocker.service.in
-	$(AM_V_GEN)$(MKDIR_P) conf-examples/gen && $(KN_SUBST) $(srcdir)/conf-examples/knocker.service.in >$@.tmp && mv $@.tmp $@
+	$(AM_V_GEN)$(MKDIR_P) conf-examples/gen && $(KN_SUBST) $(srcdir)/conf-examples/knocker.service.in >$@.tmp && \
+	  ! grep -n '@[a-z]*@' $@.tmp && mv $@.tmp $@
 
 # lighttpd (conf-available/, "lighty-enable-mod knocker"): the tested
 # lighttpd-05-knocker.conf on the service's TCP address, without the /app/
