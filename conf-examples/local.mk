@@ -22,6 +22,17 @@ conf-examples/gen/knocker.service: $(srcdir)/conf-examples/knocker.service.in
 	$(AM_V_GEN)$(MKDIR_P) conf-examples/gen && $(KN_SUBST) $(srcdir)/conf-examples/knocker.service.in >$@.tmp && \
 	  ! grep -n '@[a-z]*@' $@.tmp && mv $@.tmp $@
 
+# knocker-firewall's unit (firewall/, docs/FIREWALL.md), with this build's
+# paths. The package installs it disabled: it needs a "firewall" section.
+if BUILD_FIREWALL
+systemdsystemunit_DATA += conf-examples/gen/knocker-firewall.service
+conf-examples/gen/knocker-firewall.service: $(srcdir)/conf-examples/knocker-firewall.service
+	$(AM_V_GEN)$(MKDIR_P) conf-examples/gen && \
+	sed -e 's|/usr/local/sbin/|$(sbindir)/|g' -e 's|/etc/knocker/|$(sysconfdir)/knocker/|g' \
+	    $(srcdir)/conf-examples/knocker-firewall.service >$@.tmp && mv $@.tmp $@
+CLEANFILES += conf-examples/gen/knocker-firewall.service
+endif
+
 # lighttpd (conf-available/, "lighty-enable-mod knocker"): the tested
 # lighttpd-05-knocker.conf on the service's TCP address, without the /app/
 # example (which needs a backend).
