@@ -77,11 +77,20 @@ done
 kn_ok "the web app is under /usr/share/knocker/web" test -f /usr/share/knocker/web/index.html
 kn_ok "the docs are under /usr/share/doc/knocker" test -f /usr/share/doc/knocker/INSTALL.md.gz
 
+WANTS=/etc/systemd/system/multi-user.target.wants
+kn_ok "knocker.service is enabled (multi-user.target wants it)" test -L "$WANTS/knocker.service"
+kn_ok "knocker-firewall is installed" test -x /usr/sbin/knocker-firewall
+kn_like "$(grep '^ExecStart=' /lib/systemd/system/knocker-firewall.service)" '^ExecStart=/usr/sbin/knocker-firewall -c /etc/knocker/knocker.json$' \
+    "knocker-firewall.service names the installed binary and config"
+kn_ok "knocker-firewall.service is NOT enabled (it needs a firewall section first)" test ! -e "$WANTS/knocker-firewall.service"
+
 # --- what postinst made ------------------------------------------------------
 kn_like "$(getent passwd knocker)" '^knocker:x:[0-9]+:[0-9]+:.*:/var/lib/knocker:/usr/sbin/nologin$' "a system user knocker"
 kn_is "$(stat -c '%a %U:%G' "$CONF")" "640 root:knocker" "$CONF: 0640 root:knocker"
 kn_is "$(stat -c '%a %U:%G' /var/lib/knocker)" "700 knocker:knocker" "/var/lib/knocker: 0700 knocker:knocker"
 KEY=$(jq -r '.api_keys[0].key' "$CONF")
+# INSTALL.md's line, without jq (a fresh Debian has none)
+kn_is "$(sed -n 's/.*"key": "\([0-9a-f]*\)".*/\1/p' /etc/knocker/knocker.json)" "$KEY" "INSTALL.md's sed prints the key"
 kn_like "$KEY" '^[0-9a-f]{64}$' "the config has a freshly generated 64-hex-digit key"
 kn_unlike "$(cat "$CONF")" 'CHANGE_ME|@[A-Z_]+@' "no placeholder is left in the config"
 kn_is "$(/usr/sbin/knocker -t -c "$CONF" -u knocker 2>&1)" "$CONF: ok" "knocker -t passes on the packaged config as the workers' user"
@@ -264,6 +273,7 @@ for f in /etc/knocker /var/lib/knocker /etc/lighttpd/conf-available/05-knocker.c
     /usr/bin/knocker-knock /usr/share/knocker; do
 	kn_ok "purged: $f is gone" test ! -e "$f"
 done
+kn_ok "purged: the unit's enablement link is gone" test ! -e "$WANTS/knocker.service"
 kn_ok "knockd's /usr/bin/knock is still there" test -x /usr/bin/knock
 
 kn_done
