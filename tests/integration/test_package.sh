@@ -133,6 +133,16 @@ owners=$(for p in $pids; do ps -o user= -p "$p"; done | sort -u)
 kn_is "$owners" knocker "every worker runs as knocker"
 kn_ok "the workers listen on 127.0.0.1:9000" kn_wait_port 127.0.0.1 9000 "${pids%% *}" knocker
 
+# ExecReload's first line checks the config as the workers' user: a broken
+# file fails the reload before any worker is signalled.
+reload_check=$(unit_cmd_raw ExecReload | head -n 1)
+kn_like "$reload_check" 'knocker -t -c /etc/knocker/knocker.json$' "ExecReload checks the config first"
+kn_ok "ExecReload's check passes on the packaged config" sh -c "$reload_check"
+cp -p "$CONF" "$KN_DIR/knocker.json.saved"
+echo '{ "whitelist": ' >"$CONF"
+kn_ok "ExecReload's check fails on a broken config (the reload signals nobody)" sh -c "! { $reload_check; } 2>/dev/null"
+cp -p "$KN_DIR/knocker.json.saved" "$CONF"
+
 # --- the web servers, with the installed snippets ----------------------------
 [ -d "$WWW" ] || { mkdir -p "$WWW" && made_www=1; }
 echo SECRET-PAGE >"$WWW/$PAGE"
