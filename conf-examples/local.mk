@@ -44,7 +44,8 @@ conf-examples/gen/lighttpd/05-knocker.conf: $(srcdir)/conf-examples/lighttpd-05-
 	  echo '# knocker: the knocker service on 127.0.0.1:9000. Protects /private/ (change the path).'; \
 	  sed -e '/^# A service on another port/,/^}/d' \
 	      -e 's|"socket" => "@KNOCKER_SOCKET@"|"host" => "127.0.0.1", "port" => 9000|' \
-	      -e '/^# Placeholders between/,/^# WWW_DIR/d' -e 's|@WWW_DIR@|/var/www/html|' $(srcdir)/conf-examples/lighttpd-05-knocker.conf; \
+	      -e '/^# Placeholders between/,/^# WWW_DIR/d' -e 's|@WWW_DIR@|/var/www/html|' \
+	      -e 's|/usr/local/sbin/|$(sbindir)/|g' -e 's|/etc/knocker/|$(sysconfdir)/knocker/|g' $(srcdir)/conf-examples/lighttpd-05-knocker.conf; \
 	} >$@.tmp && ! grep -n '@[A-Z_]*@' $@.tmp && mv $@.tmp $@
 
 # Apache (conf-available/, "a2enconf knocker"): provider at server level.
@@ -64,6 +65,10 @@ conf-examples/gen/nginx/knocker.conf: $(srcdir)/conf-examples/nginx-knocker-snip
 	          on { sub(/^    /, ""); print } on && /^}$$/ { on = 0; print "" }' \
 	      $(srcdir)/conf-examples/nginx.conf | sed 's|@KNOCKER@|127.0.0.1:9000|'; \
 	} >$@.tmp && ! grep -n '@[A-Z_]*@' $@.tmp && mv $@.tmp $@
+
+# Made again when configure's paths change.
+conf-examples/gen/knocker.json.example conf-examples/gen/knocker.service \
+conf-examples/gen/knocker-firewall.service conf-examples/gen/lighttpd/05-knocker.conf: Makefile
 
 CLEANFILES += $(pkgdata_DATA) $(systemdsystemunit_DATA) $(lighttpdconf_DATA) \
 	$(apacheconf_DATA) $(nginxsnippet_DATA)

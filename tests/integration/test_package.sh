@@ -59,6 +59,18 @@ tar -C "$KN_SRC" --exclude=./_build --exclude=./.git --exclude=./debian/build --
 kn_is "$?" 0 "dpkg-buildpackage -us -uc -b builds the packages" || { tail -n 30 "$KN_DIR/build.log" | sed 's/^/# /'; kn_bail "no packages"; }
 deb=$(ls "$KN_DIR"/knocker_*_*.deb)
 cdeb=$(ls "$KN_DIR"/knocker-client_*_*.deb)
+# What "make install" laid out (debian/tmp: configure --prefix=/usr
+# --sysconfdir=/etc --localstatedir=/var), before the split into packages.
+tmp=$KN_DIR/src/debian/tmp
+for f in usr/sbin/knocker usr/bin/knocker-knock usr/share/man/man8/knocker.8 usr/share/man/man5/knocker.json.5 \
+    usr/share/man/man1/knocker-knock.1 usr/share/knocker/knocker.json.example lib/systemd/system/knocker.service \
+    usr/lib/systemd/user/knock-watch.service etc/lighttpd/conf-available/05-knocker.conf \
+    etc/apache2/conf-available/knocker.conf etc/nginx/snippets/knocker.conf usr/share/knocker/web/index.html \
+    usr/share/doc/knocker/INSTALL.md usr/share/doc/knocker/DEPLOY.md usr/share/doc/knocker/API.md; do
+	kn_ok "make install: $f" test -s "$tmp/$f"
+done
+kn_unlike "$(cat "$tmp"/lib/systemd/system/*.service "$tmp"/etc/*/*/*knocker.conf "$tmp"/usr/share/knocker/knocker.json.example)" \
+    '@[A-Za-z_]+@|/usr/local' "make install: no @marker@ and no /usr/local left in the unit, snippets and example"
 lint=$(lintian "$KN_DIR"/knocker_*.changes 2>&1)
 kn_unlike "$lint" '^E: ' "lintian: no errors" || kn_diag "$lint"
 
