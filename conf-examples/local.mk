@@ -55,13 +55,13 @@ conf-examples/gen/apache2/knocker.conf: $(srcdir)/conf-examples/apache2-knocker.
 	$(AM_V_GEN)$(MKDIR_P) conf-examples/gen/apache2 && cp $(srcdir)/conf-examples/apache2-knocker.conf $@
 
 # nginx (snippets/, "include snippets/knocker.conf;" in a server block): the
-# verify and /knock locations of the tested nginx.conf.
+# verify, /knock and /entries locations of the tested nginx.conf.
 nginxsnippetdir = $(sysconfdir)/nginx/snippets
 nginxsnippet_DATA = conf-examples/gen/nginx/knocker.conf
 conf-examples/gen/nginx/knocker.conf: $(srcdir)/conf-examples/nginx-knocker-snippet.head $(srcdir)/conf-examples/nginx.conf
 	$(AM_V_GEN)$(MKDIR_P) conf-examples/gen/nginx && { \
 	  cat $(srcdir)/conf-examples/nginx-knocker-snippet.head; \
-	  $(AWK) '/^    # The verify sub-request/ || /^    # POST \/knock/ { on = 1 } \
+	  $(AWK) '/^    # The verify sub-request/ || /^    # POST \/knock/ || /^    # GET \/entries/ { on = 1 } \
 	          on { sub(/^    /, ""); print } on && /^}$$/ { on = 0; print "" }' \
 	      $(srcdir)/conf-examples/nginx.conf | sed 's|@KNOCKER@|127.0.0.1:9000|'; \
 	} >$@.tmp && ! grep -n '@[A-Z_]*@' $@.tmp && mv $@.tmp $@

@@ -3,12 +3,14 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 
+#include "admin.h"
 #include "app.h"
 #include "audit.h"
 #include "clientip.h"
@@ -26,6 +28,7 @@
 #include "verify.h"
 
 #define KNOCK_METHODS	"GET, POST, OPTIONS"
+#define ENTRIES_METHODS	"GET, DELETE, OPTIONS"
 
 static int64_t
 clock_now(void)
@@ -210,12 +213,18 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
     struct knock_decision *d, int64_t now, struct response *resp)
 {
 	char entry_text[IPNET_STRLEN];
+	struct store_meta meta;
 	int64_t expires_at;
 
 	if (rate_limited(app, client, RL_SUCCESS, now, resp))
 		return;
 	expires_at = now + d->ttl;
-	d->verdict = knock_store_verdict(store_add(app->store, &d->entry, expires_at, now));
+	memset(&meta, 0, sizeof(meta));
+	(void)strlcpy(meta.key, d->key->name, sizeof(meta.key));
+	meta.knocked_at = now;
+	(void)strlcpy(meta.client, client_text, sizeof(meta.client));
+	d->verdict = knock_store_verdict(store_add(app->store, &d->entry, expires_at, now,
+	    &meta));
 	if (d->verdict != KNOCK_ACCEPT) {
 		if (d->verdict == KNOCK_STORE_BUSY)
 			log_warnx("knock", "whitelist store busy (lock held past its deadline): "
@@ -377,35 +386,198 @@ audit_knock_unresolved(struct app *app, const char *method, const struct respons
 	}
 }
 
+/* What /knock and /entries check first: CORS on every answer, the
+   preflight, the method (GET or other, the second one allowed), a loaded
+   config, the client address. False when resp already holds the answer;
+   *reason then says why for the audit trail ("no_config", "no_client_ip";
+   NULL for a preflight or a wrong method). */
+static bool
+api_preamble(struct app *app, const struct request *req, const char *allow, const char *other,
+    struct ipnet *client, const char **reason, struct response *resp)
+{
+	const char *method = req->method != NULL ? req->method : "";
+
+	*reason = NULL;
+
+	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
+	if (strcmp(method, "OPTIONS") == 0) {
+		reply_cors_preflight(resp, allow);
+		return false;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, other) != 0) {
+		reply_method_not_allowed(resp, allow);
+		return false;
+	}
+	if (app->conf == NULL) {
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		*reason = "no_config";
+		return false;
+	}
+	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, client) != 0) {
+		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
+		*reason = "no_client_ip";
+		return false;
+	}
+	return true;
+}
+
 static void
 handle_knock(struct app *app, const struct request *req, struct response *resp)
 {
 	const char *method = req->method != NULL ? req->method : "";
 	struct ipnet client;
 
-	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
-	if (strcmp(method, "OPTIONS") == 0) {
-		reply_cors_preflight(resp, KNOCK_METHODS);
-		return;
-	}
-	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
-		reply_method_not_allowed(resp, KNOCK_METHODS);
-		return;
-	}
-	if (app->conf == NULL) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
-		audit_knock_unresolved(app, method, resp, "no_config");
-		return;
-	}
-	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, &client) != 0) {
-		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
-		audit_knock_unresolved(app, method, resp, "no_client_ip");
+	const char *reason;
+
+	if (!api_preamble(app, req, KNOCK_METHODS, "POST", &client, &reason, resp)) {
+		if (reason != NULL)
+			audit_knock_unresolved(app, method, resp, reason);
 		return;
 	}
 	if (strcmp(method, "POST") == 0)
 		handle_knock_post(app, req, &client, resp);
 	else
 		handle_knock_status(app, req, &client, resp);
+}
+
+/* --- /entries (admin keys) ------------------------------------------------ */
+
+/* Records the outcome of an /entries call in the knock rate limit (as a
+   status call is); true when it answered 429 (or 500) instead. */
+static bool
+entries_rate_limited(struct app *app, const struct ipnet *client, enum rl_outcome outcome,
+    int64_t now, struct response *resp)
+{
+	bool limited;
+
+	if (ratelimit_lock(app->ratelimit, now) != 0) {
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		return true;
+	}
+	limited = rate_limited(app, client, outcome, now, resp);
+	if (!limited && ratelimit_record(app->ratelimit, client, outcome, now) != 0)
+		log_warnx("admin", "cannot record an /entries call");
+	if (ratelimit_unlock(app->ratelimit) != 0)
+		log_warnx("admin", "rate limit state not saved");
+	return limited;
+}
+
+/* The audit trail's word for a refused /entries call. */
+static const char *
+entries_reason(enum admin_verdict v)
+{
+	switch (v) {
+	case ADMIN_BAD_KEY:
+		return "bad_key";
+	case ADMIN_FORBIDDEN:
+		return "not_admin";
+	case ADMIN_TOO_LARGE:
+		return "too_large";
+	case ADMIN_UNREADABLE:
+		return "unreadable_body";
+	case ADMIN_NOT_JSON:
+		return "not_json";
+	case ADMIN_BAD_BODY:
+		return "bad_body";
+	case ADMIN_LIST:
+	case ADMIN_REVOKE:
+		break;
+	}
+	return NULL;
+}
+
+static void
+entries_list(struct app *app, const char *who, const char *client_text, int64_t now,
+    struct response *resp)
+{
+	struct store_entry *v;
+	size_t n;
+
+	if (store_list(app->store, now, &v, &n) == -1) {
+		app_store_failed(app, "list", client_text, who);
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		audit_admin(client_text, who, resp->status, "store_failed", "list", NULL, -1);
+		return;
+	}
+	if (reply_entries(resp, v, n, now) == 0)
+		audit_admin(client_text, who, resp->status, NULL, "list", NULL, (long long)n);
+	free(v);
+}
+
+static void
+entries_revoke(struct app *app, const struct admin_decision *d, const char *who,
+    const char *client_text, int64_t now, struct response *resp)
+{
+	struct store_match m = d->req.match;
+	char target[IPNET_STRLEN + sizeof(d->req.name) + 8];
+	enum store_result r;
+	size_t n = 0;
+
+	if (m.by == STORE_MATCH_KEY) {
+		m.key = d->req.name;
+		(void)snprintf(target, sizeof(target), "key:%s", m.key);
+	} else if (m.by == STORE_MATCH_ENTRY)
+		ipnet_format(&m.entry, target, sizeof(target));
+	else
+		(void)strlcpy(target, "all", sizeof(target));
+	r = store_revoke(app->store, &m, now, &n);
+	if (r != STORE_OK) {
+		app_store_failed(app, "revoke", client_text, who);
+		reply_error(resp, r == STORE_BUSY ? 503 : 500,
+		    r == STORE_BUSY ? "Whitelist store unavailable." : REPLY_MSG_PERSIST);
+		audit_admin(client_text, who, resp->status, r == STORE_BUSY ? "store_busy" : "store_failed",
+		    "revoke", target, -1);
+		return;
+	}
+	reply_revoked(resp, n);
+	audit_admin(client_text, who, resp->status, NULL, "revoke", target, (long long)n);
+}
+
+static void
+handle_entries(struct app *app, const struct request *req, struct response *resp)
+{
+	const char *method = req->method != NULL ? req->method : "";
+	char client_text[IPNET_STRLEN];
+	struct admin_facts facts;
+	struct admin_decision d;
+	struct knock_body body;
+	struct ipnet client;
+	const char *reason, *action;
+	int64_t now;
+	bool ok;
+
+	facts.is_delete = strcmp(method, "DELETE") == 0;
+	action = facts.is_delete ? "revoke" : "list";
+	if (!api_preamble(app, req, ENTRIES_METHODS, "DELETE", &client, &reason, resp)) {
+		if (reason != NULL)
+			audit_admin(NULL, NULL, resp->status, reason, action, NULL, -1);
+		return;
+	}
+	ipnet_format(&client, client_text, sizeof(client_text));
+	facts.key = knock_find_key(app->conf, req->api_key);
+	facts.content_type = req->content_type;
+	facts.body = NULL;
+	if (admin_may_read_body(&facts)) {
+		read_body(req, &body);
+		facts.body = &body;
+	}
+	admin_decide(&facts, &d);
+	ok = d.verdict == ADMIN_LIST || d.verdict == ADMIN_REVOKE;
+	now = app->now();
+	if (entries_rate_limited(app, &client, ok ? RL_SUCCESS : RL_FAILURE, now, resp)) {
+		audit_admin(client_text, facts.key != NULL ? facts.key->name : NULL, resp->status,
+		    resp->status == 429 ? "rate_limited" : "ratelimit_failed", action, NULL, -1);
+		return;
+	}
+	if (d.verdict == ADMIN_LIST)
+		entries_list(app, facts.key->name, client_text, now, resp);
+	else if (d.verdict == ADMIN_REVOKE)
+		entries_revoke(app, &d, facts.key->name, client_text, now, resp);
+	else {
+		reply_admin_refused(resp, &d);
+		audit_admin(client_text, facts.key != NULL ? facts.key->name : NULL, resp->status,
+		    entries_reason(d.verdict), action, NULL, -1);
+	}
 }
 
 /* --- /health, /ready ----------------------------------------------------- */
@@ -510,7 +682,7 @@ app_note_reload(struct app *app, bool ok, const char *reason, const char *detail
 
 /* --- routing --------------------------------------------------------------- */
 
-enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_METRICS };
+enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_METRICS, EP_ENTRIES };
 
 static enum endpoint
 endpoint_named(const char *seg, size_t len)
@@ -518,7 +690,7 @@ endpoint_named(const char *seg, size_t len)
 	static const struct { const char *name; enum endpoint ep; } names[] = {
 		{ "knock", EP_KNOCK }, { "verify", EP_VERIFY },
 		{ "health", EP_HEALTH }, { "ready", EP_READY },
-		{ "metrics", EP_METRICS },
+		{ "metrics", EP_METRICS }, { "entries", EP_ENTRIES },
 	};
 	size_t i;
 
@@ -588,6 +760,9 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 		break;
 	case EP_METRICS:
 		handle_metrics(app, req, resp);
+		break;
+	case EP_ENTRIES:
+		handle_entries(app, req, resp);
 		break;
 	case EP_NONE:
 		reply_error(resp, 404, REPLY_MSG_NOT_FOUND);

@@ -10,7 +10,7 @@
  * In the authorizer role the answer is the verify decision (200 with no
  * other header, or 401). In the responder role the endpoint is the last
  * segment of SCRIPT_NAME+PATH_INFO (else DOCUMENT_URI, else REQUEST_URI's
- * path): knock, verify, health, ready, metrics.
+ * path): knock, verify, health, ready, metrics, entries (admin.h).
  *
  * Every knock outcome, status call and store failure is counted in the
  * shared counters (metrics.h) and written to the audit trail (audit.h).
@@ -51,8 +51,9 @@ struct request {
 	const char	*content_type;		/* CONTENT_TYPE */
 	const char	*content_length;	/* CONTENT_LENGTH */
 	/* Reads up to size body bytes; returns the count, 0 at the end, -1 on
-	   error. Called only for POST /knock in the responder role, and only
-	   after the API key matched (never for a verify, never for a missing
+	   error. Called only for POST /knock and DELETE /entries in the
+	   responder role, and only after the API key matched (an admin key
+	   for /entries) (never for a verify, never for a missing
 	   or wrong key). At most APP_MAX_BODY + 1 bytes are asked for. A -1
 	   (also: the front end's read deadline passed) answers
 	   400 {"error":"Malformed JSON request body."}, counted as a failed

@@ -467,7 +467,7 @@ static void
 parse_key(struct ctx *x, const cJSON *obj, size_t idx)
 {
 	struct member m[] = { { "name", NULL }, { "key", NULL }, { "max_ttl", NULL },
-	    { "allow_remote_whitelist", NULL } };
+	    { "allow_remote_whitelist", NULL }, { "admin", NULL } };
 	struct conf_api_key *k = &x->c->keys[idx], *o;
 	char base[32], p[KPATH_MAX];	/* base: "api_keys[<size_t>]" */
 	const char *s;
@@ -476,7 +476,7 @@ parse_key(struct ctx *x, const cJSON *obj, size_t idx)
 	path_checked(base, sizeof(base), snprintf(base, sizeof(base), "api_keys[%zu]", idx));
 	if (need_object(x, obj, base) == NULL)
 		return;
-	walk_object(x, obj, base, m, 4);
+	walk_object(x, obj, base, m, sizeof(m) / sizeof(m[0]));
 
 	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.name", base));
 	if (m[0].item != NULL) {
@@ -527,6 +527,10 @@ parse_key(struct ctx *x, const cJSON *obj, size_t idx)
 
 	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.allow_remote_whitelist", base));
 	get_bool(x, m[3].item, p, &k->allow_remote_whitelist);
+
+	/* "admin": may list and revoke entries over HTTP (/entries). */
+	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.admin", base));
+	get_bool(x, m[4].item, p, &k->admin);
 }
 
 static void

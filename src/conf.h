@@ -31,6 +31,7 @@ struct conf_api_key {
 	size_t	 key_len;
 	int64_t	 max_ttl;	/* 1 .. CONF_MAX_TTL */
 	bool	 allow_remote_whitelist;
+	bool	 admin;		/* may use GET/DELETE <prefix>/entries; default false */
 };
 
 struct conf_host_paths {

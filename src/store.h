@@ -7,6 +7,7 @@
  * workers' user with a 0700 directory):
  *   <storage_path>          whitelist.json, the source of truth, exactly
  *                           FarisZR/knocker's format;
+ *   <storage_path>.meta     who made each entry (wlmeta; see store_meta);
  *   <storage_path>.idx      its index (wlindex: a ready hash table, mapped
  *                           shared by every worker; derived, may be absent);
  *   <storage_path>.lock     the writers' lock (sf_lock, with a deadline);
@@ -81,14 +82,57 @@ int store_refresh(struct store *s, int64_t now);
 int store_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
     int64_t *expires_at);
 
-/* Under the lock: sets entry -> expires_at (replacing an older expiry),
-   drops expired entries, and if more than max_entries remain drops those
-   that expire soonest (never entry); writes whitelist.json and its index
-   and updates the view. STORE_OK only when the new whitelist.json is in
-   place, durable and owned by the storage directory's owner. */
+/* Who made an entry. Kept beside the whitelist in "<storage_path>.meta"
+   (wlmeta: JSON keyed by canonical entry), written under the whitelist
+   lock right after whitelist.json, pruned with its entries; whitelist.json
+   itself stays exactly FarisZR/knocker's format and the source of truth
+   (metadata of an entry it does not hold is ignored and pruned). A missing
+   or unreadable .meta only makes the metadata unknown (logged; a corrupt
+   one is moved aside like whitelist.json). Unknown fields are "" / 0 (an
+   entry added by an outside edit or by the original). */
+struct store_meta {
+	char	 key[65];	/* the key's name (never the key); "" unknown */
+	int64_t	 knocked_at;	/* unix seconds; 0 unknown */
+	char	 client[46];	/* canonical address that knocked; "" unknown */
+};
+
+struct store_entry {
+	struct ipnet		net;
+	int64_t			expires_at;
+	struct store_meta	meta;
+};
+
+/* Under the lock: sets entry -> expires_at (replacing an older expiry) and
+   its metadata to *meta (NULL: unknown), drops expired entries, and if
+   more than max_entries remain drops those that expire soonest (never
+   entry); writes whitelist.json, the metadata and the index and updates
+   the view. STORE_OK only when the new whitelist.json is in place, durable
+   and owned by the storage directory's owner (a failure to write the
+   metadata is logged, not an error). */
 KN_NODISCARD KN_NONNULL(1, 2)
 enum store_result store_add(struct store *s, const struct ipnet *entry, int64_t expires_at,
-    int64_t now);
+    int64_t now, const struct store_meta *meta);
+
+/* Live entries (expires_at > now), sorted by expires_at then entry, in a new
+   array (*out, caller frees; NULL when *n == 0). Returns 0 or -1 (store
+   unusable: unreadable, untrusted, corrupt — logged). Refreshes first.
+   Takes no lock (the files are replaced atomically). */
+KN_NODISCARD KN_NONNULL(1, 3, 4)
+int store_list(struct store *s, int64_t now, struct store_entry **out, size_t *n);
+
+enum store_match_by { STORE_MATCH_ENTRY, STORE_MATCH_KEY, STORE_MATCH_ALL };
+struct store_match {
+	enum store_match_by	 by;
+	struct ipnet		 entry;	/* STORE_MATCH_ENTRY: exact entry (canonical) */
+	const char		*key;	/* STORE_MATCH_KEY: key name */
+};
+
+/* Under the lock: removes the matching live entries (and their metadata),
+   writes like store_add, bumps the generation. *revoked (may be NULL) gets
+   the count; removing nothing is STORE_OK with 0. */
+KN_NODISCARD KN_NONNULL(1, 2)
+enum store_result store_revoke(struct store *s, const struct store_match *m, int64_t now,
+    size_t *revoked);
 
 /* If the whitelist holds expired entries, rewrites it without them (as
    store_add). STORE_OK also when nothing was to do, or when the whitelist

@@ -91,6 +91,8 @@ kn_ok "the docs are under /usr/share/doc/knocker" test -f /usr/share/doc/knocker
 
 WANTS=/etc/systemd/system/multi-user.target.wants
 kn_ok "knocker.service is enabled (multi-user.target wants it)" test -L "$WANTS/knocker.service"
+kn_ok "knockerctl is installed" test -x /usr/sbin/knockerctl
+kn_ok "man page knockerctl.8 is installed" test -f /usr/share/man/man8/knockerctl.8.gz
 kn_ok "knocker-firewall is installed" test -x /usr/sbin/knocker-firewall
 kn_like "$(grep '^ExecStart=' /lib/systemd/system/knocker-firewall.service)" '^ExecStart=/usr/sbin/knocker-firewall -c /etc/knocker/knocker.json$' \
     "knocker-firewall.service names the installed binary and config"

@@ -94,6 +94,7 @@ test_minimal(void)
 	tap_is_int((int64_t)c->keys[0].key_len, 32, "minimal: key_len");
 	tap_is_int(c->keys[0].max_ttl, 3600, "minimal: max_ttl");
 	tap_is_int(c->keys[0].allow_remote_whitelist, 0, "minimal: allow_remote_whitelist default");
+	tap_is_int(c->keys[0].admin, 0, "minimal: admin default false");
 	tap_ok(c->trusted_proxies != NULL && ipmap_count(c->trusted_proxies) == 0,
 	    "minimal: trusted_proxies empty, not NULL");
 	tap_ok(c->always_allowed != NULL && ipmap_count(c->always_allowed) == 0,
@@ -172,7 +173,8 @@ test_full_values(void)
 	    "{\"server\":{\"trusted_proxies\":[\"10.0.0.1\",\"::ffff:10.0.0.2\",\"10.0.0.3/32\"]},"
 	    "\"whitelist\":{\"storage_path\":\"/srv/wl.json\",\"cleanup_interval_seconds\":86400},"
 	    "\"api_keys\":[{\"name\":\"phone\",\"key\":\"" KEY1 "\",\"max_ttl\":315360000},"
-	    "{\"key\":\"" KEY2 "\",\"max_ttl\":1,\"allow_remote_whitelist\":true,\"name\":\"admin\"},"
+	    "{\"key\":\"" KEY2 "\",\"max_ttl\":1,\"allow_remote_whitelist\":true,\"name\":\"admin\","
+	    "\"admin\":true},"
 	    "{\"key\":\"" KEY1 "x\",\"max_ttl\":60,\"allow_remote_whitelist\":false}],"
 	    "\"security\":{\"always_allowed_ips\":[\"192.0.2.77/24\",\"2001:db8::1\"],"
 	    "\"excluded_paths\":[\"/health\",\"/.well-known/\"],"
@@ -197,6 +199,8 @@ test_full_values(void)
 	tap_is_int(c->keys[0].max_ttl, CONF_MAX_TTL, "full: max_ttl at the limit");
 	tap_is_str(c->keys[1].name, "admin", "full: name after key");
 	tap_is_int(c->keys[1].allow_remote_whitelist, 1, "full: allow_remote_whitelist true");
+	tap_is_int(c->keys[1].admin, 1, "full: admin true");
+	tap_is_int(c->keys[0].admin, 0, "full: admin false when absent");
 	tap_is_int(c->keys[1].max_ttl, 1, "full: max_ttl 1");
 	tap_is_str(c->keys[2].name, "api_keys[2]", "full: default name uses the index");
 	tap_is_int((int64_t)c->keys[2].key_len, 33, "full: key_len 33");
@@ -310,6 +314,12 @@ static const struct {
 	{ "allow_remote_whitelist string",
 	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"allow_remote_whitelist\":\"yes\"}"),
 	  "api_keys[0].allow_remote_whitelist: must be true or false" },
+	{ "admin string",
+	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"admin\":\"yes\"}"),
+	  "api_keys[0].admin: must be true or false" },
+	{ "admin number",
+	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"admin\":1}"),
+	  "api_keys[0].admin: must be true or false" },
 	{ "allow_remote_whitelist number",
 	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"allow_remote_whitelist\":1}"),
 	  "api_keys[0].allow_remote_whitelist: must be true or false" },
