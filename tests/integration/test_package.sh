@@ -274,6 +274,11 @@ kn_track $!
 kn_ok "nginx listens" kn_wait_port 127.0.0.1 "$port" $! nginx
 flow nginx "http://127.0.0.1:$port" 127.0.0.13
 
+# knockerctl on the packaged config (its built-in path): the three knocks.
+out=$(knockerctl list 2>&1)
+kn_like "$out" '127\.0\.0\.11' "knockerctl list (default config path) shows lighttpd's knock" || kn_diag "$out"
+kn_like "$out" '127\.0\.0\.13' "knockerctl list shows nginx's knock"
+
 # --- upgrade: reinstalling keeps the config ----------------------------------
 before=$(sha256sum "$CONF")
 DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall "$deb" >>"$KN_DIR/apt.log" 2>&1
