@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -82,9 +83,10 @@ usage(FILE *out)
 	    "usage: knocker [-c FILE]              serve (FastCGI under spawn-fcgi, or one CGI request)\n"
 	    "       knocker -t [-c FILE] [-u USER] check what a worker checks at start and exit;\n"
 	    "                                      as root, -u runs the checks as USER\n"
-	    "       knocker -V | -h                version | this help\n"
+	    "       knocker -V | -h                version | this help (also --version, --help)\n"
 	    "The configuration is -c FILE, else $KNOCKER_CONFIG, else %s.\n"
-	    "Run as a CGI program (GATEWAY_INTERFACE set), knocker ignores its command line.\n",
+	    "Run as a CGI program (GATEWAY_INTERFACE set), knocker ignores its command line.\n"
+	    "A worker's standard input is its listening socket (spawn-fcgi sets it up).\n",
 	    DEFAULT_CONFIG);
 }
 
@@ -690,6 +692,11 @@ install_signals(void)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *path = NULL, *user = NULL;
 	int ch, test_only = 0;
 
@@ -697,7 +704,7 @@ main(int argc, char *argv[])
 	if (is_cgi_request())
 		return run_cgi(config_path(NULL));
 
-	while ((ch = getopt(argc, argv, "c:tu:hV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tu:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -726,6 +733,13 @@ main(int argc, char *argv[])
 	path = config_path(path);
 	if (test_only)
 		return check_config(path, user);
+	/* On a terminal there is no request to answer: libfcgi would take it
+	   for CGI and print a raw "Status: 500" answer. Say how to run it. */
+	if (isatty(STDIN_FILENO)) {
+		fprintf(stderr, "knocker: not a CGI request or FastCGI socket: run it under spawn-fcgi "
+		    "(see knocker(8)); 'knocker -t' checks the config, 'knocker --help' lists the options\n");
+		return 2;
+	}
 
 	if (FCGX_Init() != 0) {
 		log_startup_error("cannot initialise libfcgi");
