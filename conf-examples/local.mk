@@ -61,7 +61,7 @@ nginxsnippet_DATA = conf-examples/gen/nginx/knocker.conf
 conf-examples/gen/nginx/knocker.conf: $(srcdir)/conf-examples/nginx-knocker-snippet.head $(srcdir)/conf-examples/nginx.conf
 	$(AM_V_GEN)$(MKDIR_P) conf-examples/gen/nginx && { \
 	  cat $(srcdir)/conf-examples/nginx-knocker-snippet.head; \
-	  $(AWK) '/^    # The verify sub-request/ || /^    # POST \/knock/ || /^    # GET \/entries/ { on = 1 } \
+	  $(AWK) '/^    # The verify sub-request/ || /^    # POST \/knock/ || /^    # GET \/entries/ || /^    # The original knocker.s clients/ { on = 1 } \
 	          on { sub(/^    /, ""); print } on && /^}$$/ { on = 0; print "" }' \
 	      $(srcdir)/conf-examples/nginx.conf | sed 's|@KNOCKER@|127.0.0.1:9000|'; \
 	} >$@.tmp && ! grep -n '@[A-Z_]*@' $@.tmp && mv $@.tmp $@

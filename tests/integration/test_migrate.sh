@@ -3,6 +3,7 @@
 # config like the original's, on its JSON conversion (the one-line converter
 # of docs/MIGRATING.md), and on keys of the original's older versions.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$KN_SRC/tests/integration/flows.sh"
 
 kn_init migrate
 kn_need_bin python3 jq
@@ -177,5 +178,28 @@ XDG_DATA_HOME=$KN_DIR/caddy/data XDG_CONFIG_HOME=$KN_DIR/caddy/config caddy run 
 kn_track $!
 kn_ok "caddy starts with knocker on a host of its own" kn_wait_port 127.0.0.1 "$port" $! caddy
 clients caddy "http://127.0.0.1:$port"
+
+# 6. The same clients with the base URL https://host/.knocker, through the
+# shipped examples of nginx, Apache and Caddy as they are (the lighttpd one
+# maps /.knocker/ too): the site keeps its protected paths, the clients
+# need no change. Each deployment has its own whitelist.
+kn_need_bin nginx apache2
+kn_flow_www "$KN_DIR/www"
+kn_ok "the backend service starts" kn_start_backend || kn_bail "no backend"
+for s in nginx apache caddy; do
+	jq ".whitelist.storage_path = \"$KN_DIR/data/$s-whitelist.json\"
+	    | .security.knock_rate_limit.successful_requests = 100
+	    | .metrics.allowed_ips = [\"192.0.2.1\"]" "$plain" >"$KN_DIR/$s.json"
+	chmod 600 "$KN_DIR/$s.json"
+	kn_ok "$s: the shipped example starts" "kn_example_$s" "$s" "$KN_DIR/$s.json" || continue
+	kn_req GET "$URL4/private/index.html"
+	kn_is "$KN_STATUS" 401 "$s example: the protected page is 401 before the knock"
+	clients "$s example" "$URL4/.knocker"
+	kn_req GET "$URL4/private/index.html"
+	kn_is "$KN_STATUS:$KN_BODY" "200:SECRET-PAGE" "$s example: after the knock on <base>/knock the protected page is 200"
+	kn_req GET "$URL4/.knocker/metrics"
+	kn_is "$KN_STATUS:$KN_BODY" '403:{"error":"Forbidden."}' \
+	    "$s example: <base>/metrics stays closed to an address not in metrics.allowed_ips"
+done
 
 kn_done

@@ -173,6 +173,8 @@ flow() {	# TAG BASE-URL SOURCE-ADDRESS
 	kn_like "$KN_STATUS:$KN_BODY" "^200:\\{\"whitelisted_entry\":\"$src\"," "$tag: the knock with the generated key whitelists $src"
 	kn_req GET "$url/private/$PAGE" --interface "$src"
 	kn_is "$KN_STATUS:$KN_BODY" "200:SECRET-PAGE" "$tag: after the knock, /private/ is 200"
+	kn_req GET "$url/.knocker/health" --interface "$src"
+	kn_is "$KN_STATUS:$KN_BODY" '200:{"status":"ok"}' "$tag: /.knocker/health (the original's clients' base URL) is 200"
 }
 
 # lighttpd: the Debian way is one command; its config must still pass -tt.
