@@ -1190,6 +1190,8 @@ test_meta(void)
 			int r = revoke_by(c, STORE_MATCH_ALL, NULL, T0 + 6, &k) == STORE_OK && k == 2;
 
 			store_free(c);
+			store_free(other);	/* the parent's copies: valgrind checks the child too */
+			store_free(s);
 			_exit(r ? 0 : 1);
 		}
 		if (pid > 0)
