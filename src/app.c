@@ -31,39 +31,129 @@ clock_now(void)
 	return (int64_t)time(NULL);
 }
 
-int
-app_init(struct app *app, const struct conf *conf)
+static void
+rl_params_of(const struct conf *conf, struct rl_params *rp)
+{
+	memset(rp, 0, sizeof(*rp));
+	rp->window = conf->rl_window;
+	rp->max_success = conf->rl_success;
+	rp->max_failure = conf->rl_failure;
+	rp->ipv4_prefix = (unsigned)conf->rl_ipv4_prefix;
+	rp->ipv6_prefix = (unsigned)conf->rl_ipv6_prefix;
+}
+
+static bool
+same_rl_params(const struct conf *a, const struct conf *b)
+{
+	return a->rl_window == b->rl_window && a->rl_success == b->rl_success &&
+	    a->rl_failure == b->rl_failure && a->rl_ipv4_prefix == b->rl_ipv4_prefix &&
+	    a->rl_ipv6_prefix == b->rl_ipv6_prefix;
+}
+
+/* Opens the shared mapping for conf; NULL (logged) when it cannot be. */
+static struct shmstate *
+open_shm(const struct conf *conf, const struct rl_params *rp)
 {
 	char shmpath[PATH_MAX], dir[PATH_MAX];
-	struct rl_params rp;
+	struct shmstate *shm = NULL;
 	struct sf_err e;
 	uid_t owner;
 
+	if ((size_t)snprintf(shmpath, sizeof(shmpath), "%s.shm", conf->storage_path) >= sizeof(shmpath) ||
+	    sf_dirname(conf->storage_path, dir, sizeof(dir)) == -1) {
+		log_error("app", "%s: path too long: knocks are refused until this is fixed",
+		    conf->storage_path);
+		return NULL;
+	}
+	/* Without the shared state knocks fail (500); verify still answers. */
+	if (sf_dir_check(dir, &owner, &e) == -1 ||
+	    (shm = shmstate_open(shmpath, owner, ratelimit_region_size(rp), &e)) == NULL)
+		log_error("app", "%s: knocks are refused until this is fixed", e.msg);
+	return shm;
+}
+
+/*
+ * Fills next (zeroed by the caller, next->conf set) with the store, mapping
+ * and rate limiter for next->conf, taking from cur (NULL: nothing to reuse)
+ * what the change leaves valid: the mapping when storage_path and the
+ * rate-limit table's size are unchanged (and it was open), then the rate
+ * limiter when its settings are unchanged, the store when max_entries is.
+ * What is taken is set to NULL in cur. Returns 0 or -1 (OOM; next then
+ * holds only what it built, for app_fini).
+ */
+static int
+app_build(struct app *next, struct app *cur)
+{
+	const struct conf *conf = next->conf, *old = cur != NULL ? cur->conf : NULL;
+	struct rl_params rp, oldrp;
+
+	rl_params_of(conf, &rp);
+	if (old != NULL && cur->shm != NULL && strcmp(old->storage_path, conf->storage_path) == 0) {
+		rl_params_of(old, &oldrp);
+		if (ratelimit_region_size(&oldrp) == ratelimit_region_size(&rp)) {
+			next->shm = cur->shm;
+			cur->shm = NULL;
+			if (same_rl_params(old, conf)) {
+				next->ratelimit = cur->ratelimit;
+				cur->ratelimit = NULL;
+			}
+			if (old->max_entries == conf->max_entries) {
+				next->store = cur->store;
+				cur->store = NULL;
+			}
+		}
+	}
+	if (next->shm == NULL)
+		next->shm = open_shm(conf, &rp);
+	if (next->store == NULL)
+		next->store = store_new(conf->storage_path, conf->max_entries, next->shm);
+	if (next->ratelimit == NULL)
+		next->ratelimit = ratelimit_new(next->shm, &rp);
+	return next->store != NULL && next->ratelimit != NULL ? 0 : -1;
+}
+
+int
+app_init(struct app *app, const struct conf *conf)
+{
 	memset(app, 0, sizeof(*app));
 	app->conf = conf;
 	app->now = clock_now;
 	if (conf == NULL)
 		return 0;
-	memset(&rp, 0, sizeof(rp));
-	rp.window = conf->rl_window;
-	rp.max_success = conf->rl_success;
-	rp.max_failure = conf->rl_failure;
-	rp.ipv4_prefix = (unsigned)conf->rl_ipv4_prefix;
-	rp.ipv6_prefix = (unsigned)conf->rl_ipv6_prefix;
-	if ((size_t)snprintf(shmpath, sizeof(shmpath), "%s.shm", conf->storage_path) >= sizeof(shmpath) ||
-	    sf_dirname(conf->storage_path, dir, sizeof(dir)) == -1)
-		return -1;
-	/* Without the shared state knocks fail (500); verify still answers. */
-	if (sf_dir_check(dir, &owner, &e) == -1 ||
-	    (app->shm = shmstate_open(shmpath, owner, ratelimit_region_size(&rp), &e)) == NULL)
-		log_error("app", "%s: knocks are refused until this is fixed", e.msg);
-	app->store = store_new(conf->storage_path, conf->max_entries, app->shm);
-	app->ratelimit = ratelimit_new(app->shm, &rp);
-	if (app->store == NULL || app->ratelimit == NULL) {
+	if (app_build(app, NULL) != 0) {
 		app_fini(app);
 		return -1;
 	}
 	app->last_cleanup = app->now();
+	return 0;
+}
+
+int
+app_reconfigure(struct app *app, const struct conf *conf)
+{
+	struct app next = *app, cur = *app;
+
+	next.conf = conf;
+	next.store = NULL;
+	next.ratelimit = NULL;
+	next.shm = NULL;
+	if (app_build(&next, app->conf != NULL ? &cur : NULL) != 0) {
+		/* Only what was built here goes; app keeps all it had. */
+		if (next.store != app->store)
+			store_free(next.store);
+		if (next.ratelimit != app->ratelimit)
+			ratelimit_free(next.ratelimit);
+		if (next.shm != app->shm)
+			shmstate_close(next.shm);
+		return -1;
+	}
+	/* What was not taken over goes; borrowers before the mapping. */
+	if (app->conf != NULL) {
+		store_free(cur.store);
+		ratelimit_free(cur.ratelimit);
+		shmstate_close(cur.shm);
+	}
+	*app = next;
 	return 0;
 }
 
