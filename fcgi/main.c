@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -294,16 +295,39 @@ ms_to_next_second(void)
  * One connection from the listening socket (fd 0, FCGI_LISTENSOCK_FILENO).
  * knocker accepts itself, not libfcgi, so that the deadline starts at
  * accept. The socket is non-blocking (see serve_fastcgi): an idle worker
- * waits in poll, which a signal always interrupts (SA_RESTART or not) and
- * which ends at the next second, so that it checks its config file even
+ * waits in epoll_wait, which a signal always interrupts (SA_RESTART or
+ * not) and which ends at the next second, so that it checks its config file even
  * when no request comes. Returns the socket, ACCEPT_IDLE (a second passed,
  * or SIGHUP), or ACCEPT_STOP (a stop signal, or an error that would repeat
  * forever).
  */
+/* Waits up to timeout_ms for a connection on fd 0. EPOLLEXCLUSIVE: one
+   connection wakes one idle worker, not all of them (poll would). Returns
+   like poll: > 0 ready, 0 timeout, -1 error or a signal. */
+static int
+wait_listener(int timeout_ms)
+{
+	static int ep = -1;
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+
+	if (ep == -1) {
+		ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep != -1 && epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == -1) {
+			close(ep);
+			ep = -2;	/* use poll from now on */
+		} else if (ep == -1) {
+			ep = -2;
+		}
+	}
+	if (ep >= 0)
+		return epoll_wait(ep, &ev, 1, timeout_ms);
+	return poll(&pfd, 1, timeout_ms);
+}
+
 static int
 accept_connection(void)
 {
-	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
 	int fd;
 
 	for (;;) {
@@ -324,7 +348,7 @@ accept_connection(void)
 		case EWOULDBLOCK:
 #endif
 			/* Nothing waiting (or another worker took it). */
-			if (poll(&pfd, 1, ms_to_next_second()) <= 0)
+			if (wait_listener(ms_to_next_second()) <= 0)
 				return ACCEPT_IDLE;
 			continue;
 		case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT:

@@ -103,8 +103,8 @@ kn_is "$(knocks "$URL" "$NEW_KEY" 80 | sorted)" "200:80 " \
 kn_is "$(knocks "$N" "$NEW_KEY" 80 | sorted)" "200:80 " "... and 80 through nginx"
 kn_ok "every worker logged the reload" wait_all_workers "$from" 'event=reload result=ok'
 kn_diag "workers that reloaded: $(log_pids "$from" 'config reloaded')"
-kn_ok "every worker knocked with the new key" wait_all_workers "$from" 'key laptop'
-kn_diag "(knocks with the new key were answered by: $(log_pids "$from" 'key laptop'))"
+# Which worker takes a connection is the kernel's choice: said, not asserted.
+kn_diag "knocks with the new key were answered by: $(log_pids "$from" 'key laptop')"
 
 # --- (b) the key removed --------------------------------------------------------------------
 from=$(lines)
@@ -114,7 +114,7 @@ kn_is "$(knocks "$URL" "$NEW_KEY" 80 | sorted)" "401:80 " \
     "1 s after the key is removed, 80 knocks with it through lighttpd get 401"
 kn_is "$(knocks "$N" "$NEW_KEY" 80 | sorted)" "401:80 " "... and 80 through nginx"
 kn_ok "every worker logged the reload" wait_all_workers "$from" 'event=reload result=ok'
-kn_ok "every worker refused the removed key" wait_all_workers "$from" 'refused: client 203.0.113.50, 401'
+kn_diag "knocks with the removed key were refused by: $(log_pids "$from" 'refused: client 203.0.113.50, 401')"
 
 # --- (c) broken configs ---------------------------------------------------------------------
 from=$(lines)
