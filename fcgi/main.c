@@ -292,43 +292,54 @@ ms_to_next_second(void)
 }
 
 /*
- * One connection from the listening socket (fd 0, FCGI_LISTENSOCK_FILENO).
- * knocker accepts itself, not libfcgi, so that the deadline starts at
- * accept. The socket is non-blocking (see serve_fastcgi): an idle worker
- * waits in epoll_wait, which a signal always interrupts (SA_RESTART or
- * not) and which ends at the next second, so that it checks its config file even
- * when no request comes. Returns the socket, ACCEPT_IDLE (a second passed,
- * or SIGHUP), or ACCEPT_STOP (a stop signal, or an error that would repeat
- * forever).
+ * Waits up to timeout_ms for a connection on fd 0. EPOLLEXCLUSIVE: one
+ * connection wakes one idle worker, not all of them (as poll would). The
+ * socket's wait queue wakes the first waiter queued, so a worker back from
+ * a connection (requeue) queues itself anew, at the end: idle workers take
+ * connections in turn, as they did from a blocking accept. Returns like
+ * poll: > 0 ready, 0 timeout, -1 error or a signal.
  */
-/* Waits up to timeout_ms for a connection on fd 0. EPOLLEXCLUSIVE: one
-   connection wakes one idle worker, not all of them (poll would). Returns
-   like poll: > 0 ready, 0 timeout, -1 error or a signal. */
 static int
-wait_listener(int timeout_ms)
+wait_listener(int timeout_ms, bool requeue)
 {
 	static int ep = -1;
 	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
 
-	if (ep == -1) {
-		ep = epoll_create1(EPOLL_CLOEXEC);
-		if (ep != -1 && epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == -1) {
+	if (ep >= 0 && requeue && epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, &ev) == -1) {
+		close(ep);
+		ep = -2;
+	}
+	if (ep == -1 || (ep >= 0 && requeue)) {
+		if (ep == -1)
+			ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == -1) {
 			close(ep);
-			ep = -2;	/* use poll from now on */
-		} else if (ep == -1) {
 			ep = -2;
 		}
+		if (ep == -1)
+			ep = -2;	/* poll from now on */
 	}
 	if (ep >= 0)
 		return epoll_wait(ep, &ev, 1, timeout_ms);
 	return poll(&pfd, 1, timeout_ms);
 }
 
+/*
+ * One connection from the listening socket (fd 0, FCGI_LISTENSOCK_FILENO).
+ * knocker accepts itself, not libfcgi, so that the deadline starts at
+ * accept. The socket is non-blocking (see serve_fastcgi): an idle worker
+ * waits in epoll_wait, which a signal always interrupts (SA_RESTART or
+ * not) and which ends at the next second, so that it checks its config
+ * file even when no request comes. Returns the socket, ACCEPT_IDLE (a second passed,
+ * or SIGHUP), or ACCEPT_STOP (a stop signal, or an error that would repeat
+ * forever).
+ */
 static int
 accept_connection(void)
 {
-	int fd;
+	static bool served;	/* a connection since the last wait */
+	int fd, r;
 
 	for (;;) {
 		if (stop_requested)
@@ -338,8 +349,10 @@ accept_connection(void)
 		if (reload_requested)
 			return ACCEPT_IDLE;
 		fd = accept4(STDIN_FILENO, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0)
+		if (fd >= 0) {
+			served = true;
 			return fd;
+		}
 		switch (errno) {
 		case EINTR:
 			continue;
@@ -348,7 +361,9 @@ accept_connection(void)
 		case EWOULDBLOCK:
 #endif
 			/* Nothing waiting (or another worker took it). */
-			if (wait_listener(ms_to_next_second()) <= 0)
+			r = wait_listener(ms_to_next_second(), served);
+			served = false;
+			if (r <= 0)
 				return ACCEPT_IDLE;
 			continue;
 		case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT:
