@@ -124,7 +124,7 @@ fcgireq_format(const struct response *resp, char *buf, size_t size)
 	}
 	EMIT("\r\n");
 #undef EMIT
-	if (resp->content_type != NULL && resp->body_len > 0) {
+	if (resp->content_type != NULL && resp->body_len > 0 && resp->long_body == NULL) {
 		if (resp->body_len > size - used)
 			return 0;
 		memcpy(buf + used, resp->body, resp->body_len);

@@ -32,7 +32,8 @@ void fcgireq_from_env(const char *const *envp, struct request *req);
 /* Formats resp as a CGI answer (Status line, headers, blank line, body)
    into buf. Returns the length, or 0 if it does not fit (callers treat
    that as an internal error; it cannot happen with struct response's
-   bounded fields and a buffer of FCGIREQ_OUT_MAX). */
+   bounded fields and a buffer of FCGIREQ_OUT_MAX). A long_body is left
+   out: the caller sends it after the head. */
 #define FCGIREQ_OUT_MAX 4096
 size_t fcgireq_format(const struct response *resp, char *buf, size_t size);
 

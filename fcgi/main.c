@@ -219,6 +219,8 @@ write_answer(const struct response *resp, int (*put)(const char *, size_t, void 
 		return;
 	}
 	put(out, len, ctx);
+	if (resp->content_type != NULL && resp->long_body != NULL && resp->body_len > 0)
+		put(resp->long_body, resp->body_len, ctx);
 }
 
 /* --- FastCGI ---------------------------------------------------------------- */
@@ -523,6 +525,7 @@ serve_fastcgi(struct app *app, struct reload *rl)
 		app_handle(app, &req, &resp);
 		write_answer(&resp, fcgi_put, fr.out);
 		finish_request(&fr, &req);
+		reply_release(&resp);
 		app_idle(app);
 	}
 	FCGX_Free(&fr, 1);
@@ -593,6 +596,7 @@ serve_cgi(struct app *app)
 		req.read_body = cgi_read_body;
 	app_handle(app, &req, &resp);
 	write_answer(&resp, cgi_put, NULL);
+	reply_release(&resp);
 }
 
 /*

@@ -10,11 +10,13 @@
 #include <bsd/string.h>
 
 #include "app.h"
+#include "audit.h"
 #include "clientip.h"
 #include "ipmap.h"
 #include "ipnet.h"
 #include "knock.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "reply.h"
 #include "shmstate.h"
@@ -176,6 +178,14 @@ app_status_text(int status)
 
 /* --- verify ----------------------------------------------------------------- */
 
+/* Counts and audits a store (or shared state) failure. */
+static void
+app_store_failed(struct app *app, const char *op, const char *client, const char *key)
+{
+	metrics_add(app->shm, METRIC_STORE_ERRORS);
+	audit_store(op, "failed", client, key);
+}
+
 /* verify's view of the whitelist: refreshed only when verify gets that far. */
 static int
 app_store_lookup(void *ctx, const struct ipnet *client)
@@ -183,8 +193,10 @@ app_store_lookup(void *ctx, const struct ipnet *client)
 	struct app *app = ctx;
 	int64_t now = app->now();
 
-	if (store_refresh(app->store, now) != 0)
+	if (store_refresh(app->store, now) != 0) {
+		app_store_failed(app, "refresh", NULL, NULL);
 		return -1;
+	}
 	return store_lookup(app->store, client, now, NULL) == 1;
 }
 
@@ -201,6 +213,7 @@ handle_verify(struct app *app, const struct request *req, struct response *resp)
 	const struct verify_view view = { app_store_lookup, app };
 	struct verify_decision d = verify_decide(app->conf, &facts, &view);
 
+	metrics_verify(app->shm, d.reason);
 	reply_verify(resp, d.allow, authorizer);
 }
 
@@ -274,14 +287,11 @@ knock_refuse(struct app *app, const struct ipnet *client, const char *client_tex
 	const char *msg;
 	int status = reply_knock_error(d, &msg);
 
-	if (rate_limited(app, client, RL_FAILURE, now, resp)) {
-		log_info("knock", "rate limited: client %s (failures)", client_text);
+	if (rate_limited(app, client, RL_FAILURE, now, resp))
 		return;
-	}
 	if (ratelimit_record(app->ratelimit, client, RL_FAILURE, now) != 0)
 		log_warnx("knock", "cannot record a failure for %s", client_text);
 	reply_error(resp, status, msg);
-	log_info("knock", "refused: client %s, %d %s", client_text, status, msg);
 }
 
 /* Writes an accepted knock to the store (rate limit locked). */
@@ -292,25 +302,61 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 	char entry_text[IPNET_STRLEN];
 	int64_t expires_at;
 
-	if (rate_limited(app, client, RL_SUCCESS, now, resp)) {
-		log_info("knock", "rate limited: client %s (successes), key %s", client_text, d->key->name);
+	if (rate_limited(app, client, RL_SUCCESS, now, resp))
 		return;
-	}
 	expires_at = now + d->ttl;
 	d->verdict = knock_store_verdict(store_add(app->store, &d->entry, expires_at, now));
 	if (d->verdict != KNOCK_ACCEPT) {
 		if (d->verdict == KNOCK_STORE_BUSY)
 			log_warnx("knock", "whitelist store busy (lock held past its deadline): "
 			    "client %s answered 503", client_text);
+		metrics_add(app->shm, METRIC_STORE_ERRORS);
+		audit_store("add", d->verdict == KNOCK_STORE_BUSY ? "busy" : "failed", client_text,
+		    d->key->name);
 		reply_knock_refused(resp, d);
 		return;
 	}
 	if (ratelimit_record(app->ratelimit, client, RL_SUCCESS, now) != 0)
 		log_warnx("knock", "cannot record a success for %s", client_text);
 	reply_knock_ok(resp, &d->entry, expires_at, d->ttl);
-	log_info("knock", "whitelisted %s for %" PRId64 " s (key %s, client %s)",
-	    ipnet_format(&d->entry, entry_text, sizeof(entry_text)), d->ttl, d->key->name,
-	    client_text);
+	audit_knock(client_text, d->key->name, resp->status, NULL,
+	    ipnet_format(&d->entry, entry_text, sizeof(entry_text)), d->ttl);
+}
+
+/* The audit reason word for a refused knock's verdict. */
+static const char *
+knock_reason(enum knock_verdict v)
+{
+	switch (v) {
+	case KNOCK_ACCEPT:	return NULL;
+	case KNOCK_BAD_KEY:	return "bad_key";
+	case KNOCK_TOO_LARGE:	return "too_large";
+	case KNOCK_UNREADABLE:	return "unreadable_body";
+	case KNOCK_NOT_JSON:	return "not_json";
+	case KNOCK_BAD_BODY:	return "bad_body";
+	case KNOCK_NO_REMOTE:	return "no_remote_permission";
+	case KNOCK_TOO_BROAD:	return "range_too_broad";
+	case KNOCK_TTL_LARGE:	return "ttl_too_large";
+	case KNOCK_STORE_FAILED: return "store_failed";
+	case KNOCK_STORE_BUSY:	return "store_busy";
+	}
+	return "unknown";
+}
+
+/* Counts every POST /knock answer; audits all but an accepted one (which
+   knock_accept logs with its entry). reason NULL: from the verdict, or
+   rate_limited for a 429. */
+static void
+knock_outcome(struct app *app, const char *client_text, const struct knock_decision *d,
+    const struct response *resp, const char *reason)
+{
+	metrics_knock(app->shm, resp->status);
+	if (resp->status == 200)
+		return;
+	if (reason == NULL)
+		reason = resp->status == 429 ? "rate_limited" : knock_reason(d->verdict);
+	audit_knock(client_text, d->key != NULL ? d->key->name : NULL, resp->status, reason,
+	    NULL, -1);
 }
 
 static void
@@ -335,7 +381,9 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 	ipnet_format(client, client_text, sizeof(client_text));
 	now = app->now();
 	if (ratelimit_lock(app->ratelimit, now) != 0) {
+		app_store_failed(app, "ratelimit", client_text, d.key != NULL ? d.key->name : NULL);
 		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		knock_outcome(app, client_text, &d, resp, "ratelimit_failed");
 		return;
 	}
 	if (d.verdict == KNOCK_ACCEPT)
@@ -344,6 +392,21 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 		knock_refuse(app, client, client_text, &d, now, resp);
 	if (ratelimit_unlock(app->ratelimit) != 0)
 		log_warnx("knock", "rate limit state not saved");
+	knock_outcome(app, client_text, &d, resp, NULL);
+}
+
+/* Answers a status call with an error (status not 200 or 429: the 429 is
+   in resp already), counts and audits it. */
+static void
+status_outcome(struct app *app, const char *client_text, const char *key_name,
+    struct response *resp, int status, const char *reason)
+{
+	if (status == 401)
+		reply_error(resp, 401, REPLY_MSG_BAD_KEY);
+	else if (status == 500)
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+	metrics_status(app->shm, status);
+	audit_status(client_text, key_name, status, reason);
 }
 
 static void
@@ -353,11 +416,15 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	const struct conf *conf = app->conf;
 	const struct conf_api_key *key = knock_find_key(conf, req->api_key);
 	enum rl_outcome outcome = key != NULL ? RL_SUCCESS : RL_FAILURE;
+	const char *key_name = key != NULL ? key->name : NULL;
 	int64_t now = app->now(), expires_at = 0;
 	bool always, listed = false, limited;
+	char client_text[IPNET_STRLEN];
 
+	ipnet_format(client, client_text, sizeof(client_text));
 	if (ratelimit_lock(app->ratelimit, now) != 0) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		app_store_failed(app, "ratelimit", client_text, key_name);
+		status_outcome(app, client_text, key_name, resp, 500, "ratelimit_failed");
 		return;
 	}
 	limited = rate_limited(app, client, outcome, now, resp);
@@ -365,21 +432,39 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 		log_warnx("knock", "cannot record a status request");
 	if (ratelimit_unlock(app->ratelimit) != 0)
 		log_warnx("knock", "rate limit state not saved");
-	if (limited)
+	if (limited) {
+		status_outcome(app, client_text, key_name, resp, 429, "rate_limited");
 		return;
+	}
 	if (key == NULL) {
-		reply_error(resp, 401, REPLY_MSG_BAD_KEY);
+		status_outcome(app, client_text, NULL, resp, 401, "bad_key");
 		return;
 	}
 	always = ipmap_lookup(conf->always_allowed, client, NULL);
 	if (!always) {
 		if (store_refresh(app->store, now) != 0) {
-			reply_error(resp, 500, REPLY_MSG_PERSIST);
+			app_store_failed(app, "refresh", client_text, key_name);
+			status_outcome(app, client_text, key_name, resp, 500, "store_failed");
 			return;
 		}
 		listed = store_lookup(app->store, client, now, &expires_at) == 1;
 	}
 	reply_knock_status(resp, client, always || listed, listed, expires_at, expires_at - now);
+	status_outcome(app, client_text, key_name, resp, 200, NULL);
+}
+
+/* A knock or status call refused before its client was known. */
+static void
+audit_knock_unresolved(struct app *app, const char *method, const struct response *resp,
+    const char *reason)
+{
+	if (strcmp(method, "POST") == 0) {
+		metrics_knock(app->shm, resp->status);
+		audit_knock(NULL, NULL, resp->status, reason, NULL, -1);
+	} else {
+		metrics_status(app->shm, resp->status);
+		audit_status(NULL, NULL, resp->status, reason);
+	}
 }
 
 static void
@@ -399,10 +484,12 @@ handle_knock(struct app *app, const struct request *req, struct response *resp)
 	}
 	if (app->conf == NULL) {
 		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		audit_knock_unresolved(app, method, resp, "no_config");
 		return;
 	}
 	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, &client) != 0) {
 		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
+		audit_knock_unresolved(app, method, resp, "no_client_ip");
 		return;
 	}
 	if (strcmp(method, "POST") == 0)
@@ -453,9 +540,67 @@ handle_ready(struct app *app, const struct request *req, struct response *resp)
 	reply_status_ok(resp);
 }
 
+/* --- /metrics -------------------------------------------------------------- */
+
+/* The client as for a knock; but a trusted proxy that names no client (no
+   X-Forwarded-For: a scraper on the proxy's own host) is the client. */
+static bool
+metrics_client_allowed(const struct conf *conf, const struct request *req)
+{
+	const char *xff = req->x_forwarded_for;
+	struct ipnet client;
+
+	if (xff == NULL && req->remote_addr != NULL)
+		return ipnet_parse_addr(req->remote_addr, &client) == 0 &&
+		    ipmap_lookup(conf->metrics_allowed, &client, NULL);
+	return clientip_resolve(req->remote_addr, xff, conf->trusted_proxies, &client) == 0 &&
+	    ipmap_lookup(conf->metrics_allowed, &client, NULL);
+}
+
+static void
+handle_metrics(struct app *app, const struct request *req, struct response *resp)
+{
+	struct metrics_gauges g = { -1, 0 };
+	char *text;
+	size_t len;
+
+	if (!method_is_get(req, resp))
+		return;
+	if (app->conf == NULL) {
+		reply_error(resp, 503, REPLY_MSG_NO_CONFIG);
+		return;
+	}
+	if (!metrics_client_allowed(app->conf, req)) {
+		reply_error(resp, 403, REPLY_MSG_FORBIDDEN);
+		return;
+	}
+	g.max_entries = app->conf->max_entries;
+	if (store_refresh(app->store, app->now()) == 0)
+		g.whitelist_entries = (int64_t)store_count(app->store);
+	else
+		app_store_failed(app, "refresh", NULL, NULL);
+	if ((text = malloc(METRICS_TEXT_MAX)) == NULL ||
+	    (len = metrics_render(app->shm, &g, text, METRICS_TEXT_MAX)) == 0) {
+		free(text);
+		reply_error(resp, 500, "Internal server error.");
+		return;
+	}
+	resp->status = 200;
+	resp->content_type = METRICS_CONTENT_TYPE;
+	resp->long_body = text;
+	resp->body_len = len;
+}
+
+void
+app_note_reload(struct app *app, bool ok, const char *reason, const char *detail)
+{
+	metrics_add(app->shm, ok ? METRIC_RELOAD_OK : METRIC_RELOAD_ERROR);
+	audit_reload(ok, app->conf != NULL ? app->conf->path : NULL, reason, detail);
+}
+
 /* --- routing --------------------------------------------------------------- */
 
-enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY };
+enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_METRICS };
 
 static enum endpoint
 endpoint_named(const char *seg, size_t len)
@@ -463,6 +608,7 @@ endpoint_named(const char *seg, size_t len)
 	static const struct { const char *name; enum endpoint ep; } names[] = {
 		{ "knock", EP_KNOCK }, { "verify", EP_VERIFY },
 		{ "health", EP_HEALTH }, { "ready", EP_READY },
+		{ "metrics", EP_METRICS },
 	};
 	size_t i;
 
@@ -530,6 +676,9 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 	case EP_READY:
 		handle_ready(app, req, resp);
 		break;
+	case EP_METRICS:
+		handle_metrics(app, req, resp);
+		break;
 	case EP_NONE:
 		reply_error(resp, 404, REPLY_MSG_NOT_FOUND);
 		break;
@@ -547,6 +696,8 @@ app_idle(struct app *app)
 	if (now - app->last_cleanup < app->conf->cleanup_interval)
 		return;
 	app->last_cleanup = now;
-	if (store_cleanup(app->store, now) != STORE_OK)
+	if (store_cleanup(app->store, now) != STORE_OK) {
 		log_warnx("store", "periodic cleanup failed");
+		app_store_failed(app, "cleanup", NULL, NULL);
+	}
 }

@@ -10,7 +10,10 @@
  * In the authorizer role the answer is the verify decision (200 with no
  * other header, or 401). In the responder role the endpoint is the last
  * segment of SCRIPT_NAME+PATH_INFO (else DOCUMENT_URI, else REQUEST_URI's
- * path): knock, verify, health, ready.
+ * path): knock, verify, health, ready, metrics.
+ *
+ * Every knock outcome, status call and store failure is counted in the
+ * shared counters (metrics.h) and written to the audit trail (audit.h).
  */
 #ifndef KNOCKER_APP_H
 #define KNOCKER_APP_H
@@ -90,6 +93,13 @@ int app_reconfigure(struct app *app, const struct conf *conf) KN_NONNULL(1, 2);
 /* Handles one request. Always fills resp with a status (never 0). */
 void app_handle(struct app *app, const struct request *req, struct response *resp)
     KN_NONNULL(1, 2, 3);
+
+/* For the config reload: counts it (knocker_config_reloads_total) and
+   writes its audit line (audit_reload, with app->conf's file). Call it
+   after app->conf points at the config in force; reason/detail as for
+   audit_reload (NULL when ok). */
+void app_note_reload(struct app *app, bool ok, const char *reason, const char *detail)
+    KN_NONNULL(1);
 
 /* Called between requests: runs the periodic whitelist cleanup when due. */
 void app_idle(struct app *app) KN_NONNULL(1);

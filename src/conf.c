@@ -753,6 +753,22 @@ parse_log(struct ctx *x, const cJSON *obj)
 	}
 }
 
+/* "metrics": {"allowed_ips": [...]}: who may read GET <prefix>/metrics
+   (default loopback only; given, the list replaces the default). */
+static void
+parse_metrics(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "allowed_ips", NULL } };
+
+	if (need_object(x, obj, "metrics") == NULL)
+		return;
+	walk_object(x, obj, "metrics", m, 1);
+	if (m[0].item == NULL)
+		return;
+	ipmap_clear(x->c->metrics_allowed);
+	get_ip_list(x, m[0].item, "metrics.allowed_ips", x->c->metrics_allowed, false);
+}
+
 /* The original project's firewalld section: accepted while disabled (its
    other settings then mean nothing), refused when enabled. */
 static void
@@ -768,21 +784,166 @@ parse_firewalld(struct ctx *x, const cJSON *obj)
 		return;
 	if (enabled)
 		conf_err(x, "firewalld.enabled", "knocker does not drive firewalld; network-level "
-		    "rules will be knocker-firewall's job (nftables), not there yet: set this to "
-		    "false or remove the section");
+		    "rules are knocker-firewall's job (nftables, a \"firewall\" section, "
+		    "docs/FIREWALL.md): set this to false or remove the section");
 	else
 		conf_warn(x, "firewalld", "ignored: knocker does not drive firewalld (this section "
-		    "is disabled; network-level rules will be knocker-firewall's job, not there yet)");
+		    "is disabled; network-level rules are knocker-firewall's job, docs/FIREWALL.md)");
 }
+
+/* --- "firewall": knocker-firewall (nftables). Names that other software
+   gives its own tables: sharing one would mean flushing theirs. --------- */
+static const char *const fw_taken_tables[] = { "filter", "nat", "mangle", "raw",
+    "security", "firewalld", "broute" };
+
+/* Decimal 1..65535, no sign, no leading zero; *end gets the first byte after. */
+static int
+fw_port_number(const char *s, const char **end, uint16_t *out)
+{
+	unsigned long v = 0;
+	size_t i;
+
+	for (i = 0; s[i] >= '0' && s[i] <= '9'; i++) {
+		if (i == 5)
+			return -1;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	if (i == 0 || (s[0] == '0') || v > 65535)
+		return -1;
+	*end = s + i;
+	*out = (uint16_t)v;
+	return 0;
+}
+
+int
+conf_fw_port_parse(const char *s, struct conf_fw_port *out, const char **why)
+{
+	const char *p;
+
+	*why = "must be PORT/tcp, PORT/udp or FIRST-LAST/tcp (e.g. \"22/tcp\", \"51820/udp\")";
+	if (fw_port_number(s, &p, &out->lo) != 0)
+		return -1;
+	out->hi = out->lo;
+	if (*p == '-') {
+		if (fw_port_number(p + 1, &p, &out->hi) != 0)
+			return -1;
+		if (out->hi <= out->lo) {
+			*why = "a range must go up (FIRST-LAST with FIRST < LAST)";
+			return -1;
+		}
+	}
+	if (strcmp(p, "/tcp") == 0)
+		out->proto = CONF_FW_TCP;
+	else if (strcmp(p, "/udp") == 0)
+		out->proto = CONF_FW_UDP;
+	else
+		return -1;
+	*why = NULL;
+	return 0;
+}
+
+static void
+parse_fw_table(struct ctx *x, const cJSON *item)
+{
+	const char *path = "firewall.table";
+	char shown[SHOW_BUF];
+	const char *s;
+	size_t i;
+
+	if (item == NULL || (s = need_string(x, item, path)) == NULL)
+		return;
+	for (i = 0; s[i] != '\0'; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		    (i > 0 && ((s[i] >= '0' && s[i] <= '9') || s[i] == '_'))))
+			break;
+	if (s[i] != '\0' || i > CONF_FW_TABLE_MAX) {
+		conf_err(x, path, "must be a letter then up to %d letters, digits or \"_\", not %s",
+		    CONF_FW_TABLE_MAX - 1, show(s, shown, sizeof(shown)));
+		return;
+	}
+	for (i = 0; i < sizeof(fw_taken_tables) / sizeof(fw_taken_tables[0]); i++)
+		if (strcasecmp(s, fw_taken_tables[i]) == 0) {
+			conf_err(x, path, "%s clashes with a table other software owns "
+			    "(nftables.conf, iptables-nft, firewalld); use a name of its own "
+			    "such as \"knocker\"", show(s, shown, sizeof(shown)));
+			return;
+		}
+	strlcpy(x->c->firewall.table, s, sizeof(x->c->firewall.table));
+}
+
+static void
+parse_fw_ports(struct ctx *x, const cJSON *arr)
+{
+	const char *path = "firewall.ports";
+	char p[KPATH_MAX], shown[SHOW_BUF];
+	struct conf_firewall *fw = &x->c->firewall;
+	struct conf_fw_port port;
+	const cJSON *el;
+	const char *s, *why;
+	size_t n = 0, i = 0, j;
+
+	if (arr == NULL) {
+		conf_err(x, path, "missing (required): the ports to guard, e.g. [\"22/tcp\"]");
+		return;
+	}
+	if (need_array(x, arr, path) == NULL)
+		return;
+	for (el = arr->child; el != NULL; el = el->next)
+		n++;
+	if (n == 0) {
+		conf_err(x, path, "must name at least one port");
+		return;
+	}
+	if ((fw->ports = calloc(n, sizeof(*fw->ports))) == NULL) {
+		conf_oom(x);
+		return;
+	}
+	for (el = arr->child; el != NULL; el = el->next, i++) {
+		path_index(p, sizeof(p), path, i);
+		if ((s = need_string(x, el, p)) == NULL)
+			continue;
+		if (conf_fw_port_parse(s, &port, &why) != 0) {
+			conf_err(x, p, "unknown port syntax %s: %s", show(s, shown, sizeof(shown)), why);
+			continue;
+		}
+		for (j = 0; j < fw->nports; j++)
+			if (fw->ports[j].proto == port.proto && fw->ports[j].lo <= port.hi &&
+			    port.lo <= fw->ports[j].hi)
+				break;
+		if (j < fw->nports) {
+			conf_err(x, p, "%s overlaps an earlier port of the list",
+			    show(s, shown, sizeof(shown)));
+			continue;
+		}
+		fw->ports[fw->nports++] = port;
+	}
+}
+
+static void
+parse_firewall(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "table", NULL }, { "ports", NULL }, { "docker", NULL } };
+
+	if (need_object(x, obj, "firewall") == NULL)
+		return;
+	x->c->firewall.present = true;
+	strlcpy(x->c->firewall.table, "knocker", sizeof(x->c->firewall.table));
+	walk_object(x, obj, "firewall", m, 3);
+	parse_fw_table(x, m[0].item);
+	parse_fw_ports(x, m[1].item);
+	get_bool(x, m[2].item, "firewall.docker", &x->c->firewall.docker);
+}
+/* --- end of "firewall" ------------------------------------------------- */
 
 static void
 parse_top(struct ctx *x, const cJSON *root)
 {
 	struct member m[] = { { "server", NULL }, { "whitelist", NULL }, { "api_keys", NULL },
 	    { "security", NULL }, { "cors", NULL }, { "log", NULL },
-	    { "firewalld", NULL }, { "documentation", NULL } };
+	    { "firewalld", NULL }, { "documentation", NULL }, { "firewall", NULL },
+	    { "metrics", NULL } };
 
-	walk_object(x, root, "", m, 8);
+	walk_object(x, root, "", m, 10);
 	parse_server(x, m[0].item);
 	parse_whitelist(x, m[1].item);
 	parse_api_keys(x, m[2].item);
@@ -790,10 +951,12 @@ parse_top(struct ctx *x, const cJSON *root)
 	parse_cors(x, m[4].item);
 	parse_log(x, m[5].item);
 	parse_firewalld(x, m[6].item);
+	parse_metrics(x, m[9].item);
 	/* The original's OpenAPI output settings: nothing to do here. */
 	if (m[7].item != NULL && need_object(x, m[7].item, "documentation") != NULL)
 		conf_warn(x, "documentation", "ignored: knocker serves no documentation or "
 		    "OpenAPI endpoints (docs/API.md describes the API)");
+	parse_firewall(x, m[8].item);
 }
 
 /* FarisZR/knocker's config is YAML: a file that starts with a comment, a
@@ -843,6 +1006,16 @@ wipe_tree(cJSON *item)
 	}
 }
 
+static int
+conf_default_metrics(struct ipmap *map)
+{
+	struct ipnet v4, v6;
+
+	if (ipnet_parse("127.0.0.1", &v4) != 0 || ipnet_parse("::1", &v6) != 0)
+		return -1;
+	return ipmap_put(map, &v4, 0) != 0 || ipmap_put(map, &v6, 0) != 0 ? -1 : 0;
+}
+
 static struct conf *
 conf_new(struct ctx *x)
 {
@@ -861,10 +1034,12 @@ conf_new(struct ctx *x)
 	c->path = strdup(x->file);
 	c->trusted_proxies = ipmap_new();
 	c->always_allowed = ipmap_new();
+	c->metrics_allowed = ipmap_new();
 	c->cors_origin = strdup("*");
 	c->log_target = strdup("stderr");
 	if (c->path == NULL || c->trusted_proxies == NULL || c->always_allowed == NULL ||
-	    c->cors_origin == NULL || c->log_target == NULL) {
+	    c->metrics_allowed == NULL || c->cors_origin == NULL || c->log_target == NULL ||
+	    conf_default_metrics(c->metrics_allowed) != 0) {
 		conf_free(c);
 		return NULL;
 	}
@@ -1066,6 +1241,7 @@ conf_free(struct conf *c)
 	free(c->path);
 	ipmap_free(c->trusted_proxies);
 	ipmap_free(c->always_allowed);
+	ipmap_free(c->metrics_allowed);
 	free(c->storage_path);
 	for (i = 0; i < c->nkeys; i++) {
 		free(c->keys[i].name);
@@ -1085,5 +1261,6 @@ conf_free(struct conf *c)
 	free(c->host_paths);
 	free(c->cors_origin);
 	free(c->log_target);
+	free(c->firewall.ports);
 	free(c);
 }

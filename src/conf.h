@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
+#include "compiler.h"
 #include "errlist.h"
 #include "ipmap.h"
 #include "log.h"
@@ -37,6 +38,31 @@ struct conf_host_paths {
 	char	**paths;
 	size_t	  npaths;
 };
+
+/* --- "firewall": knocker-firewall's section (the web-facing knocker
+   validates it but does not use it). ------------------------------------ */
+#define CONF_FW_TABLE_MAX 32	/* bytes of a table name, without the NUL */
+
+enum conf_fw_proto { CONF_FW_TCP, CONF_FW_UDP };
+
+struct conf_fw_port {
+	uint16_t		 lo, hi;	/* 1..65535, lo <= hi; one port: lo == hi */
+	enum conf_fw_proto	 proto;
+};
+
+struct conf_firewall {
+	bool			 present;	/* the section is in the file */
+	char			 table[CONF_FW_TABLE_MAX + 1];	/* [A-Za-z][A-Za-z0-9_]*, default "knocker" */
+	struct conf_fw_port	*ports;		/* >= 1 when present; no two overlap */
+	size_t			 nports;
+	bool			 docker;	/* check in prerouting, before Docker's DNAT */
+};
+
+/* Parses one port spec: "22/tcp", "51820/udp", "6000-6010/tcp" (decimal,
+   no sign, no leading zero, lo < hi for a range). Returns 0, or -1 with
+   *why (a static text) saying what is wrong. */
+KN_NODISCARD KN_NONNULL(1, 2, 3)
+int conf_fw_port_parse(const char *s, struct conf_fw_port *out, const char **why);
 
 struct conf {
 	char			*path;			/* the file it came from */
@@ -59,6 +85,9 @@ struct conf {
 	char			*cors_origin;		/* default "*" */
 	char			*log_target;		/* "stderr", "syslog" or an absolute path */
 	enum log_level		 log_level;
+	struct conf_firewall	 firewall;		/* knocker-firewall only */
+	struct ipmap		*metrics_allowed;	/* GET /metrics clients; never NULL;
+							   default 127.0.0.1, ::1 */
 };
 
 /* Reads and validates path. Returns a new conf, or NULL with at least one

@@ -7,8 +7,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <bsd/string.h>
-
 #include "errlist.h"
 #include "log.h"
 #include "reload.h"
@@ -63,57 +61,6 @@ reload_check_storage_dir(const char *storage_path, char *err, size_t size)
 	return -1;
 }
 
-/* An audit value: bare when made of safe bytes, else quoted with \" \\
-   and \xHH escapes, so no value can add a field or a line. */
-static void
-audit_value(const char *v, char *out, size_t size)
-{
-	static const char safe[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789._:/@+,-";
-	size_t o = 0, i;
-
-	if (*v != '\0' && strspn(v, safe) == strlen(v)) {
-		strlcpy(out, v, size);
-		return;
-	}
-	out[o++] = '"';
-	for (i = 0; v[i] != '\0' && o + 6 < size; i++) {
-		unsigned char c = (unsigned char)v[i];
-
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
-			out[o++] = (char)c;
-		} else if (c < 0x20 || c >= 0x7f) {
-			o += (size_t)snprintf(out + o, size - o, "\\x%02x", c);
-		} else {
-			out[o++] = (char)c;
-		}
-	}
-	out[o++] = '"';
-	out[o] = '\0';
-}
-
-/*
- * The reload's audit line (event=reload, in the audit trail's format) and
- * its count. Hook for the audit and metrics modules: this becomes
- * audit_reload(ok, file, reason, detail) plus metrics_add(app->shm,
- * ok ? METRIC_RELOAD_OK : METRIC_RELOAD_ERROR).
- */
-static void
-reload_report(struct reload *r, bool ok, const char *reason, const char *detail)
-{
-	char file[600], err[600];
-
-	audit_value(r->watch.path, file, sizeof(file));
-	if (ok) {
-		log_info("audit", "event=reload result=ok client=- key=- status=- file=%s", file);
-		return;
-	}
-	audit_value(detail != NULL ? detail : "-", err, sizeof(err));
-	log_warnx("audit", "event=reload result=error client=- key=- status=- reason=%s file=%s "
-	    "error=%s", reason, file, err);
-}
-
 /* Logs l's messages from the first'th on; warnings say so. */
 static void
 log_list(const struct errlist *l, size_t first, bool errors)
@@ -132,7 +79,7 @@ refuse(struct reload *r, struct conf *conf, const char *reason, const char *deta
 {
 	conf_free(conf);
 	log_warnx("reload", "%s; the config in force stays", detail);
-	reload_report(r, false, reason, detail);
+	app_note_reload(r->app, false, reason, detail);
 	return -1;
 }
 
@@ -185,7 +132,7 @@ reload_load(struct reload *r, const struct confwatch_id *id, bool recheck)
 	conf_free(old);
 	log_info("reload", "%s: config reloaded (%zu API key%s)", r->watch.path, conf->nkeys,
 	    conf->nkeys == 1 ? "" : "s");
-	reload_report(r, true, NULL, NULL);
+	app_note_reload(r->app, true, NULL, NULL);
 	rc = 1;
 done:
 	errlist_free(&errs);

@@ -12,7 +12,8 @@
  * the app is switched over (app_reconfigure), the log is opened again with
  * its target and level (so a SIGHUP after logrotate moves to the new file),
  * and the old config is freed. A file that vanished keeps the config in
- * force (logged once).
+ * force (logged once). Every reload and refusal is counted and has its
+ * audit line (app_note_reload: event=reload result=ok|error).
  *
  * The struct owns the config in force and borrows the app, whose conf
  * points to it.

@@ -2,6 +2,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -26,6 +27,14 @@ reply_reset(struct response *resp)
 	resp->nheaders = 0;
 	resp->body_len = 0;
 	resp->body[0] = '\0';
+	resp->long_body = NULL;
+}
+
+void
+reply_release(struct response *resp)
+{
+	free(resp->long_body);
+	resp->long_body = NULL;
 }
 
 const char *

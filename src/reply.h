@@ -30,11 +30,18 @@ struct response {
 	struct response_header	 headers[REPLY_MAX_HEADERS];
 	size_t			 nheaders;
 	char			 body[512];	/* NUL-terminated */
-	size_t			 body_len;
+	size_t			 body_len;	/* of body, or of long_body when set */
+	char			*long_body;	/* heap (malloc), owned by resp: the body
+						   when set (a list of entries); freed by
+						   reply_release */
 };
 
-/* Empties resp: status 500, no header, no body. */
+/* Empties resp: status 500, no header, no body. Does not free long_body
+   (resp may be uninitialized): call reply_release after an answer is sent. */
 void reply_reset(struct response *resp) KN_NONNULL(1);
+
+/* Frees resp's long_body, if any. */
+void reply_release(struct response *resp) KN_NONNULL(1);
 
 /* Text for a status line ("Unauthorized" for 401); "" when unknown. */
 const char *reply_status_text(int status);
@@ -96,5 +103,6 @@ void reply_knock_status(struct response *resp, const struct ipnet *client, bool 
 /* /ready is public: the reason (a path, an errno text) goes to the log only. */
 #define REPLY_MSG_NOT_READY	"Whitelist store not ready."
 #define REPLY_MSG_NOT_FOUND	"Not found."
+#define REPLY_MSG_FORBIDDEN	"Forbidden."
 
 #endif

@@ -21,7 +21,7 @@
 #include "statefile.h"
 
 #define SHM_MAGIC	UINT64_C(0x314d53434f4e4b4b)	/* "KKNOCSM1" little-endian */
-#define SHM_VERSION	1u
+#define SHM_VERSION	2u	/* 2: SHMSTATE_NCOUNTERS counters */
 /* Bounds what a corrupt or hostile size field could make us map. */
 #define SHM_MAX_RL	((size_t)1 << 30)
 
@@ -38,7 +38,7 @@ struct shm_header {
 	uint64_t	generation;	/* atomic */
 	uint32_t	retired;	/* atomic: 1 once a new file took this path */
 	uint32_t	pad;
-	uint64_t	counters[10];	/* room for shared metrics */
+	uint64_t	counters[SHMSTATE_NCOUNTERS];	/* atomic (relaxed): metrics */
 };
 
 struct shmstate {
@@ -119,7 +119,8 @@ shm_replace(int oldfd, const struct shm_header *old, const char *path, uid_t own
 	}
 	if (sf_tmp_commit(&t, path, SF_DERIVED, e) == -1)
 		return -1;
-	if (old->magic == SHM_MAGIC && old->version == SHM_VERSION) {
+	/* Version 1 had generation and retired at the same offsets. */
+	if (old->magic == SHM_MAGIC && (old->version == SHM_VERSION || old->version == 1)) {
 		struct shm_header *m;
 
 		m = mmap(NULL, sizeof(*m), PROT_READ | PROT_WRITE, MAP_SHARED, oldfd, 0);
@@ -287,6 +288,12 @@ void
 shmstate_unlock(struct shmstate *s)
 {
 	(void)flock(s->fd, LOCK_UN);
+}
+
+uint64_t *
+shmstate_counters(struct shmstate *s)
+{
+	return s->hdr->counters;
 }
 
 void *

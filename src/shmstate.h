@@ -6,7 +6,8 @@
  *    after each replace of the whitelist); a verify compares it with the
  *    generation its view was loaded at: one atomic load, no syscall;
  *  - the knock rate-limit table (its layout is ratelimit.c's business);
- *  - room for shared counters (metrics).
+ *  - SHMSTATE_NCOUNTERS shared counters (metrics.c gives them meaning);
+ *    they start at zero whenever the file is (re-)initialised.
  * It holds nothing that must survive a crash. A file with another magic,
  * version or size (another build, a rate-limit table sized for another
  * config) is re-initialised under its lock; re-initialising sets the
@@ -28,6 +29,8 @@
 #include "statefile.h"
 
 struct shmstate;
+
+#define SHMSTATE_NCOUNTERS 64
 
 /* Opens (creating if needed) path and maps it, with a rate-limit region of
    rl_size bytes (0: none). owner as for statefile. NULL with *e on failure. */
@@ -57,6 +60,13 @@ KN_NODISCARD KN_NONNULL(1, 3)
 int shmstate_lock(struct shmstate *s, int timeout_ms, struct sf_err *e);
 KN_NONNULL(1)
 void shmstate_unlock(struct shmstate *s);
+
+/* The SHMSTATE_NCOUNTERS counters, in the mapping: access them only with
+   __atomic builtins (relaxed is enough: each is a standalone count). The
+   pointer is valid until shmstate_close, or until shmstate_lock moves to
+   a new file (then take it again). */
+KN_NONNULL(1)
+uint64_t *shmstate_counters(struct shmstate *s);
 
 /* The rate-limit region (zero-filled when new or re-initialised) and its
    size in *size (may be NULL). NULL when opened with rl_size 0. */

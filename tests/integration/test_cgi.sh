@@ -27,7 +27,7 @@ start_cgi() {
 kn_flow cgi /knock start_cgi
 
 # Which process took the knocks: not a FastCGI worker, a CGI process.
-line=$(grep 'whitelisted 203\.0\.113\.7 ' "$KN_DIR/state/knocker.log" | head -n 1)
+line=$(grep 'audit: event=knock result=ok .* entry=203\.0\.113\.7 ' "$KN_DIR/state/knocker.log" | head -n 1)
 pid=$(printf '%s\n' "$line" | sed -n 's/.*knocker\[\([0-9]*\)\].*/\1/p')
 kn_like "$pid" '^[0-9]+$' "cgi: the knock is logged with its process id"
 kn_unlike " $KN_APP_PIDS " " $pid " "cgi: the knock was taken by a CGI process, not by a FastCGI worker"

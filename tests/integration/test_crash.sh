@@ -98,8 +98,12 @@ kn_untrack $storm $verifies $reader
 # lighttpd keeps a backend it could not reach disabled for a moment after the
 # last restart: wait until it talks to the restarted workers again (a faster
 # store ends the storm sooner, inside that moment).
-for i in $(seq 1 50); do
-	[ "$(kn_http GET "$URL/.knocker/health")" = 200 ] && break
+# Each fastcgi.server entry (the knock route, /.knocker/, the authorizer) has
+# its own disabled state: wait for all three.
+for i in $(seq 1 100); do
+	[ "$(kn_http GET "$URL/.knocker/health")" = 200 ] &&
+	    [ "$(kn_http OPTIONS "$URL/knock")" = 204 ] &&
+	    [ "$(kn_http GET "$URL/private/")" = 401 ] && break
 	sleep 0.1
 done
 

@@ -51,7 +51,7 @@ kn_is "$err" "warning: $json: server.trusted_proxies[0]: 172.30.5.0/24 $range
 warning: $json: server.trusted_proxies[1]: fd12:3456:789a::/64 $range
 warning: $json: server.host: $listen
 warning: $json: server.port: $listen
-warning: $json: firewalld: ignored: knocker does not drive firewalld (this section is disabled; network-level rules will be knocker-firewall's job, not there yet)
+warning: $json: firewalld: ignored: knocker does not drive firewalld (this section is disabled; network-level rules are knocker-firewall's job, docs/FIREWALL.md)
 warning: $json: documentation: ignored: knocker serves no documentation or OpenAPI endpoints (docs/API.md describes the API)" \
     "converted config: one warning per ignored or risky setting, each naming its key"
 
@@ -74,7 +74,7 @@ fix() {	# NAME JQ-FILTER WANT-LINE...
 	kn_is "$(printf '%s\n' "$err" | grep -v '^warning: ')" "$(printf "$f: %s\n" "$@")" "$name: says what to write"
 }
 fix "firewalld enabled" '.firewalld.enabled = true' \
-    "firewalld.enabled: knocker does not drive firewalld; network-level rules will be knocker-firewall's job (nftables), not there yet: set this to false or remove the section"
+    "firewalld.enabled: knocker does not drive firewalld; network-level rules are knocker-firewall's job (nftables, a \"firewall\" section, docs/FIREWALL.md): set this to false or remove the section"
 fix "the logging section" '.logging = {"level": "INFO"}' \
     "logging: unknown key; the original's logging.level is log.level here (\"error\", \"warn\", \"info\" or \"debug\")"
 fix "a key's ttl (older name of max_ttl)" '.api_keys[0] |= (.ttl = .max_ttl | del(.max_ttl))' \

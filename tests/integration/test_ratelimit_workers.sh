@@ -40,7 +40,7 @@ kn_is "$codes" " 401 401 401 401 429 429 429 429 429 429" "10 bad-key knocks fro
 KEY=$KN_API_KEY kn_knock "$URL6/knock"
 kn_is "$KN_STATUS" 429 "the good key does not get past the exhausted success limit either"
 
-served=$(grep -o 'knocker\[[0-9]*\]: info: knock: ' "$KN_DIR/state/knocker.log" | sort -u | wc -l)
+served=$(grep -o 'knocker\[[0-9]*\]: info: audit: event=knock ' "$KN_DIR/state/knocker.log" | sort -u | wc -l)
 kn_ok "those knocks were answered by more than one worker ($served)" test "$served" -ge 2
 
 # --- failures and successes are counted apart --------------------------------

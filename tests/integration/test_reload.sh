@@ -104,7 +104,7 @@ kn_is "$(knocks "$N" "$NEW_KEY" 80 | sorted)" "200:80 " "... and 80 through ngin
 kn_ok "every worker logged the reload" wait_all_workers "$from" 'event=reload result=ok'
 kn_diag "workers that reloaded: $(log_pids "$from" 'config reloaded')"
 # Which worker takes a connection is the kernel's choice: said, not asserted.
-kn_diag "knocks with the new key were answered by: $(log_pids "$from" 'key laptop')"
+kn_diag "knocks with the new key were answered by: $(log_pids "$from" 'event=knock result=ok client=203\.0\.113\.50 key=laptop')"
 
 # --- (b) the key removed --------------------------------------------------------------------
 from=$(lines)
@@ -114,7 +114,7 @@ kn_is "$(knocks "$URL" "$NEW_KEY" 80 | sorted)" "401:80 " \
     "1 s after the key is removed, 80 knocks with it through lighttpd get 401"
 kn_is "$(knocks "$N" "$NEW_KEY" 80 | sorted)" "401:80 " "... and 80 through nginx"
 kn_ok "every worker logged the reload" wait_all_workers "$from" 'event=reload result=ok'
-kn_diag "knocks with the removed key were refused by: $(log_pids "$from" 'refused: client 203.0.113.50, 401')"
+kn_diag "knocks with the removed key were refused by: $(log_pids "$from" 'event=knock result=denied client=203\.0\.113\.50 .*status=401')"
 
 # --- (c) broken configs ---------------------------------------------------------------------
 from=$(lines)
@@ -218,5 +218,12 @@ for f in verify-l verify-n knock-l knock-n; do
 done
 kn_is "$(kn_count_alive $PIDS)" 4 "the 4 workers still run"
 kn_is "$(grep -c 'stopping' "$LOG")" 0 "no worker stopped"
+
+# The reload counters, summed over the workers, match the audit lines.
+kn_req GET "$URL/.knocker/metrics"
+for r in ok error; do
+	got=$(printf '%s\n' "$KN_BODY" | sed -n "s/^knocker_config_reloads_total{result=\"$r\"} //p")
+	kn_is "$got" "$(log_count "event=reload result=$r ")" "metrics: knocker_config_reloads_total{result=\"$r\"} counts every audit line ($got)"
+done
 
 kn_done

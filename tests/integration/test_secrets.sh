@@ -56,8 +56,8 @@ kn_stop_all
 logs=$(find "$KN_DIR" -name '*.log' -type f)
 kn_ok "logs were collected: knocker, lighttpd error and access ($(echo $logs | wc -w) files)" \
     test -s "$ST/knocker.log" -a -s "$KN_RUN/lighttpd-error.log" -a -s "$KN_RUN/lighttpd-access.log"
-kn_like "$(cat "$ST/knocker.log")" "whitelisted 127\\.0\\.0\\.1" "the knocker log records the knock"
-kn_like "$(cat "$ST/knocker.log")" "key phone" "the knocker log names the key by its name"
+kn_like "$(cat "$ST/knocker.log")" "audit: event=knock result=ok client=127\\.0\\.0\\.1 " "the knocker log records the knock"
+kn_like "$(cat "$ST/knocker.log")" "audit: event=knock result=ok client=127\\.0\\.0\\.1 key=phone " "the knocker log names the key by its name"
 kn_like "$(cat "$ST/knocker.log")" "401" "the knocker log records the refused knock"
 secrets_in() {	# FILE... -> files holding a key or a 16-character piece of one
 	local k pats=()

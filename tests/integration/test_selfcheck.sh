@@ -48,7 +48,7 @@ rm -f "$ROOTLOG"
 out=$("$KNOCKER" -t -u nobody -c "$KN_DIR/good.json" 2>&1)
 kn_is "$?:$out" "0:$KN_DIR/good.json: ok" "-t -u nobody: a good config is ok"
 out=$("$KNOCKER" -t -u nobody -c "$KN_DIR/no-dir.json" 2>&1)
-kn_like "$?:$out" "^1:.*whitelist\\.storage_path: cannot write to directory $KN_DIR/missing" \
+kn_like "$?:$out" "^1:.*whitelist\\.storage_path: storage directory $KN_DIR/missing: No such file or directory" \
     "-t -u nobody: a missing whitelist directory fails the check"
 out=$($AS_NOBODY "$KNOCKER" -t -u nobody -c "$KN_DIR/good.json" 2>&1)
 kn_is "$?:$out" "1:knocker: -u nobody: only root can check as another user" "-t -u as non-root: refused"

@@ -86,9 +86,9 @@ slow_bodies() {	# TAG START
 	done
 	kn_is "$(grep -c 'request body not complete within 10 s' "$log")" 1 \
 	    "$tag: knocker dropped the slow body with a valid key at its deadline"
-	kn_is "$(grep -c '401 Invalid or missing API key' "$log")" 3 \
+	kn_is "$(grep -c 'event=knock result=denied .* status=401 reason=bad_key' "$log")" 3 \
 	    "$tag: the 3 slow bodies without a key were refused without being read"
-	kn_is "$(grep -c 'knock: whitelisted' "$log")" 1 "$tag: only the normal knock whitelisted anything"
+	kn_is "$(grep -c 'event=knock result=ok .* status=200' "$log")" 1 "$tag: only the normal knock whitelisted anything"
 	# (Caddy itself keeps reading a slow client's body before it answers
 	# 502; Apache answers 503 at once. Either way no worker is held.)
 	kill $pids 2>/dev/null

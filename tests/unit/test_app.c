@@ -35,24 +35,6 @@ struct rq {
 	const char	*remote, *host, *xff, *xfh, *xou, *xfu, *key, *ctype, *clen, *body;
 };
 
-struct mem_body {
-	const char	*data;
-	size_t		 len, pos;
-};
-
-static ssize_t
-mem_read(void *ctx, char *buf, size_t size)
-{
-	struct mem_body *m = ctx;
-	size_t n = m->len - m->pos;
-
-	if (n > size)
-		n = size;
-	memcpy(buf, m->data + m->pos, n);
-	m->pos += n;
-	return (ssize_t)n;
-}
-
 static void
 run(struct app *app, const struct rq *rq, struct response *resp)
 {

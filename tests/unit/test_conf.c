@@ -640,7 +640,7 @@ test_warnings(void)
 
 /* What -t says about the original's sections that load but do nothing. */
 #define FW_IGNORED "firewalld: ignored: knocker does not drive firewalld (this section is " \
-    "disabled; network-level rules will be knocker-firewall's job, not there yet)"
+    "disabled; network-level rules are knocker-firewall's job, docs/FIREWALL.md)"
 #define DOC_IGNORED "documentation: ignored: knocker serves no documentation or OpenAPI " \
     "endpoints (docs/API.md describes the API)"
 
@@ -671,9 +671,9 @@ test_original_config(void)
 		  "\"monitored_ips\":[\"203.0.113.0/24\"]}"), NULL, FW_IGNORED },
 		{ "firewalld without enabled", CFG(",\"firewalld\":{}"), NULL, FW_IGNORED },
 		{ "firewalld enabled", CFG(",\"firewalld\":{\"enabled\":true}"),
-		  "firewalld.enabled: knocker does not drive firewalld; network-level rules will be "
-		  "knocker-firewall's job (nftables), not there yet: set this to false or remove "
-		  "the section", NULL },
+		  "firewalld.enabled: knocker does not drive firewalld; network-level rules are "
+		  "knocker-firewall's job (nftables, a \"firewall\" section, docs/FIREWALL.md): set "
+		  "this to false or remove the section", NULL },
 		{ "firewalld enabled not a bool", CFG(",\"firewalld\":{\"enabled\":\"no\"}"),
 		  "firewalld.enabled: must be true or false", NULL },
 		{ "firewalld not an object", CFG(",\"firewalld\":false"), "firewalld: must be an object",
@@ -733,6 +733,162 @@ test_original_config(void)
 			tap_ok(c == NULL, "%s: refused", sections[i].name);
 			snprintf(want, sizeof(want), F ": %s", sections[i].err);
 			has_msg(&errs, want, sections[i].name);
+		}
+		conf_free(c);
+		errlist_free(&errs);
+		errlist_free(&warns);
+	}
+}
+
+/* Issue 13: the "firewall" section of knocker-firewall. */
+#define FW(body) CFG(",\"firewall\":{" body "}")
+
+static void
+test_fw_port_parse(void)
+{
+	static const struct {
+		const char	*in;
+		int		 lo, hi;	/* lo 0: refused */
+		enum conf_fw_proto proto;
+	} t[] = {
+		{ "22/tcp", 22, 22, CONF_FW_TCP },
+		{ "51820/udp", 51820, 51820, CONF_FW_UDP },
+		{ "1/tcp", 1, 1, CONF_FW_TCP },
+		{ "65535/udp", 65535, 65535, CONF_FW_UDP },
+		{ "6000-6010/tcp", 6000, 6010, CONF_FW_TCP },
+		{ "1-65535/udp", 1, 65535, CONF_FW_UDP },
+		{ "0/tcp", 0, 0, CONF_FW_TCP },
+		{ "65536/tcp", 0, 0, CONF_FW_TCP },
+		{ "100000/tcp", 0, 0, CONF_FW_TCP },
+		{ "022/tcp", 0, 0, CONF_FW_TCP },
+		{ "+22/tcp", 0, 0, CONF_FW_TCP },
+		{ "-22/tcp", 0, 0, CONF_FW_TCP },
+		{ "22", 0, 0, CONF_FW_TCP },
+		{ "22/", 0, 0, CONF_FW_TCP },
+		{ "22/TCP", 0, 0, CONF_FW_TCP },
+		{ "22/sctp", 0, 0, CONF_FW_TCP },
+		{ "22/tcp ", 0, 0, CONF_FW_TCP },
+		{ " 22/tcp", 0, 0, CONF_FW_TCP },
+		{ "ssh", 0, 0, CONF_FW_TCP },
+		{ "ssh/tcp", 0, 0, CONF_FW_TCP },
+		{ "22-22/tcp", 0, 0, CONF_FW_TCP },
+		{ "30-20/tcp", 0, 0, CONF_FW_TCP },
+		{ "20-/tcp", 0, 0, CONF_FW_TCP },
+		{ "20--30/tcp", 0, 0, CONF_FW_TCP },
+		{ "20-30-40/tcp", 0, 0, CONF_FW_TCP },
+		{ "22/tcp/udp", 0, 0, CONF_FW_TCP },
+		{ "", 0, 0, CONF_FW_TCP },
+	};
+	struct conf_fw_port p;
+	const char *why;
+	size_t i;
+	int r;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		why = NULL;
+		r = conf_fw_port_parse(t[i].in, &p, &why);
+		if (t[i].lo == 0) {
+			tap_ok(r == -1 && why != NULL, "conf_fw_port_parse(\"%s\") is refused with a reason",
+			    t[i].in);
+			continue;
+		}
+		if (!tap_ok(r == 0 && why == NULL, "conf_fw_port_parse(\"%s\") parses", t[i].in))
+			continue;
+		tap_ok(p.lo == t[i].lo && p.hi == t[i].hi && p.proto == t[i].proto,
+		    "conf_fw_port_parse(\"%s\") gives %d-%d/%s", t[i].in, t[i].lo, t[i].hi,
+		    t[i].proto == CONF_FW_TCP ? "tcp" : "udp");
+	}
+}
+
+static void
+test_firewall_section(void)
+{
+	static const struct {
+		const char	*name;
+		const char	*json;
+		const char	*err;	/* NULL: loads */
+	} t[] = {
+		{ "the documented example",
+		  FW("\"table\":\"knocker\",\"ports\":[\"22/tcp\",\"51820/udp\"],\"docker\":false"), NULL },
+		{ "same port number in tcp and udp", FW("\"ports\":[\"53/tcp\",\"53/udp\"]"), NULL },
+		{ "table with digits and _", FW("\"table\":\"kn_2\",\"ports\":[\"22/tcp\"]"), NULL },
+		{ "ports missing", FW("\"table\":\"knocker\""),
+		  "firewall.ports: missing (required): the ports to guard, e.g. [\"22/tcp\"]" },
+		{ "ports empty", FW("\"ports\":[]"), "firewall.ports: must name at least one port" },
+		{ "ports not an array", FW("\"ports\":\"22/tcp\""), "firewall.ports: must be an array" },
+		{ "port without protocol", FW("\"ports\":[\"22/tcp\",\"22\"]"),
+		  "firewall.ports[1]: unknown port syntax \"22\": must be PORT/tcp, PORT/udp or "
+		  "FIRST-LAST/tcp (e.g. \"22/tcp\", \"51820/udp\")" },
+		{ "port as a number", FW("\"ports\":[22]"), "firewall.ports[0]: must be a string" },
+		{ "port 0", FW("\"ports\":[\"0/udp\"]"),
+		  "firewall.ports[0]: unknown port syntax \"0/udp\": must be PORT/tcp, PORT/udp or "
+		  "FIRST-LAST/tcp (e.g. \"22/tcp\", \"51820/udp\")" },
+		{ "range going down", FW("\"ports\":[\"30-20/tcp\"]"),
+		  "firewall.ports[0]: unknown port syntax \"30-20/tcp\": a range must go up "
+		  "(FIRST-LAST with FIRST < LAST)" },
+		{ "duplicate port", FW("\"ports\":[\"22/tcp\",\"22/tcp\"]"),
+		  "firewall.ports[1]: \"22/tcp\" overlaps an earlier port of the list" },
+		{ "overlapping range", FW("\"ports\":[\"6000-6010/udp\",\"6010/udp\"]"),
+		  "firewall.ports[1]: \"6010/udp\" overlaps an earlier port of the list" },
+		{ "table empty", FW("\"table\":\"\",\"ports\":[\"22/tcp\"]"), "firewall.table: must not be empty" },
+		{ "table with a space", FW("\"table\":\"a b\",\"ports\":[\"22/tcp\"]"),
+		  "firewall.table: must be a letter then up to 31 letters, digits or \"_\", not \"a b\"" },
+		{ "table starting with a digit", FW("\"table\":\"1x\",\"ports\":[\"22/tcp\"]"),
+		  "firewall.table: must be a letter then up to 31 letters, digits or \"_\", not \"1x\"" },
+		{ "table with nft syntax in it", FW("\"table\":\"x{}\",\"ports\":[\"22/tcp\"]"),
+		  "firewall.table: must be a letter then up to 31 letters, digits or \"_\", not \"x{}\"" },
+		{ "table of 32 bytes", FW("\"table\":\"abcdefghijabcdefghijabcdefghijab\",\"ports\":[\"22/tcp\"]"),
+		  NULL },
+		{ "table of 33 bytes", FW("\"table\":\"abcdefghijabcdefghijabcdefghijabc\",\"ports\":[\"22/tcp\"]"),
+		  "firewall.table: must be a letter then up to 31 letters, digits or \"_\", not "
+		  "\"abcdefghijabcdefghijabcdefghijabc\"" },
+		{ "table clashes with nftables.conf's", FW("\"table\":\"filter\",\"ports\":[\"22/tcp\"]"),
+		  "firewall.table: \"filter\" clashes with a table other software owns (nftables.conf, "
+		  "iptables-nft, firewalld); use a name of its own such as \"knocker\"" },
+		{ "table clashes with firewalld's", FW("\"table\":\"FirewallD\",\"ports\":[\"22/tcp\"]"),
+		  "firewall.table: \"FirewallD\" clashes with a table other software owns (nftables.conf, "
+		  "iptables-nft, firewalld); use a name of its own such as \"knocker\"" },
+		{ "docker not a bool", FW("\"ports\":[\"22/tcp\"],\"docker\":\"yes\""),
+		  "firewall.docker: must be true or false" },
+		{ "unknown key", FW("\"ports\":[\"22/tcp\"],\"zone\":\"x\""), "firewall.zone: unknown key" },
+		{ "not an object", CFG(",\"firewall\":[]"), "firewall: must be an object" },
+	};
+	struct errlist errs, warns;
+	struct conf *c;
+	char want[1024];
+	size_t i;
+
+	c = parse(CFG(""), NULL, NULL);
+	tap_ok(c != NULL && !c->firewall.present && c->firewall.nports == 0,
+	    "firewall: absent section is not present");
+	conf_free(c);
+	c = parse(FW("\"ports\":[\"22/tcp\",\"51820/udp\",\"6000-6010/tcp\"]"), NULL, NULL);
+	if (tap_ok(c != NULL, "firewall: ports only loads")) {
+		tap_ok(c->firewall.present, "firewall: present");
+		tap_is_str(c->firewall.table, "knocker", "firewall: table defaults to knocker");
+		tap_ok(!c->firewall.docker, "firewall: docker defaults to false");
+		tap_is_int((int64_t)c->firewall.nports, 3, "firewall: three ports");
+		tap_ok(c->firewall.nports == 3 && c->firewall.ports[0].lo == 22 &&
+		    c->firewall.ports[1].lo == 51820 && c->firewall.ports[1].proto == CONF_FW_UDP &&
+		    c->firewall.ports[2].lo == 6000 && c->firewall.ports[2].hi == 6010,
+		    "firewall: ports in order, with their protocol and range");
+	}
+	conf_free(c);
+	c = parse(FW("\"table\":\"kfw\",\"ports\":[\"22/tcp\"],\"docker\":true"), NULL, NULL);
+	tap_ok(c != NULL && strcmp(c->firewall.table, "kfw") == 0 && c->firewall.docker,
+	    "firewall: table and docker are read");
+	conf_free(c);
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		memset(&errs, 0, sizeof(errs));
+		memset(&warns, 0, sizeof(warns));
+		c = parse(t[i].json, &errs, &warns);
+		if (t[i].err == NULL) {
+			if (!tap_ok(c != NULL, "firewall: %s: loads", t[i].name))
+				tap_diag("%s", errs.count ? errs.msg[0] : "?");
+		} else {
+			tap_ok(c == NULL, "firewall: %s: refused", t[i].name);
+			snprintf(want, sizeof(want), F ": %s", t[i].err);
+			has_msg(&errs, want, t[i].name);
 		}
 		conf_free(c);
 		errlist_free(&errs);
@@ -948,6 +1104,8 @@ main(void)
 	test_many_errors();
 	test_warnings();
 	test_original_config();
+	test_fw_port_parse();
+	test_firewall_section();
 	test_load();
 	return tap_done();
 }

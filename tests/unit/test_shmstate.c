@@ -17,7 +17,7 @@
 #include "tap.h"
 
 #define NOBODY	((uid_t)65534)
-#define HDR	128
+#define HDR	(48 + 8 * SHMSTATE_NCOUNTERS)	/* the header: fixed fields, counters */
 
 static char dir[512];
 

@@ -18,3 +18,16 @@ testconf_parse(const char *json)
 	errlist_free(&errs);
 	return c;
 }
+
+ssize_t
+mem_read(void *ctx, char *buf, size_t size)
+{
+	struct mem_body *m = ctx;
+	size_t n = m->len - m->pos;
+
+	if (n > size)
+		n = size;
+	memcpy(buf, m->data + m->pos, n);
+	m->pos += n;
+	return (ssize_t)n;
+}

@@ -6,8 +6,18 @@
 #ifndef KNOCKER_TESTCONF_H
 #define KNOCKER_TESTCONF_H
 
+#include <sys/types.h>
+
 #include "conf.h"
 
 struct conf *testconf_parse(const char *json);
+
+/* A request body in memory, for struct request's read_body/body_ctx. */
+struct mem_body {
+	const char	*data;
+	size_t		 len, pos;
+};
+
+ssize_t mem_read(void *ctx, char *buf, size_t size);
 
 #endif
