@@ -1,5 +1,5 @@
 /*
- * kcheck: "knock check", probing a deployment with forged headers. See
+ * kcheck: "knocker-knock check", probing a deployment with forged headers. See
  * kcheck.h.
  */
 #include "config.h"
@@ -300,27 +300,27 @@ kcheck_run(const struct kcheck_cfg *c)
 	memset(&l, 0, sizeof l);
 	khttp_probe(&c->http, c->fam, NULL, &base);
 	if (base.exit != KEXIT_OK) {
-		fprintf(stderr, "knock: check: network error: %s. Check the URL and your network "
+		fprintf(stderr, "knocker-knock: check: network error: %s. Check the URL and your network "
 		    "connection.\n", base.error);
 		return KEXIT_NETWORK;
 	}
 	if (base.http_status >= 200 && base.http_status < 300) {
-		fprintf(stderr, "knock: check: the plain request, without a knock and without "
+		fprintf(stderr, "knocker-knock: check: the plain request, without a knock and without "
 		    "forged headers, is already allowed (HTTP %ld). Either this machine's "
 		    "address is whitelisted or always allowed, or the deployment lets everyone "
-		    "through (fails open); knock check cannot tell which. Run it from a machine "
+		    "through (fails open); knocker-knock check cannot tell which. Run it from a machine "
 		    "that has not knocked (or revoke this address first).\n", base.http_status);
 		rc = KEXIT_ALLOWED;
 		goto json_only;
 	}
 	build_probes(c, base.peer, &l);
 	if (l.oom) {
-		fprintf(stderr, "knock: check: out of memory\n");
+		fprintf(stderr, "knocker-knock: check: out of memory\n");
 		rc = KEXIT_SERVER;
 		goto out;
 	}
 	if (!c->json) {
-		printf("knock check: %s\n", c->http.url);
+		printf("knocker-knock check: %s\n", c->http.url);
 		printf("plain request without a knock: denied (HTTP %ld)%s\n", base.http_status,
 		    base.http_status == 401 || base.http_status == 403 ? "" :
 		    "; taking this answer as the denial");
@@ -332,7 +332,7 @@ kcheck_run(const struct kcheck_cfg *c)
 	}
 	for (i = 0; i < l.n; i++) {
 		if (c->http.stop != NULL && *c->http.stop) {
-			fprintf(stderr, "knock: check: interrupted\n");
+			fprintf(stderr, "knocker-knock: check: interrupted\n");
 			rc = 130;
 			goto out;
 		}
@@ -355,15 +355,15 @@ kcheck_run(const struct kcheck_cfg *c)
 	    KEXIT_OK;
 	if (!c->json) {
 		if (rc == KEXIT_LEAK)
-			printf("knock check: LEAK: %zu of %zu forged requests were let through "
+			printf("knocker-knock check: LEAK: %zu of %zu forged requests were let through "
 			    "(the LEAK lines): this deployment lets people in without a knock.\n",
 			    n[V_ALLOWED], l.n);
 		else if (rc == KEXIT_SERVER)
-			printf("knock check: no forged request was let through, but %zu of %zu "
+			printf("knocker-knock check: no forged request was let through, but %zu of %zu "
 			    "were answered otherwise than with the denial (the ODD lines).\n",
 			    n[V_OTHER] + n[V_NOANSWER], l.n);
 		else
-			printf("knock check: OK: all %zu forged requests were denied.\n", l.n);
+			printf("knocker-knock check: OK: all %zu forged requests were denied.\n", l.n);
 	}
 json_only:
 	if (c->json) {

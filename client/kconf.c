@@ -368,7 +368,7 @@ kconf_save(const char *path, const struct kconf *c, char *err, size_t errsz)
 		return -1;
 	}
 	n = snprintf(text, cap,
-	    "# knock(1) settings. This file holds an API key: keep it mode 0600.\n");
+	    "# knocker-knock(1) settings. This file holds an API key: keep it mode 0600.\n");
 	if (n >= 0 && (size_t)n < cap && c->url[0] != '\0')
 		n += snprintf(text + n, cap - (size_t)n, "url = %s\n", c->url);
 	if (n >= 0 && (size_t)n < cap && c->key[0] != '\0')

@@ -1,7 +1,7 @@
 /*
  * khttp: the knock client's HTTP side (libcurl). One request per address
  * family; the answers of POST/GET /knock are parsed into struct kresult.
- * Contract of the endpoint: ../shared/SPEC.md ("POST /knock", "GET /knock").
+ * Contract of the endpoint: docs/API.md ("POST /knock", "GET /knock").
  *
  * Nothing here prints anything or exits; the API key is never copied into
  * a result or a message, and the header buffers holding it are wiped.

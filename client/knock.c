@@ -61,18 +61,19 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-"usage: knock [options] [URL]           knock: whitelist this machine's public IP\n"
-"       knock status [options] [URL]    show the IP the server sees and its state\n"
-"       knock watch [options] [URL]     stay whitelisted: re-knock before expiry\n"
-"                                       and when the public IP changes\n"
-"       knock setup [options] [URL]     check and save URL, key and TTL\n"
-"       knock check [options] URL       from outside: try to get into the protected\n"
-"                                       URL without a knock, with forged headers\n"
+"usage: knocker-knock [options] [URL]         knock: whitelist this machine's public IP\n"
+"       knocker-knock status [options] [URL]  show the IP the server sees and its state\n"
+"       knocker-knock watch [options] [URL]   stay whitelisted: re-knock before expiry\n"
+"                                             and when the public IP changes\n"
+"       knocker-knock setup [options] [URL]   check and save URL, key and TTL\n"
+"       knocker-knock check [options] URL     from outside: try to get into the\n"
+"                                             protected URL without a knock, with\n"
+"                                             forged headers\n"
 "\n"
 "URL is the knock endpoint, e.g. https://home.example.org/knock (else\n"
 "$KNOCKER_URL or $KNOCKER_API_URL, else the config file); a base URL such as\n"
 "https://home.example.org gets /knock appended. When the host has IPv4 and\n"
-"IPv6 addresses, knock goes over both and reports both entries.\n"
+"IPv6 addresses, knocker-knock goes over both and reports both entries.\n"
 "\n"
 "options:\n"
 "  -k, --key KEY           API key (other local users can see it in ps;\n"
@@ -117,11 +118,11 @@ usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "knock: ");
+	fprintf(stderr, "knocker-knock: ");
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'knock --help'.\n");
+	fprintf(stderr, "\nTry 'knocker-knock --help'.\n");
 	return KEXIT_USAGE;
 }
 
@@ -132,8 +133,8 @@ parse_num(const char *s, long min, long max, const char *opt, long *out)
 	long long v = strtonum(s, min, max, &errstr);
 
 	if (errstr != NULL) {
-		fprintf(stderr, "knock: %s '%s' is %s (allowed: %ld to %ld)\n"
-		    "Try 'knock --help'.\n", opt, s, errstr, min, max);
+		fprintf(stderr, "knocker-knock: %s '%s' is %s (allowed: %ld to %ld)\n"
+		    "Try 'knocker-knock --help'.\n", opt, s, errstr, min, max);
 		return -1;
 	}
 	*out = (long)v;
@@ -231,7 +232,7 @@ parse_args(int argc, char **argv, struct opts *o, int *done)
 			*done = 1;
 			return KEXIT_OK;
 		case 'V':
-			printf("knock (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
+			printf("knocker-knock (%s) %s\n", PACKAGE_NAME, PACKAGE_VERSION);
 			*done = 1;
 			return KEXIT_OK;
 		case O_SAVE:
@@ -315,7 +316,7 @@ parse_args(int argc, char **argv, struct opts *o, int *done)
 			    "and --save do not go with it");
 		if (o->url_arg == NULL)
 			return usage_error("%s", "check wants the URL of a protected page, e.g. "
-			    "knock check https://home.example.org/app/");
+			    "knocker-knock check https://home.example.org/app/");
 	}
 	return KEXIT_OK;
 }
@@ -436,7 +437,7 @@ find_key(struct opts *o, const struct kconf *cf, char *key, size_t keysz)
 	}
 	if (o->key_file != NULL) {
 		if (kconf_read_key_file(o->key_file, key, keysz, err, sizeof err) == -1) {
-			fprintf(stderr, "knock: %s\n", err);
+			fprintf(stderr, "knocker-knock: %s\n", err);
 			return KEXIT_CONFIG;
 		}
 		return 0;
@@ -451,11 +452,11 @@ find_key(struct opts *o, const struct kconf *cf, char *key, size_t keysz)
 		strlcpy(key, cf->key, keysz);
 		return 0;
 	}
-	fprintf(stderr, "knock: no API key: use --key-file FILE, set KNOCKER_KEY, or run "
-	    "'knock setup' to store it\n");
+	fprintf(stderr, "knocker-knock: no API key: use --key-file FILE, set KNOCKER_KEY, or run "
+	    "'knocker-knock setup' to store it\n");
 	return KEXIT_USAGE;
 usage:
-	fprintf(stderr, "knock: %s\n", err);
+	fprintf(stderr, "knocker-knock: %s\n", err);
 	return KEXIT_USAGE;
 }
 
@@ -545,10 +546,10 @@ print_human(const struct kresult *r, size_t n)
 		if (r[i].exit != KEXIT_OK) {
 			kreport_failure(&r[i], line, sizeof line);
 			if (kreport_ignored(r, n, i))
-				fprintf(stderr, "knock: warning: %s%s%s (the other address "
+				fprintf(stderr, "knocker-knock: warning: %s%s%s (the other address "
 				    "family worked)\n", pfx, colon, line);
 			else
-				fprintf(stderr, "knock: %s%s%s\n", pfx, colon, line);
+				fprintf(stderr, "knocker-knock: %s%s%s\n", pfx, colon, line);
 			continue;
 		}
 		if (r[i].whitelisted < 0) {
@@ -557,7 +558,7 @@ print_human(const struct kresult *r, size_t n)
 			printf("%s%swhitelisted %s for %s (until %s)\n", pfx, colon, r[i].entry,
 			    dur, when);
 			if (kreport_capped(&r[i], line, sizeof line))
-				fprintf(stderr, "knock: note: %s%s%s\n", pfx, colon, line);
+				fprintf(stderr, "knocker-knock: note: %s%s%s\n", pfx, colon, line);
 		} else if (r[i].whitelisted == 0) {
 			printf("%s%s%s is not whitelisted\n", pfx, colon, r[i].client_ip);
 		} else if (r[i].expires_at < 0) {
@@ -588,7 +589,7 @@ save_settings(const char *path, const struct kconf *base, const char *url, const
 	rc = kconf_save(path, &c, err, sizeof err);
 	kconf_wipe(&c);
 	if (rc == -1) {
-		fprintf(stderr, "knock: %s\n", err);
+		fprintf(stderr, "knocker-knock: %s\n", err);
 		return KEXIT_CONFIG;
 	}
 	return KEXIT_OK;
@@ -610,7 +611,7 @@ run_once(const struct opts *o, struct khttp_opts *h, const char *cfgpath,
 		fams[0] = KFAM_ANY;
 	} else if ((nf = khttp_families(h->url, o->fam, h->resolve, fams, err,
 	    sizeof err)) == -1) {
-		fprintf(stderr, "knock: %s\n", err);
+		fprintf(stderr, "knocker-knock: %s\n", err);
 		return KEXIT_USAGE;
 	}
 	for (i = 0; i < nf; i++) {
@@ -633,9 +634,9 @@ run_once(const struct opts *o, struct khttp_opts *h, const char *cfgpath,
 	} else {
 		print_human(r, (size_t)nf);
 		if (saved != NULL)
-			fprintf(stderr, "knock: settings saved to %s\n", saved);
+			fprintf(stderr, "knocker-knock: settings saved to %s\n", saved);
 		else if ((o->save || o->cmd == CMD_SETUP) && overall != KEXIT_OK)
-			fprintf(stderr, "knock: settings not saved\n");
+			fprintf(stderr, "knocker-knock: settings not saved\n");
 	}
 	return overall;
 }
@@ -652,7 +653,7 @@ catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
-/* knock check: no settings file, no key; the URL is a protected page. */
+/* knocker-knock check: no settings file, no key; the URL is a protected page. */
 static int
 run_check(struct opts *o)
 {
@@ -693,13 +694,13 @@ run(struct opts *o)
 		if (strlcpy(cfgpath, o->config, sizeof cfgpath) >= sizeof cfgpath)
 			return usage_error("%s", "--config: path too long");
 	} else if (kconf_default_path(cfgpath, sizeof cfgpath, err, sizeof err) == -1) {
-		fprintf(stderr, "knock: %s\n", err);
+		fprintf(stderr, "knocker-knock: %s\n", err);
 		return KEXIT_CONFIG;
 	}
 	/* setup writes a fresh file, so a broken or too open one can be replaced */
 	if (o->cmd != CMD_SETUP &&
 	    kconf_load(cfgpath, o->config == NULL, &cf, err, sizeof err) == -1) {
-		fprintf(stderr, "knock: %s\n", err);
+		fprintf(stderr, "knocker-knock: %s\n", err);
 		return KEXIT_CONFIG;
 	}
 
@@ -720,7 +721,7 @@ run(struct opts *o)
 	}
 	if (url_in == NULL) {
 		rc = usage_error("%s", "no URL: give the knock endpoint (e.g. "
-		    "https://home.example.org/knock), set KNOCKER_URL, or run 'knock setup'");
+		    "https://home.example.org/knock), set KNOCKER_URL, or run 'knocker-knock setup'");
 		goto out;
 	}
 	if (khttp_check_url(url_in, url, sizeof url, &cleartext, err, sizeof err) == -1 ||
@@ -729,7 +730,7 @@ run(struct opts *o)
 		goto out;
 	}
 	if (cleartext)
-		fprintf(stderr, "knock: warning: %s is plain http: the API key travels "
+		fprintf(stderr, "knocker-knock: warning: %s is plain http: the API key travels "
 		    "unencrypted\n", url);
 
 	if (o->cmd == CMD_SETUP && o->key_arg == NULL && o->key_file == NULL &&
@@ -793,7 +794,7 @@ main(int argc, char **argv)
 	if (rc != KEXIT_OK || done)
 		goto out;
 	if (khttp_global_init() == -1) {
-		fprintf(stderr, "knock: cannot initialize libcurl\n");
+		fprintf(stderr, "knocker-knock: cannot initialize libcurl\n");
 		rc = KEXIT_NETWORK;
 		goto out;
 	}

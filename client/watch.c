@@ -1,5 +1,5 @@
 /*
- * watch: the "knock watch" loop. See watch.h.
+ * watch: the "knocker-knock watch" loop. See watch.h.
  */
 #include "config.h"
 
@@ -33,7 +33,7 @@ wlog(const char *fmt, ...)
 
 	if (localtime_r(&t, &tm) == NULL || strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%S%z", &tm) == 0)
 		strlcpy(ts, "-", sizeof ts);
-	fprintf(stderr, "%s knock: ", ts);
+	fprintf(stderr, "%s knocker-knock: ", ts);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -32,6 +33,7 @@
 #include "errlist.h"
 #include "fcgireq.h"
 #include "log.h"
+#include "redisconn.h"
 #include "reload.h"
 #include "store.h"
 
@@ -92,9 +94,10 @@ usage(FILE *out)
 	    "usage: knocker [-c FILE]              serve (FastCGI under spawn-fcgi, or one CGI request)\n"
 	    "       knocker -t [-c FILE] [-u USER] check what a worker checks at start and exit;\n"
 	    "                                      as root, -u runs the checks as USER\n"
-	    "       knocker -V | -h                version | this help\n"
+	    "       knocker -V | -h                version | this help (also --version, --help)\n"
 	    "The configuration is -c FILE, else $KNOCKER_CONFIG, else %s.\n"
-	    "Run as a CGI program (GATEWAY_INTERFACE set), knocker ignores its command line.\n",
+	    "Run as a CGI program (GATEWAY_INTERFACE set), knocker ignores its command line.\n"
+	    "A worker's standard input is its listening socket (spawn-fcgi sets it up).\n",
 	    DEFAULT_CONFIG);
 }
 
@@ -164,7 +167,9 @@ check_config(const char *path, const char *user)
 {
 	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
 	struct conf *conf;
+	struct redisconn *conn = NULL;
 	struct store *store;
+	const char *what = "whitelist.storage_path";
 	char err[512];
 	int rc = 1;
 
@@ -185,20 +190,28 @@ check_config(const char *path, const char *user)
 		fprintf(stderr, "%s: log.target: %s\n", path, err);
 		rc = 1;
 	}
-	store = store_new(conf->storage_path, conf->max_entries, NULL);
+	if (conf->store.backend == CONF_STORE_REDIS) {
+		what = "store";
+		/* The problem is printed below: no "connected"/"unavailable" log lines. */
+		(void)log_open("stderr", LOG_LEVEL_ERROR);
+		conn = redisconn_new(&conf->store);
+		store = conn != NULL ? store_new_redis(conn, conf->store.prefix, conf->max_entries) : NULL;
+	} else
+		store = store_new(conf->storage_path, conf->max_entries, NULL);
 	if (store == NULL) {
 		fprintf(stderr, "%s: out of memory\n", path);
 		rc = 1;
 		goto done;
 	}
 	if (store_check_ready(store, err, sizeof(err)) != 0) {
-		fprintf(stderr, "%s: whitelist.storage_path: %s\n", path, err);
+		fprintf(stderr, "%s: %s: %s\n", path, what, err);
 		rc = 1;
 	}
 	store_free(store);
 	if (rc == 0)
 		printf("%s: ok\n", path);
 done:
+	redisconn_free(conn);
 	conf_free(conf);
 	errlist_free(&errs);
 	errlist_free(&warns);
@@ -769,6 +782,11 @@ install_signals(void)
 int
 main(int argc, char *argv[])
 {
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
 	const char *path = NULL, *user = NULL;
 	int ch, test_only = 0;
 
@@ -776,7 +794,7 @@ main(int argc, char *argv[])
 	if (is_cgi_request())
 		return run_cgi(config_path(NULL));
 
-	while ((ch = getopt(argc, argv, "c:tu:hV")) != -1) {
+	while ((ch = getopt_long(argc, argv, "c:tu:hV", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			path = optarg;
@@ -805,6 +823,13 @@ main(int argc, char *argv[])
 	path = config_path(path);
 	if (test_only)
 		return check_config(path, user);
+	/* On a terminal there is no request to answer: libfcgi would take it
+	   for CGI and print a raw "Status: 500" answer. Say how to run it. */
+	if (isatty(STDIN_FILENO)) {
+		fprintf(stderr, "knocker: not a CGI request or FastCGI socket: run it under spawn-fcgi "
+		    "(see knocker(8)); 'knocker -t' checks the config, 'knocker --help' lists the options\n");
+		return 2;
+	}
 
 	if (FCGX_Init() != 0) {
 		log_startup_error("cannot initialise libfcgi");

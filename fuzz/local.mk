@@ -10,10 +10,11 @@
 # fuzz/work/<name> in the build tree; the committed corpus is only read.
 # To grow the committed corpus, merge (keeps only inputs adding coverage):
 #   fuzz/fuzz_<name> -merge=1 $(srcdir)/fuzz/corpus/<name> fuzz/work/<name>
-FUZZ_NAMES = conf wlfile knockreq clientip urlpath ipmap_image
+FUZZ_NAMES = conf wlfile knockreq clientip urlpath ipmap_image wlmeta adminreq
 
 check_PROGRAMS += fuzz/replay_conf fuzz/replay_wlfile fuzz/replay_knockreq \
-	fuzz/replay_clientip fuzz/replay_urlpath fuzz/replay_ipmap_image
+	fuzz/replay_clientip fuzz/replay_urlpath fuzz/replay_ipmap_image \
+	fuzz/replay_wlmeta fuzz/replay_adminreq
 fuzz_replay_conf_SOURCES = fuzz/replay.c fuzz/fuzz_conf.c
 fuzz_replay_conf_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
 fuzz_replay_conf_LDADD = $(CORE_LIBS)
@@ -29,11 +30,17 @@ fuzz_replay_urlpath_SOURCES = fuzz/replay.c fuzz/fuzz_urlpath.c
 fuzz_replay_urlpath_LDADD = $(CORE_LIBS)
 fuzz_replay_ipmap_image_SOURCES = fuzz/replay.c fuzz/fuzz_ipmap_image.c
 fuzz_replay_ipmap_image_LDADD = $(CORE_LIBS)
+fuzz_replay_wlmeta_SOURCES = fuzz/replay.c fuzz/fuzz_wlmeta.c
+fuzz_replay_wlmeta_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+fuzz_replay_wlmeta_LDADD = $(CORE_LIBS)
+fuzz_replay_adminreq_SOURCES = fuzz/replay.c fuzz/fuzz_adminreq.c
+fuzz_replay_adminreq_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+fuzz_replay_adminreq_LDADD = $(CORE_LIBS)
 
 TESTS += fuzz/replay.sh
 EXTRA_DIST += fuzz/replay.sh fuzz/corpus \
 	fuzz/conf.dict fuzz/wlfile.dict fuzz/knockreq.dict fuzz/clientip.dict fuzz/urlpath.dict \
-	fuzz/ipmap_image.dict
+	fuzz/ipmap_image.dict fuzz/wlmeta.dict fuzz/adminreq.dict
 
 # -max_len per target: a config file may be large, a knock body is capped at
 # 4096 bytes by the app, addresses and X-Forwarded-For chains are short.
@@ -44,11 +51,13 @@ FUZZ_MAXLEN_knockreq = 4096
 FUZZ_MAXLEN_clientip = 2048
 FUZZ_MAXLEN_urlpath = 8192
 FUZZ_MAXLEN_ipmap_image = 4096
+FUZZ_MAXLEN_wlmeta = 65536
+FUZZ_MAXLEN_adminreq = 4096
 FUZZ_FLAGS = -print_final_stats=1
 
 if FUZZING
 FUZZ_PROGS = fuzz/fuzz_conf fuzz/fuzz_wlfile fuzz/fuzz_knockreq fuzz/fuzz_clientip \
-	fuzz/fuzz_urlpath fuzz/fuzz_ipmap_image
+	fuzz/fuzz_urlpath fuzz/fuzz_ipmap_image fuzz/fuzz_wlmeta fuzz/fuzz_adminreq
 EXTRA_PROGRAMS += $(FUZZ_PROGS)
 # AM_CFLAGS already holds -fsanitize=fuzzer-no-link,address,undefined
 # (configure --enable-fuzzing); linking adds the libFuzzer main().
@@ -74,6 +83,14 @@ fuzz_fuzz_urlpath_LDADD = $(CORE_LIBS)
 fuzz_fuzz_ipmap_image_SOURCES = fuzz/fuzz_ipmap_image.c
 fuzz_fuzz_ipmap_image_LDFLAGS = $(FUZZ_LINK_FLAGS)
 fuzz_fuzz_ipmap_image_LDADD = $(CORE_LIBS)
+fuzz_fuzz_wlmeta_SOURCES = fuzz/fuzz_wlmeta.c
+fuzz_fuzz_wlmeta_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+fuzz_fuzz_wlmeta_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_fuzz_wlmeta_LDADD = $(CORE_LIBS)
+fuzz_fuzz_adminreq_SOURCES = fuzz/fuzz_adminreq.c
+fuzz_fuzz_adminreq_CFLAGS = $(AM_CFLAGS) $(CJSON_CFLAGS)
+fuzz_fuzz_adminreq_LDFLAGS = $(FUZZ_LINK_FLAGS)
+fuzz_fuzz_adminreq_LDADD = $(CORE_LIBS)
 CLEANFILES += $(FUZZ_PROGS)
 
 fuzz: $(FUZZ_PROGS)
@@ -84,6 +101,8 @@ fuzz: $(FUZZ_PROGS)
 	    knockreq) maxlen=$(FUZZ_MAXLEN_knockreq) ;; \
 	    clientip) maxlen=$(FUZZ_MAXLEN_clientip) ;; \
 	    ipmap_image) maxlen=$(FUZZ_MAXLEN_ipmap_image) ;; \
+	    wlmeta) maxlen=$(FUZZ_MAXLEN_wlmeta) ;; \
+	    adminreq) maxlen=$(FUZZ_MAXLEN_adminreq) ;; \
 	    *) maxlen=$(FUZZ_MAXLEN_urlpath) ;; \
 	  esac; \
 	  $(MKDIR_P) fuzz/work/$$t || exit 1; \

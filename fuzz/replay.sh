@@ -5,7 +5,7 @@
 # invariant or a sanitizer report fails that target.
 srcdir=${abs_top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
 builddir=${abs_top_builddir:-.}
-names="conf wlfile knockreq clientip urlpath ipmap_image"
+names="conf wlfile knockreq clientip urlpath ipmap_image wlmeta adminreq"
 n=0 failed=0
 set -- $names
 echo "1..$#"

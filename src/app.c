@@ -3,12 +3,14 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 
+#include "admin.h"
 #include "app.h"
 #include "audit.h"
 #include "clientip.h"
@@ -18,6 +20,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "ratelimit.h"
+#include "redisconn.h"
 #include "reply.h"
 #include "shmstate.h"
 #include "statefile.h"
@@ -26,6 +29,7 @@
 #include "verify.h"
 
 #define KNOCK_METHODS	"GET, POST, OPTIONS"
+#define ENTRIES_METHODS	"GET, DELETE, OPTIONS"
 
 static int64_t
 clock_now(void)
@@ -52,9 +56,27 @@ same_rl_params(const struct conf *a, const struct conf *b)
 	    a->rl_ipv6_prefix == b->rl_ipv6_prefix;
 }
 
-/* Opens the shared mapping for conf; NULL (logged) when it cannot be. */
+static bool
+is_redis(const struct conf *conf)
+{
+	return conf->store.backend == CONF_STORE_REDIS;
+}
+
+/* Bytes of rate-limit region conf needs in the shared mapping (none with
+   Redis: the mapping then only holds the metrics). */
+static size_t
+shm_rl_size(const struct conf *conf)
+{
+	struct rl_params rp;
+
+	rl_params_of(conf, &rp);
+	return is_redis(conf) ? 0 : ratelimit_region_size(&rp);
+}
+
+/* Opens the shared mapping for conf; NULL (logged) when it cannot be:
+   without it knocks fail (500), verify still answers. */
 static struct shmstate *
-open_shm(const struct conf *conf, const struct rl_params *rp)
+open_shm(const struct conf *conf)
 {
 	char shmpath[PATH_MAX], dir[PATH_MAX];
 	struct shmstate *shm = NULL;
@@ -63,38 +85,56 @@ open_shm(const struct conf *conf, const struct rl_params *rp)
 
 	if ((size_t)snprintf(shmpath, sizeof(shmpath), "%s.shm", conf->storage_path) >= sizeof(shmpath) ||
 	    sf_dirname(conf->storage_path, dir, sizeof(dir)) == -1) {
-		log_error("app", "%s: path too long: knocks are refused until this is fixed",
-		    conf->storage_path);
+		log_error("app", "%s: path too long", conf->storage_path);
 		return NULL;
 	}
-	/* Without the shared state knocks fail (500); verify still answers. */
 	if (sf_dir_check(dir, &owner, &e) == -1 ||
-	    (shm = shmstate_open(shmpath, owner, ratelimit_region_size(rp), &e)) == NULL)
-		log_error("app", "%s: knocks are refused until this is fixed", e.msg);
+	    (shm = shmstate_open(shmpath, owner, shm_rl_size(conf), &e)) == NULL)
+		log_error("app", "%s: %s", e.msg, is_redis(conf) ? "no metrics until this is fixed" :
+		    "knocks are refused until this is fixed");
 	return shm;
 }
 
+/* The Redis backend: whitelist and rate limits in Redis, through a new
+   connection for next->conf. */
+static int
+build_redis(struct app *next, const struct rl_params *rp)
+{
+	const struct conf *conf = next->conf;
+	char err[256];
+
+	if ((next->redis = redisconn_new(&conf->store)) == NULL ||
+	    (next->store = store_new_redis(next->redis, conf->store.prefix, conf->max_entries)) == NULL ||
+	    (next->ratelimit = ratelimit_new_redis(next->redis, conf->store.prefix, rp)) == NULL)
+		return -1;
+	/* Logs "connected" or why not (once); a worker serves either way. */
+	(void)store_check_ready(next->store, err, sizeof(err));
+	return 0;
+}
+
 /*
- * Fills next (zeroed by the caller, next->conf set) with the store, mapping
- * and rate limiter for next->conf, taking from cur (NULL: nothing to reuse)
- * what the change leaves valid: the mapping when storage_path and the
- * rate-limit table's size are unchanged (and it was open), then the rate
- * limiter when its settings are unchanged, the store when max_entries is.
- * What is taken is set to NULL in cur. Returns 0 or -1 (OOM; next then
- * holds only what it built, for app_fini).
+ * Fills next (zeroed by the caller but for next->conf) with the mapping,
+ * store and rate limiter for next->conf, taking from cur (NULL: nothing to
+ * reuse) what the change leaves valid: the mapping when storage_path and
+ * its rate-limit region's size are unchanged (and it was open); with the
+ * file backend on both sides also the rate limiter when its settings are
+ * unchanged and the store when max_entries is. The Redis connection, store
+ * and limiter are always built anew (they hold the config's store
+ * settings). What is taken is set to NULL in cur. Returns 0 or -1 (OOM;
+ * next then holds what it built and took).
  */
 static int
 app_build(struct app *next, struct app *cur)
 {
 	const struct conf *conf = next->conf, *old = cur != NULL ? cur->conf : NULL;
-	struct rl_params rp, oldrp;
+	struct rl_params rp;
 
 	rl_params_of(conf, &rp);
-	if (old != NULL && cur->shm != NULL && strcmp(old->storage_path, conf->storage_path) == 0) {
-		rl_params_of(old, &oldrp);
-		if (ratelimit_region_size(&oldrp) == ratelimit_region_size(&rp)) {
-			next->shm = cur->shm;
-			cur->shm = NULL;
+	if (old != NULL && cur->shm != NULL && strcmp(old->storage_path, conf->storage_path) == 0 &&
+	    shm_rl_size(old) == shm_rl_size(conf)) {
+		next->shm = cur->shm;
+		cur->shm = NULL;
+		if (!is_redis(old) && !is_redis(conf)) {
 			if (same_rl_params(old, conf)) {
 				next->ratelimit = cur->ratelimit;
 				cur->ratelimit = NULL;
@@ -106,7 +146,9 @@ app_build(struct app *next, struct app *cur)
 		}
 	}
 	if (next->shm == NULL)
-		next->shm = open_shm(conf, &rp);
+		next->shm = open_shm(conf);
+	if (is_redis(conf))
+		return build_redis(next, &rp);
 	if (next->store == NULL)
 		next->store = store_new(conf->storage_path, conf->max_entries, next->shm);
 	if (next->ratelimit == NULL)
@@ -139,6 +181,7 @@ app_reconfigure(struct app *app, const struct conf *conf)
 	next.store = NULL;
 	next.ratelimit = NULL;
 	next.shm = NULL;
+	next.redis = NULL;
 	if (app_build(&next, app->conf != NULL ? &cur : NULL) != 0) {
 		/* Only what was built here goes; app keeps all it had. */
 		if (next.store != app->store)
@@ -147,13 +190,15 @@ app_reconfigure(struct app *app, const struct conf *conf)
 			ratelimit_free(next.ratelimit);
 		if (next.shm != app->shm)
 			shmstate_close(next.shm);
+		redisconn_free(next.redis);
 		return -1;
 	}
-	/* What was not taken over goes; borrowers before the mapping. */
+	/* What was not taken over goes; borrowers before what they borrow. */
 	if (app->conf != NULL) {
 		store_free(cur.store);
 		ratelimit_free(cur.ratelimit);
 		shmstate_close(cur.shm);
+		redisconn_free(cur.redis);
 	}
 	*app = next;
 	return 0;
@@ -165,6 +210,8 @@ app_fini(struct app *app)
 	store_free(app->store);
 	ratelimit_free(app->ratelimit);
 	shmstate_close(app->shm);
+	redisconn_free(app->redis);
+	app->redis = NULL;
 	app->store = NULL;
 	app->ratelimit = NULL;
 	app->shm = NULL;
@@ -193,11 +240,17 @@ app_store_lookup(void *ctx, const struct ipnet *client)
 	struct app *app = ctx;
 	int64_t now = app->now();
 
+	int listed;
+
 	if (store_refresh(app->store, now) != 0) {
 		app_store_failed(app, "refresh", NULL, NULL);
 		return -1;
 	}
-	return store_lookup(app->store, client, now, NULL) == 1;
+	listed = store_lookup(app->store, client, now, NULL) == 1;
+	/* Redis: a knock on another node since the last poll must count. */
+	if (!listed && store_recheck(app->store, now) == 1)
+		listed = store_lookup(app->store, client, now, NULL) == 1;
+	return listed;
 }
 
 static void
@@ -266,16 +319,33 @@ read_body(const struct request *req, struct knock_body *b)
 		b->state = KNOCK_BODY_TOO_LARGE;
 }
 
+/* Takes the rate-limit lock, or answers 503 (Redis unreachable) or 500. */
+static bool
+knock_lock(struct app *app, int64_t now, struct response *resp)
+{
+	int rc = ratelimit_lock(app->ratelimit, now);
+
+	if (rc == -2)
+		reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
+	else if (rc != 0)
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+	return rc == 0;
+}
+
 /* Answers 429 if recording this outcome would exceed the limit. */
 static bool
 rate_limited(struct app *app, const struct ipnet *client, enum rl_outcome outcome,
     int64_t now, struct response *resp)
 {
 	int64_t retry_after = 1;
+	int rc = ratelimit_exceeded(app->ratelimit, client, outcome, now, &retry_after);
 
-	if (!ratelimit_exceeded(app->ratelimit, client, outcome, now, &retry_after))
+	if (rc == 0)
 		return false;
-	reply_rate_limited(resp, retry_after);
+	if (rc < 0)	/* the Redis backend did not answer: never skip the limit */
+		reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
+	else
+		reply_rate_limited(resp, retry_after);
 	return true;
 }
 
@@ -300,16 +370,22 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
     struct knock_decision *d, int64_t now, struct response *resp)
 {
 	char entry_text[IPNET_STRLEN];
+	struct store_meta meta;
 	int64_t expires_at;
 
 	if (rate_limited(app, client, RL_SUCCESS, now, resp))
 		return;
 	expires_at = now + d->ttl;
-	d->verdict = knock_store_verdict(store_add(app->store, &d->entry, expires_at, now));
+	memset(&meta, 0, sizeof(meta));
+	(void)strlcpy(meta.key, d->key->name, sizeof(meta.key));
+	meta.knocked_at = now;
+	(void)strlcpy(meta.client, client_text, sizeof(meta.client));
+	d->verdict = knock_store_verdict(store_add(app->store, &d->entry, expires_at, now,
+	    &meta));
 	if (d->verdict != KNOCK_ACCEPT) {
 		if (d->verdict == KNOCK_STORE_BUSY)
-			log_warnx("knock", "whitelist store busy (lock held past its deadline): "
-			    "client %s answered 503", client_text);
+			log_warnx("knock", "whitelist store unavailable (lock held past its "
+			    "deadline, or Redis down or slow): client %s answered 503", client_text);
 		metrics_add(app->shm, METRIC_STORE_ERRORS);
 		audit_store("add", d->verdict == KNOCK_STORE_BUSY ? "busy" : "failed", client_text,
 		    d->key->name);
@@ -353,6 +429,8 @@ knock_outcome(struct app *app, const char *client_text, const struct knock_decis
 	metrics_knock(app->shm, resp->status);
 	if (resp->status == 200)
 		return;
+	if (reason == NULL && resp->status == 503 && d->verdict != KNOCK_STORE_BUSY)
+		reason = "store_unavailable";	/* the Redis rate limit did not answer */
 	if (reason == NULL)
 		reason = resp->status == 429 ? "rate_limited" : knock_reason(d->verdict);
 	audit_knock(client_text, d->key != NULL ? d->key->name : NULL, resp->status, reason,
@@ -380,10 +458,10 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 	d = knock_decide(&facts);
 	ipnet_format(client, client_text, sizeof(client_text));
 	now = app->now();
-	if (ratelimit_lock(app->ratelimit, now) != 0) {
+	if (!knock_lock(app, now, resp)) {
 		app_store_failed(app, "ratelimit", client_text, d.key != NULL ? d.key->name : NULL);
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
-		knock_outcome(app, client_text, &d, resp, "ratelimit_failed");
+		knock_outcome(app, client_text, &d, resp,
+		    resp->status == 503 ? "store_unavailable" : "ratelimit_failed");
 		return;
 	}
 	if (d.verdict == KNOCK_ACCEPT)
@@ -395,8 +473,8 @@ handle_knock_post(struct app *app, const struct request *req, const struct ipnet
 	knock_outcome(app, client_text, &d, resp, NULL);
 }
 
-/* Answers a status call with an error (status not 200 or 429: the 429 is
-   in resp already), counts and audits it. */
+/* Answers a status call with an error (status 401 or 500; a 429 or 503
+   is in resp already), counts and audits it. */
 static void
 status_outcome(struct app *app, const char *client_text, const char *key_name,
     struct response *resp, int status, const char *reason)
@@ -422,9 +500,10 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	char client_text[IPNET_STRLEN];
 
 	ipnet_format(client, client_text, sizeof(client_text));
-	if (ratelimit_lock(app->ratelimit, now) != 0) {
+	if (!knock_lock(app, now, resp)) {
 		app_store_failed(app, "ratelimit", client_text, key_name);
-		status_outcome(app, client_text, key_name, resp, 500, "ratelimit_failed");
+		status_outcome(app, client_text, key_name, resp, resp->status,
+		    resp->status == 503 ? "store_unavailable" : "ratelimit_failed");
 		return;
 	}
 	limited = rate_limited(app, client, outcome, now, resp);
@@ -433,7 +512,8 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	if (ratelimit_unlock(app->ratelimit) != 0)
 		log_warnx("knock", "rate limit state not saved");
 	if (limited) {
-		status_outcome(app, client_text, key_name, resp, 429, "rate_limited");
+		status_outcome(app, client_text, key_name, resp, resp->status,
+		    resp->status == 429 ? "rate_limited" : "store_unavailable");
 		return;
 	}
 	if (key == NULL) {
@@ -444,10 +524,15 @@ handle_knock_status(struct app *app, const struct request *req, const struct ipn
 	if (!always) {
 		if (store_refresh(app->store, now) != 0) {
 			app_store_failed(app, "refresh", client_text, key_name);
-			status_outcome(app, client_text, key_name, resp, 500, "store_failed");
+			if (app->redis != NULL)
+				reply_error(resp, 503, REPLY_MSG_UNAVAILABLE);
+			status_outcome(app, client_text, key_name, resp, app->redis != NULL ? 503 : 500,
+			    app->redis != NULL ? "store_unavailable" : "store_failed");
 			return;
 		}
 		listed = store_lookup(app->store, client, now, &expires_at) == 1;
+		if (!listed && store_recheck(app->store, now) == 1)
+			listed = store_lookup(app->store, client, now, &expires_at) == 1;
 	}
 	reply_knock_status(resp, client, always || listed, listed, expires_at, expires_at - now);
 	status_outcome(app, client_text, key_name, resp, 200, NULL);
@@ -467,35 +552,198 @@ audit_knock_unresolved(struct app *app, const char *method, const struct respons
 	}
 }
 
+/* What /knock and /entries check first: CORS on every answer, the
+   preflight, the method (GET or other, the second one allowed), a loaded
+   config, the client address. False when resp already holds the answer;
+   *reason then says why for the audit trail ("no_config", "no_client_ip";
+   NULL for a preflight or a wrong method). */
+static bool
+api_preamble(struct app *app, const struct request *req, const char *allow, const char *other,
+    struct ipnet *client, const char **reason, struct response *resp)
+{
+	const char *method = req->method != NULL ? req->method : "";
+
+	*reason = NULL;
+
+	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
+	if (strcmp(method, "OPTIONS") == 0) {
+		reply_cors_preflight(resp, allow);
+		return false;
+	}
+	if (strcmp(method, "GET") != 0 && strcmp(method, other) != 0) {
+		reply_method_not_allowed(resp, allow);
+		return false;
+	}
+	if (app->conf == NULL) {
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		*reason = "no_config";
+		return false;
+	}
+	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, client) != 0) {
+		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
+		*reason = "no_client_ip";
+		return false;
+	}
+	return true;
+}
+
 static void
 handle_knock(struct app *app, const struct request *req, struct response *resp)
 {
 	const char *method = req->method != NULL ? req->method : "";
 	struct ipnet client;
 
-	reply_cors(resp, app->conf != NULL ? app->conf->cors_origin : "*");
-	if (strcmp(method, "OPTIONS") == 0) {
-		reply_cors_preflight(resp, KNOCK_METHODS);
-		return;
-	}
-	if (strcmp(method, "POST") != 0 && strcmp(method, "GET") != 0) {
-		reply_method_not_allowed(resp, KNOCK_METHODS);
-		return;
-	}
-	if (app->conf == NULL) {
-		reply_error(resp, 500, REPLY_MSG_PERSIST);
-		audit_knock_unresolved(app, method, resp, "no_config");
-		return;
-	}
-	if (clientip_resolve(req->remote_addr, req->x_forwarded_for, app->conf->trusted_proxies, &client) != 0) {
-		reply_error(resp, 400, REPLY_MSG_NO_CLIENT);
-		audit_knock_unresolved(app, method, resp, "no_client_ip");
+	const char *reason;
+
+	if (!api_preamble(app, req, KNOCK_METHODS, "POST", &client, &reason, resp)) {
+		if (reason != NULL)
+			audit_knock_unresolved(app, method, resp, reason);
 		return;
 	}
 	if (strcmp(method, "POST") == 0)
 		handle_knock_post(app, req, &client, resp);
 	else
 		handle_knock_status(app, req, &client, resp);
+}
+
+/* --- /entries (admin keys) ------------------------------------------------ */
+
+/* Records the outcome of an /entries call in the knock rate limit (as a
+   status call is); true when it answered 429 (or 500) instead. */
+static bool
+entries_rate_limited(struct app *app, const struct ipnet *client, enum rl_outcome outcome,
+    int64_t now, struct response *resp)
+{
+	bool limited;
+
+	if (ratelimit_lock(app->ratelimit, now) != 0) {
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		return true;
+	}
+	limited = rate_limited(app, client, outcome, now, resp);
+	if (!limited && ratelimit_record(app->ratelimit, client, outcome, now) != 0)
+		log_warnx("admin", "cannot record an /entries call");
+	if (ratelimit_unlock(app->ratelimit) != 0)
+		log_warnx("admin", "rate limit state not saved");
+	return limited;
+}
+
+/* The audit trail's word for a refused /entries call. */
+static const char *
+entries_reason(enum admin_verdict v)
+{
+	switch (v) {
+	case ADMIN_BAD_KEY:
+		return "bad_key";
+	case ADMIN_FORBIDDEN:
+		return "not_admin";
+	case ADMIN_TOO_LARGE:
+		return "too_large";
+	case ADMIN_UNREADABLE:
+		return "unreadable_body";
+	case ADMIN_NOT_JSON:
+		return "not_json";
+	case ADMIN_BAD_BODY:
+		return "bad_body";
+	case ADMIN_LIST:
+	case ADMIN_REVOKE:
+		break;
+	}
+	return NULL;
+}
+
+static void
+entries_list(struct app *app, const char *who, const char *client_text, int64_t now,
+    struct response *resp)
+{
+	struct store_entry *v;
+	size_t n;
+
+	if (store_list(app->store, now, &v, &n) == -1) {
+		app_store_failed(app, "list", client_text, who);
+		reply_error(resp, 500, REPLY_MSG_PERSIST);
+		audit_admin(client_text, who, resp->status, "store_failed", "list", NULL, -1);
+		return;
+	}
+	if (reply_entries(resp, v, n, now) == 0)
+		audit_admin(client_text, who, resp->status, NULL, "list", NULL, (long long)n);
+	free(v);
+}
+
+static void
+entries_revoke(struct app *app, const struct admin_decision *d, const char *who,
+    const char *client_text, int64_t now, struct response *resp)
+{
+	struct store_match m = d->req.match;
+	char target[IPNET_STRLEN + sizeof(d->req.name) + 8];
+	enum store_result r;
+	size_t n = 0;
+
+	if (m.by == STORE_MATCH_KEY) {
+		m.key = d->req.name;
+		(void)snprintf(target, sizeof(target), "key:%s", m.key);
+	} else if (m.by == STORE_MATCH_ENTRY)
+		ipnet_format(&m.entry, target, sizeof(target));
+	else
+		(void)strlcpy(target, "all", sizeof(target));
+	r = store_revoke(app->store, &m, now, &n);
+	if (r != STORE_OK) {
+		app_store_failed(app, "revoke", client_text, who);
+		reply_error(resp, r == STORE_BUSY ? 503 : 500,
+		    r == STORE_BUSY ? "Whitelist store unavailable." : REPLY_MSG_PERSIST);
+		audit_admin(client_text, who, resp->status, r == STORE_BUSY ? "store_busy" : "store_failed",
+		    "revoke", target, -1);
+		return;
+	}
+	reply_revoked(resp, n);
+	audit_admin(client_text, who, resp->status, NULL, "revoke", target, (long long)n);
+}
+
+static void
+handle_entries(struct app *app, const struct request *req, struct response *resp)
+{
+	const char *method = req->method != NULL ? req->method : "";
+	char client_text[IPNET_STRLEN];
+	struct admin_facts facts;
+	struct admin_decision d;
+	struct knock_body body;
+	struct ipnet client;
+	const char *reason, *action;
+	int64_t now;
+	bool ok;
+
+	facts.is_delete = strcmp(method, "DELETE") == 0;
+	action = facts.is_delete ? "revoke" : "list";
+	if (!api_preamble(app, req, ENTRIES_METHODS, "DELETE", &client, &reason, resp)) {
+		if (reason != NULL)
+			audit_admin(NULL, NULL, resp->status, reason, action, NULL, -1);
+		return;
+	}
+	ipnet_format(&client, client_text, sizeof(client_text));
+	facts.key = knock_find_key(app->conf, req->api_key);
+	facts.content_type = req->content_type;
+	facts.body = NULL;
+	if (admin_may_read_body(&facts)) {
+		read_body(req, &body);
+		facts.body = &body;
+	}
+	admin_decide(&facts, &d);
+	ok = d.verdict == ADMIN_LIST || d.verdict == ADMIN_REVOKE;
+	now = app->now();
+	if (entries_rate_limited(app, &client, ok ? RL_SUCCESS : RL_FAILURE, now, resp)) {
+		audit_admin(client_text, facts.key != NULL ? facts.key->name : NULL, resp->status,
+		    resp->status == 429 ? "rate_limited" : "ratelimit_failed", action, NULL, -1);
+		return;
+	}
+	if (d.verdict == ADMIN_LIST)
+		entries_list(app, facts.key->name, client_text, now, resp);
+	else if (d.verdict == ADMIN_REVOKE)
+		entries_revoke(app, &d, facts.key->name, client_text, now, resp);
+	else {
+		reply_admin_refused(resp, &d);
+		audit_admin(client_text, facts.key != NULL ? facts.key->name : NULL, resp->status,
+		    entries_reason(d.verdict), action, NULL, -1);
+	}
 }
 
 /* --- /health, /ready ----------------------------------------------------- */
@@ -600,7 +848,7 @@ app_note_reload(struct app *app, bool ok, const char *reason, const char *detail
 
 /* --- routing --------------------------------------------------------------- */
 
-enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_METRICS };
+enum endpoint { EP_NONE, EP_KNOCK, EP_VERIFY, EP_HEALTH, EP_READY, EP_METRICS, EP_ENTRIES };
 
 static enum endpoint
 endpoint_named(const char *seg, size_t len)
@@ -608,7 +856,7 @@ endpoint_named(const char *seg, size_t len)
 	static const struct { const char *name; enum endpoint ep; } names[] = {
 		{ "knock", EP_KNOCK }, { "verify", EP_VERIFY },
 		{ "health", EP_HEALTH }, { "ready", EP_READY },
-		{ "metrics", EP_METRICS },
+		{ "metrics", EP_METRICS }, { "entries", EP_ENTRIES },
 	};
 	size_t i;
 
@@ -678,6 +926,9 @@ app_handle(struct app *app, const struct request *req, struct response *resp)
 		break;
 	case EP_METRICS:
 		handle_metrics(app, req, resp);
+		break;
+	case EP_ENTRIES:
+		handle_entries(app, req, resp);
 		break;
 	case EP_NONE:
 		reply_error(resp, 404, REPLY_MSG_NOT_FOUND);

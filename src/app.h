@@ -10,7 +10,7 @@
  * In the authorizer role the answer is the verify decision (200 with no
  * other header, or 401). In the responder role the endpoint is the last
  * segment of SCRIPT_NAME+PATH_INFO (else DOCUMENT_URI, else REQUEST_URI's
- * path): knock, verify, health, ready, metrics.
+ * path): knock, verify, health, ready, metrics, entries (admin.h).
  *
  * Every knock outcome, status call and store failure is counted in the
  * shared counters (metrics.h) and written to the audit trail (audit.h).
@@ -51,8 +51,9 @@ struct request {
 	const char	*content_type;		/* CONTENT_TYPE */
 	const char	*content_length;	/* CONTENT_LENGTH */
 	/* Reads up to size body bytes; returns the count, 0 at the end, -1 on
-	   error. Called only for POST /knock in the responder role, and only
-	   after the API key matched (never for a verify, never for a missing
+	   error. Called only for POST /knock and DELETE /entries in the
+	   responder role, and only after the API key matched (an admin key
+	   for /entries) (never for a verify, never for a missing
 	   or wrong key). At most APP_MAX_BODY + 1 bytes are asked for. A -1
 	   (also: the front end's read deadline passed) answers
 	   400 {"error":"Malformed JSON request body."}, counted as a failed
@@ -64,18 +65,24 @@ struct request {
 struct store;
 struct ratelimit;
 struct shmstate;
+struct redisconn;
 
 struct app {
 	const struct conf	*conf;		/* borrowed; NULL = no config (deny all) */
 	struct store		*store;		/* owned */
 	struct ratelimit	*ratelimit;	/* owned */
-	struct shmstate		*shm;		/* owned; NULL if it could not be opened */
+	struct shmstate		*shm;		/* owned; NULL if it could not be opened
+						   (and with the Redis backend) */
+	struct redisconn	*redis;		/* owned; the Redis backend's connection,
+						   NULL with the file backend */
 	int64_t			(*now)(void);	/* clock, unix seconds; tests replace it */
 	int64_t			 last_cleanup;
 };
 
 /* Builds the store, the shared mapping "<storage_path>.shm" and the rate
-   limiter for conf (borrowed, must outlive app). conf may be NULL: every
+   limiter for conf (with store.backend "redis": the connection, the Redis
+   store and limiter, and tries to connect once so a problem is logged at
+   start) (borrowed, must outlive app). conf may be NULL: every
    answer then denies/fails. When the mapping cannot be opened that is
    logged and knocks answer 500 (verify is unaffected). Returns 0 or -1. */
 int app_init(struct app *app, const struct conf *conf) KN_NONNULL(1);
@@ -85,7 +92,8 @@ void app_fini(struct app *app) KN_NONNULL(1);
    may be freed once this returned 0): a live reload. The store, mapping
    and rate limiter are kept when conf leaves them valid (same
    storage_path, max_entries, rate-limit settings) and built anew
-   otherwise; a mapping that could not be opened before is tried again.
+   otherwise (with the Redis backend: the connection, store and limiter
+   always); a mapping that could not be opened before is tried again.
    Returns 0, or -1 (OOM) with app unchanged and still on its old config. */
 KN_NODISCARD
 int app_reconfigure(struct app *app, const struct conf *conf) KN_NONNULL(1, 2);

@@ -167,12 +167,13 @@ audit_status(const char *client, const char *key, int status, const char *reason
 	audit_log(&r);
 }
 
-void
-audit_admin(const char *client, const char *key, int status, const char *reason,
-    const char *action, const char *target, long long count)
+/* An admin line; result NULL: from status. */
+static void
+admin_log(const char *result, const char *client, const char *key, int status,
+    const char *reason, const char *action, const char *target, long long count)
 {
-	struct audit_record r = { .event = "admin", .client = client, .key = key,
-	    .status = status, .reason = reason };
+	struct audit_record r = { .event = "admin", .result = result, .client = client,
+	    .key = key, .status = status, .reason = reason };
 	char count_text[24];
 	size_t n = 0;
 
@@ -188,6 +189,20 @@ audit_admin(const char *client, const char *key, int status, const char *reason,
 		r.extra[n].value = count_text;
 	}
 	audit_log(&r);
+}
+
+void
+audit_admin(const char *client, const char *key, int status, const char *reason,
+    const char *action, const char *target, long long count)
+{
+	admin_log(NULL, client, key, status, reason, action, target, count);
+}
+
+void
+audit_admin_local(bool ok, const char *action, const char *target, long long count)
+{
+	admin_log(ok ? "ok" : "error", "local", NULL, 0, ok ? NULL : "store_failed", action,
+	    target, count);
 }
 
 void

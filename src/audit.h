@@ -69,6 +69,9 @@ void audit_status(const char *client, const char *key, int status, const char *r
 void audit_admin(const char *client, const char *key, int status, const char *reason,
     const char *action, const char *target, long long count);
 
+/* The same for knockerctl on the server: client "local", no key, no
+   status; result ok, or error with reason store_failed. */
+void audit_admin_local(bool ok, const char *action, const char *target, long long count);
 /* A configuration reload: ok true, or false with reason a word
    ("invalid", "unreadable") and detail the first error (a message from the
    config checks; quoted). file is the config file. */

@@ -467,7 +467,7 @@ static void
 parse_key(struct ctx *x, const cJSON *obj, size_t idx)
 {
 	struct member m[] = { { "name", NULL }, { "key", NULL }, { "max_ttl", NULL },
-	    { "allow_remote_whitelist", NULL } };
+	    { "allow_remote_whitelist", NULL }, { "admin", NULL } };
 	struct conf_api_key *k = &x->c->keys[idx], *o;
 	char base[32], p[KPATH_MAX];	/* base: "api_keys[<size_t>]" */
 	const char *s;
@@ -476,7 +476,7 @@ parse_key(struct ctx *x, const cJSON *obj, size_t idx)
 	path_checked(base, sizeof(base), snprintf(base, sizeof(base), "api_keys[%zu]", idx));
 	if (need_object(x, obj, base) == NULL)
 		return;
-	walk_object(x, obj, base, m, 4);
+	walk_object(x, obj, base, m, sizeof(m) / sizeof(m[0]));
 
 	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.name", base));
 	if (m[0].item != NULL) {
@@ -527,6 +527,10 @@ parse_key(struct ctx *x, const cJSON *obj, size_t idx)
 
 	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.allow_remote_whitelist", base));
 	get_bool(x, m[3].item, p, &k->allow_remote_whitelist);
+
+	/* "admin": may list and revoke entries over HTTP (/entries). */
+	path_checked(p, sizeof(p), snprintf(p, sizeof(p), "%s.admin", base));
+	get_bool(x, m[4].item, p, &k->admin);
 }
 
 static void
@@ -791,6 +795,159 @@ parse_firewalld(struct ctx *x, const cJSON *obj)
 		    "is disabled; network-level rules are knocker-firewall's job, docs/FIREWALL.md)");
 }
 
+/* --- store (docs/SCALING.md) ------------------------------------------------ */
+
+/* "host:port", "[v6]:port" or "unix:/absolute/path". */
+static bool
+store_address_ok(const char *s, const char **why)
+{
+	const char *colon, *host_end, *p;
+	char *end;
+	long port;
+
+	if (strncmp(s, "unix:", 5) == 0) {
+		*why = "unix: must be followed by an absolute path of at most 107 bytes";
+		return s[5] == '/' && strlen(s + 5) <= 107 && s[strlen(s) - 1] != '/';
+	}
+	*why = "must be \"host:port\", \"[IPv6]:port\" or \"unix:/path/to/socket\"";
+	if ((colon = strrchr(s, ':')) == NULL || colon == s)
+		return false;
+	if (s[0] == '[') {
+		host_end = strchr(s, ']');
+		if (host_end == NULL || host_end + 1 != colon || host_end == s + 1)
+			return false;
+	} else {
+		for (p = s; p < colon; p++)
+			if (!isalnum((unsigned char)*p) && *p != '.' && *p != '-' && *p != '_')
+				return false;
+	}
+	errno = 0;
+	port = strtol(colon + 1, &end, 10);
+	if (colon[1] == '\0' || *end != '\0' || errno != 0 || port < 1 || port > 65535) {
+		*why = "port must be 1 to 65535";
+		return false;
+	}
+	return true;
+}
+
+/* Reads the Redis password: a regular file, not readable by other users,
+   one line (a final newline is dropped). */
+static void
+store_read_password(struct ctx *x, const char *file, const char *path)
+{
+	char buf[CONF_REDIS_PASSWORD_MAX + 2];
+	struct stat st;
+	ssize_t n;
+	size_t len = 0;
+	int fd;
+
+	if (file[0] != '/') {
+		conf_err(x, path, "must be an absolute path");
+		return;
+	}
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) == -1) {
+		conf_err(x, path, "cannot open %s: %s", file, strerror(errno));
+		return;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		conf_err(x, path, "%s: not a regular file", file);
+		goto done;
+	}
+	/* An error, not a warning: the password opens the shared whitelist. */
+	if (st.st_mode & (S_IROTH | S_IWOTH)) {
+		conf_err(x, path, "%s: readable or writable by other users: chmod 600 or 640", file);
+		goto done;
+	}
+	while (len < sizeof(buf) - 1) {
+		n = read(fd, buf + len, sizeof(buf) - 1 - len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			conf_err(x, path, "cannot read %s: %s", file, strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	if (len > 0 && buf[len - 1] == '\n')
+		buf[--len] = '\0';
+	if (len > 0 && buf[len - 1] == '\r')
+		buf[--len] = '\0';
+	if (len > CONF_REDIS_PASSWORD_MAX)
+		conf_err(x, path, "%s: the password is longer than %d bytes", file,
+		    CONF_REDIS_PASSWORD_MAX);
+	else if (len == 0)
+		conf_err(x, path, "%s: empty", file);
+	else if (strlen(buf) != len || has_control(buf))
+		conf_err(x, path, "%s: the password must be one line without control characters", file);
+	else if ((x->c->store.password = strdup(buf)) == NULL)
+		conf_oom(x);
+done:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+}
+
+static void
+parse_store(struct ctx *x, const cJSON *obj)
+{
+	struct member m[] = { { "backend", NULL }, { "address", NULL }, { "db", NULL },
+	    { "username", NULL }, { "password_file", NULL }, { "prefix", NULL },
+	    { "timeout_ms", NULL } };
+	struct conf_store *st = &x->c->store;
+	char p[KPATH_MAX], shown[SHOW_BUF];
+	const char *s, *why;
+	size_t i;
+
+	if (need_object(x, obj, "store") == NULL)
+		return;
+	walk_object(x, obj, "store", m, 7);
+	if (m[0].item != NULL && (s = need_string(x, m[0].item, "store.backend")) != NULL) {
+		if (strcmp(s, "redis") == 0)
+			st->backend = CONF_STORE_REDIS;
+		else if (strcmp(s, "file") != 0)
+			conf_err(x, "store.backend", "must be \"file\" or \"redis\", not %s",
+			    show(s, shown, sizeof(shown)));
+	}
+	if (st->backend != CONF_STORE_REDIS) {
+		for (i = 1; i < 7; i++)
+			if (m[i].item != NULL) {
+				path_key(p, sizeof(p), "store", m[i].name);
+				conf_err(x, p, "only used with \"backend\": \"redis\"");
+			}
+		return;
+	}
+	if (m[1].item != NULL && (s = need_string(x, m[1].item, "store.address")) != NULL) {
+		if (!store_address_ok(s, &why))
+			conf_err(x, "store.address", "%s: %s", why, show(s, shown, sizeof(shown)));
+		else
+			set_str(x, &st->address, s);
+	}
+	get_int(x, m[2].item, "store.db", 0, 65535, &st->db);
+	if (m[3].item != NULL && (s = need_string(x, m[3].item, "store.username")) != NULL) {
+		if (has_control(s) || strchr(s, ' ') != NULL || strlen(s) > 128)
+			conf_err(x, "store.username", "must be at most 128 bytes without spaces "
+			    "or control characters");
+		else
+			set_str(x, &st->username, s);
+	}
+	if (m[4].item != NULL && (s = need_string(x, m[4].item, "store.password_file")) != NULL) {
+		if (set_str(x, &st->password_file, s) == 0)
+			store_read_password(x, s, "store.password_file");
+	} else if (m[3].item != NULL && m[4].item == NULL)
+		conf_err(x, "store.username", "needs store.password_file (an ACL user "
+		    "authenticates with a password)");
+	if (m[5].item != NULL && (s = need_string(x, m[5].item, "store.prefix")) != NULL) {
+		if (has_control(s) || strchr(s, ' ') != NULL || strlen(s) > 64)
+			conf_err(x, "store.prefix", "must be at most 64 bytes without spaces "
+			    "or control characters");
+		else
+			set_str(x, &st->prefix, s);
+	}
+	get_int(x, m[6].item, "store.timeout_ms", 10, 60000, &st->timeout_ms);
+}
+
 /* --- "firewall": knocker-firewall (nftables). Names that other software
    gives its own tables: sharing one would mean flushing theirs. --------- */
 static const char *const fw_taken_tables[] = { "filter", "nat", "mangle", "raw",
@@ -941,9 +1098,9 @@ parse_top(struct ctx *x, const cJSON *root)
 	struct member m[] = { { "server", NULL }, { "whitelist", NULL }, { "api_keys", NULL },
 	    { "security", NULL }, { "cors", NULL }, { "log", NULL },
 	    { "firewalld", NULL }, { "documentation", NULL }, { "firewall", NULL },
-	    { "metrics", NULL } };
+	    { "metrics", NULL }, { "store", NULL } };
 
-	walk_object(x, root, "", m, 10);
+	walk_object(x, root, "", m, 11);
 	parse_server(x, m[0].item);
 	parse_whitelist(x, m[1].item);
 	parse_api_keys(x, m[2].item);
@@ -952,6 +1109,7 @@ parse_top(struct ctx *x, const cJSON *root)
 	parse_log(x, m[5].item);
 	parse_firewalld(x, m[6].item);
 	parse_metrics(x, m[9].item);
+	parse_store(x, m[10].item);
 	/* The original's OpenAPI output settings: nothing to do here. */
 	if (m[7].item != NULL && need_object(x, m[7].item, "documentation") != NULL)
 		conf_warn(x, "documentation", "ignored: knocker serves no documentation or "
@@ -1037,7 +1195,11 @@ conf_new(struct ctx *x)
 	c->metrics_allowed = ipmap_new();
 	c->cors_origin = strdup("*");
 	c->log_target = strdup("stderr");
-	if (c->path == NULL || c->trusted_proxies == NULL || c->always_allowed == NULL ||
+	c->store.address = strdup("127.0.0.1:6379");
+	c->store.prefix = strdup("knocker:");
+	c->store.timeout_ms = 200;
+	if (c->store.address == NULL || c->store.prefix == NULL ||
+	    c->path == NULL || c->trusted_proxies == NULL || c->always_allowed == NULL ||
 	    c->metrics_allowed == NULL || c->cors_origin == NULL || c->log_target == NULL ||
 	    conf_default_metrics(c->metrics_allowed) != 0) {
 		conf_free(c);
@@ -1261,6 +1423,12 @@ conf_free(struct conf *c)
 	free(c->host_paths);
 	free(c->cors_origin);
 	free(c->log_target);
+	free(c->store.address);
+	free(c->store.username);
+	if (c->store.password != NULL)
+		freezero(c->store.password, strlen(c->store.password));
+	free(c->store.password_file);
+	free(c->store.prefix);
 	free(c->firewall.ports);
 	free(c);
 }

@@ -31,12 +31,32 @@ struct conf_api_key {
 	size_t	 key_len;
 	int64_t	 max_ttl;	/* 1 .. CONF_MAX_TTL */
 	bool	 allow_remote_whitelist;
+	bool	 admin;		/* may use GET/DELETE <prefix>/entries; default false */
 };
 
 struct conf_host_paths {
 	char	 *host;		/* normalized with host_normalize; "*" = any host */
 	char	**paths;
 	size_t	  npaths;
+};
+
+/* "store": where the whitelist lives (docs/SCALING.md). */
+enum conf_store_backend { CONF_STORE_FILE, CONF_STORE_REDIS };
+
+#define CONF_REDIS_PASSWORD_MAX 512
+
+struct conf_store {
+	enum conf_store_backend	 backend;	/* default CONF_STORE_FILE */
+	/* The rest only for CONF_STORE_REDIS: */
+	char			*address;	/* "host:port", "[v6]:port" or "unix:/path";
+						   default "127.0.0.1:6379" */
+	int64_t			 db;		/* SELECT, default 0 */
+	char			*username;	/* ACL user; NULL: the default user */
+	char			*password;	/* read from password_file at load; NULL: none;
+						   never log; wiped by conf_free */
+	char			*password_file;	/* NULL: none */
+	char			*prefix;	/* of every key, default "knocker:" */
+	int64_t			 timeout_ms;	/* connect and command bound, default 200 */
 };
 
 /* --- "firewall": knocker-firewall's section (the web-facing knocker
@@ -85,6 +105,7 @@ struct conf {
 	char			*cors_origin;		/* default "*" */
 	char			*log_target;		/* "stderr", "syslog" or an absolute path */
 	enum log_level		 log_level;
+	struct conf_store	 store;
 	struct conf_firewall	 firewall;		/* knocker-firewall only */
 	struct ipmap		*metrics_allowed;	/* GET /metrics clients; never NULL;
 							   default 127.0.0.1, ::1 */
@@ -102,7 +123,8 @@ struct conf *conf_load_hash(const char *path, struct errlist *errs, struct errli
     uint64_t *hash);
 
 /* Validates a JSON text already in memory; name is used in messages.
-   Does not touch the file system (no permission warning). */
+   Touches the file system only to read store.password_file (no permission
+   warning for the config itself). */
 struct conf *conf_parse(const char *json, size_t len, const char *name,
     struct errlist *errs, struct errlist *warns);
 

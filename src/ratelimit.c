@@ -13,6 +13,7 @@
 #include "ipnet.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "ratelimit_redis.h"
 #include "shmstate.h"
 #include "statefile.h"
 
@@ -60,6 +61,7 @@ struct rl_slot {
 
 struct ratelimit {
 	struct shmstate		*shm;		/* borrowed; may be NULL */
+	struct ratelimit_redis	*redis;		/* the Redis backend: nothing else used */
 	struct rl_params	 p;
 	int64_t			 max[2];	/* by enum rl_outcome; 0: unlimited */
 	uint32_t		 runs[2];
@@ -197,6 +199,7 @@ ratelimit_free(struct ratelimit *rl)
 	if (rl == NULL)
 		return;
 	(void)ratelimit_unlock(rl);
+	ratelimit_redis_free(rl->redis);
 	free(rl);
 }
 
@@ -222,8 +225,8 @@ rl_prepare(struct ratelimit *rl, struct rl_region *reg)
 	reg->magic = RL_MAGIC;
 }
 
-int
-ratelimit_lock(struct ratelimit *rl, int64_t now)
+static int
+rl_file_lock(struct ratelimit *rl, int64_t now)
 {
 	struct sf_err e;
 
@@ -250,8 +253,8 @@ ratelimit_lock(struct ratelimit *rl, int64_t now)
 	return 0;
 }
 
-int
-ratelimit_unlock(struct ratelimit *rl)
+static int
+rl_file_unlock(struct ratelimit *rl)
 {
 	if (rl == NULL || !rl->locked)
 		return 0;
@@ -373,8 +376,8 @@ rl_table_full(struct ratelimit *rl, const struct ipnet *net, int64_t now)
 	    ipnet_format(net, text, sizeof(text)), rl->slots, rl->p.window);
 }
 
-int
-ratelimit_exceeded(struct ratelimit *rl, const struct ipnet *ip,
+static int
+rl_file_exceeded(struct ratelimit *rl, const struct ipnet *ip,
     enum rl_outcome outcome, int64_t now, int64_t *retry_after)
 {
 	int o = outcome == RL_SUCCESS ? RL_SUCCESS : RL_FAILURE;
@@ -423,8 +426,8 @@ rl_drop_oldest(struct rl_run *r, uint16_t *n)
 	(*n)--;
 }
 
-int
-ratelimit_record(struct ratelimit *rl, const struct ipnet *ip,
+static int
+rl_file_record(struct ratelimit *rl, const struct ipnet *ip,
     enum rl_outcome outcome, int64_t now)
 {
 	int o = outcome == RL_SUCCESS ? RL_SUCCESS : RL_FAILURE;
@@ -482,4 +485,53 @@ ratelimit_record(struct ratelimit *rl, const struct ipnet *ip,
 	r[*n].n = 1;
 	(*n)++;
 	return 0;
+}
+
+/* --- the public API: the shared table above, or ratelimit_redis ------------ */
+
+struct ratelimit *
+ratelimit_new_redis(struct redisconn *conn, const char *prefix, const struct rl_params *p)
+{
+	struct ratelimit *rl;
+
+	if ((rl = calloc(1, sizeof(*rl))) == NULL)
+		return NULL;
+	rl->p = *p;
+	if ((rl->redis = ratelimit_redis_new(conn, prefix, p)) == NULL) {
+		free(rl);
+		return NULL;
+	}
+	return rl;
+}
+
+int
+ratelimit_lock(struct ratelimit *rl, int64_t now)
+{
+	return rl->redis != NULL ? ratelimit_redis_lock(rl->redis, now) : rl_file_lock(rl, now);
+}
+
+int
+ratelimit_exceeded(struct ratelimit *rl, const struct ipnet *ip, enum rl_outcome outcome,
+    int64_t now, int64_t *retry_after)
+{
+	if (rl->redis != NULL)
+		return ratelimit_redis_exceeded(rl->redis, ip, outcome, now, retry_after);
+	return rl_file_exceeded(rl, ip, outcome, now, retry_after);
+}
+
+int
+ratelimit_record(struct ratelimit *rl, const struct ipnet *ip, enum rl_outcome outcome,
+    int64_t now)
+{
+	if (rl->redis != NULL)
+		return ratelimit_redis_record(rl->redis, ip, outcome, now);
+	return rl_file_record(rl, ip, outcome, now);
+}
+
+int
+ratelimit_unlock(struct ratelimit *rl)
+{
+	if (rl != NULL && rl->redis != NULL)
+		return ratelimit_redis_unlock(rl->redis);
+	return rl_file_unlock(rl);
 }

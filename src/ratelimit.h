@@ -89,15 +89,25 @@ KN_NODISCARD KN_NONNULL(2)
 struct ratelimit *ratelimit_new(struct shmstate *shm, const struct rl_params *p);
 void ratelimit_free(struct ratelimit *rl);
 
-/* Takes the lock. Returns 0 or -1 (logged): see "Failure" above. When both
-   limits are 0 this does nothing and succeeds. */
+/* The Redis backend (ratelimit_redis.h): the same calls, counted in Redis
+   across every node. conn is borrowed, prefix and p copied. Does no I/O.
+   NULL on OOM. */
+struct redisconn;
+KN_NODISCARD KN_NONNULL(1, 2, 3)
+struct ratelimit *ratelimit_new_redis(struct redisconn *conn, const char *prefix,
+    const struct rl_params *p);
+
+/* Takes the lock. Returns 0 or -1 (logged): see "Failure" above; the Redis
+   backend returns -2 when the server cannot be reached (answer 503). When
+   both limits are 0 this does nothing and succeeds. */
 KN_NODISCARD KN_NONNULL(1)
 int ratelimit_lock(struct ratelimit *rl, int64_t now);
 
 /* While locked: 1 if recording outcome for ip's network now would exceed
    its limit, or the table has no slot for it, with *retry_after (>= 1,
    may be NULL) the seconds until it would not; else 0. May claim a free
-   slot for the network. */
+   slot for the network. The Redis backend: -1 when the server did not
+   answer (answer 503, never skip the limit). */
 KN_NONNULL(1, 2)
 int ratelimit_exceeded(struct ratelimit *rl, const struct ipnet *ip,
     enum rl_outcome outcome, int64_t now, int64_t *retry_after);

@@ -6,7 +6,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdlib.h>
+
+#include <cjson/cJSON.h>
+
+#include "admin.h"
 #include "reply.h"
+#include "store.h"
 
 /* The original's messages, word for word (clients match on them). */
 #define MSG_TOO_LARGE	"Request body too large."
@@ -17,7 +23,7 @@
 #define MSG_TTL_LARGE	"TTL too large. Maximum allowed is 315360000 seconds (10 years)."
 #define MSG_RATE	"Too many knock attempts."
 /* Ours: the store's lock was held past its deadline; try again. */
-#define MSG_BUSY	"Whitelist store unavailable."
+#define MSG_BUSY	REPLY_MSG_UNAVAILABLE
 
 void
 reply_reset(struct response *resp)
@@ -257,4 +263,112 @@ reply_knock_status(struct response *resp, const struct ipnet *client, bool white
 	else
 		body_printf(resp, "{\"client_ip\":\"%s\",\"whitelisted\":%s,\"expires_at\":null,"
 		    "\"expires_in_seconds\":null}", text, whitelisted ? "true" : "false");
+}
+
+/* --- /entries -------------------------------------------------------------- */
+
+static cJSON *
+entry_json(const struct store_entry *e, int64_t now, bool with_client)
+{
+	char text[IPNET_STRLEN];
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	if (cJSON_AddStringToObject(o, "entry", ipnet_format(&e->net, text, sizeof(text))) == NULL ||
+	    cJSON_AddNumberToObject(o, "expires_at", (double)e->expires_at) == NULL ||
+	    cJSON_AddNumberToObject(o, "expires_in_seconds", (double)(e->expires_at - now)) == NULL ||
+	    (e->meta.key[0] != '\0' ? cJSON_AddStringToObject(o, "key", e->meta.key) :
+	    cJSON_AddNullToObject(o, "key")) == NULL ||
+	    (e->meta.knocked_at > 0 ?
+	    cJSON_AddNumberToObject(o, "knocked_at", (double)e->meta.knocked_at) :
+	    cJSON_AddNullToObject(o, "knocked_at")) == NULL ||
+	    (with_client && (e->meta.client[0] != '\0' ?
+	    cJSON_AddStringToObject(o, "client", e->meta.client) :
+	    cJSON_AddNullToObject(o, "client")) == NULL)) {
+		cJSON_Delete(o);
+		return NULL;
+	}
+	return o;
+}
+
+char *
+reply_entries_json(const struct store_entry *v, size_t n, int64_t now, bool with_client,
+    size_t *len)
+{
+	cJSON *root, *arr, *o;
+	char *out = NULL;
+	size_t i;
+
+	*len = 0;
+	if ((root = cJSON_CreateObject()) == NULL)
+		return NULL;
+	if ((arr = cJSON_AddArrayToObject(root, "entries")) == NULL)
+		goto done;
+	for (i = 0; i < n; i++) {
+		if ((o = entry_json(&v[i], now, with_client)) == NULL)
+			goto done;
+		if (!cJSON_AddItemToArray(arr, o)) {
+			cJSON_Delete(o);
+			goto done;
+		}
+	}
+	if ((out = cJSON_PrintUnformatted(root)) != NULL)
+		*len = strlen(out);
+done:
+	cJSON_Delete(root);
+	return out;
+}
+
+int
+reply_entries(struct response *resp, const struct store_entry *v, size_t n, int64_t now)
+{
+	size_t len;
+	char *text = reply_entries_json(v, n, now, false, &len);
+
+	if (text == NULL) {
+		reply_error(resp, 500, "Out of memory.");
+		return -1;
+	}
+	json_answer(resp, 200);
+	reply_release(resp);
+	resp->long_body = text;
+	resp->body_len = len;
+	return 0;
+}
+
+void
+reply_revoked(struct response *resp, size_t n)
+{
+	json_answer(resp, 200);
+	body_printf(resp, "{\"revoked\":%zu}", n);
+}
+
+void
+reply_admin_refused(struct response *resp, const struct admin_decision *d)
+{
+	switch (d->verdict) {
+	case ADMIN_BAD_KEY:
+		reply_error(resp, 401, REPLY_MSG_BAD_KEY);
+		return;
+	case ADMIN_FORBIDDEN:
+		reply_error(resp, 403, REPLY_MSG_NOT_ADMIN);
+		return;
+	case ADMIN_TOO_LARGE:
+		reply_error(resp, 413, MSG_TOO_LARGE);
+		return;
+	case ADMIN_UNREADABLE:
+		reply_error(resp, 400, MSG_MALFORMED);
+		return;
+	case ADMIN_NOT_JSON:
+		reply_error(resp, 415, MSG_NOT_JSON);
+		return;
+	case ADMIN_BAD_BODY:
+		reply_error(resp, 400, adminreq_error(d->body_status));
+		return;
+	case ADMIN_LIST:
+	case ADMIN_REVOKE:
+		break;
+	}
+	reply_error(resp, 500, REPLY_MSG_PERSIST);
 }

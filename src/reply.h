@@ -95,6 +95,30 @@ void reply_knock_ok(struct response *resp, const struct ipnet *entry, int64_t ex
 void reply_knock_status(struct response *resp, const struct ipnet *client, bool whitelisted,
     bool has_expiry, int64_t expires_at, int64_t seconds_left) KN_NONNULL(1, 2);
 
+struct admin_decision;
+struct store_entry;
+
+/* The entries as compact JSON {"entries":[{"entry","expires_at",
+   "expires_in_seconds","key","knocked_at"[,"client"]}]} (client only when
+   with_client: knockerctl list --json; the HTTP API leaves it out). key is
+   null when unknown, knocked_at null when unknown. A new NUL-terminated
+   string (caller frees), length in *len; NULL on ENOMEM. */
+KN_NODISCARD char *reply_entries_json(const struct store_entry *v, size_t n, int64_t now,
+    bool with_client, size_t *len) KN_NONNULL(5);
+
+/* GET …/entries: 200 with reply_entries_json (no client). Returns 0, or -1
+   on ENOMEM (resp then holds a 500). */
+int reply_entries(struct response *resp, const struct store_entry *v, size_t n, int64_t now)
+    KN_NONNULL(1);
+
+/* DELETE …/entries: 200 {"revoked":N}. */
+void reply_revoked(struct response *resp, size_t n) KN_NONNULL(1);
+
+/* A refused /entries call: 401, 403, 413, 415 or 400 for d->verdict with
+   its message ({"error":…}). A list/revoke verdict is a caller bug: 500. */
+void reply_admin_refused(struct response *resp, const struct admin_decision *d)
+    KN_NONNULL(1, 2);
+
 /* The fixed texts of answers not tied to a knock verdict. */
 #define REPLY_MSG_NO_CLIENT	"Could not determine client IP."
 #define REPLY_MSG_BAD_KEY	"Invalid or missing API key."
@@ -103,6 +127,9 @@ void reply_knock_status(struct response *resp, const struct ipnet *client, bool 
 /* /ready is public: the reason (a path, an errno text) goes to the log only. */
 #define REPLY_MSG_NOT_READY	"Whitelist store not ready."
 #define REPLY_MSG_NOT_FOUND	"Not found."
+#define REPLY_MSG_NOT_ADMIN	"API key lacks admin permission."
+/* 503: the store cannot be reached (Redis down or slow) or its lock is held. */
+#define REPLY_MSG_UNAVAILABLE	"Whitelist store unavailable."
 #define REPLY_MSG_FORBIDDEN	"Forbidden."
 
 #endif

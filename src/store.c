@@ -24,8 +24,10 @@
 #include "shmstate.h"
 #include "statefile.h"
 #include "store.h"
+#include "store_redis.h"
 #include "wlfile.h"
 #include "wlindex.h"
+#include "wlmeta.h"
 
 #define MOD "store"
 
@@ -54,11 +56,13 @@ enum view_state {
 struct store {
 	char		*path;		/* whitelist.json */
 	char		*idx_path;	/* its index */
+	char		*meta_path;	/* who made each entry */
 	char		*lock_path;
 	char		*shm_path;
 	char		*dir;
 	int64_t		 max_entries;
 	struct shmstate	*shm;		/* borrowed, or our own, or NULL */
+	struct store_redis *redis;	/* the Redis backend: then nothing else is used */
 	bool		 shm_owned;
 
 	/* The view: map is own's or idx's map, or NULL (empty). */
@@ -109,6 +113,7 @@ store_new(const char *storage_path, int64_t max_entries, struct shmstate *shm)
 	s->max_entries = max_entries >= 1 ? max_entries : 1;
 	if ((s->path = strdup(storage_path)) == NULL ||
 	    (s->idx_path = store_concat(storage_path, ".idx")) == NULL ||
+	    (s->meta_path = store_concat(storage_path, ".meta")) == NULL ||
 	    (s->lock_path = store_concat(storage_path, ".lock")) == NULL ||
 	    (s->shm_path = store_concat(storage_path, ".shm")) == NULL ||
 	    (s->dir = strdup(dir)) == NULL) {
@@ -138,10 +143,12 @@ store_free(struct store *s)
 	if (s == NULL)
 		return;
 	store_drop_view(s);
+	store_redis_free(s->redis);
 	if (s->shm_owned)
 		shmstate_close(s->shm);
 	free(s->path);
 	free(s->idx_path);
+	free(s->meta_path);
 	free(s->lock_path);
 	free(s->shm_path);
 	free(s->dir);
@@ -356,8 +363,8 @@ store_check(struct store *s, int64_t now)
 	return store_load(s, owner);
 }
 
-int
-store_refresh(struct store *s, int64_t now)
+static int
+store_file_refresh(struct store *s, int64_t now)
 {
 	/* The verify path: nothing but one atomic load while the generation
 	   and the second are those of the last check. */
@@ -367,8 +374,8 @@ store_refresh(struct store *s, int64_t now)
 	return store_check(s, now);
 }
 
-int
-store_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
+static int
+store_file_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
     int64_t *expires_at)
 {
 	int64_t v;
@@ -382,8 +389,8 @@ store_lookup(const struct store *s, const struct ipnet *addr, int64_t now,
 	return 1;
 }
 
-size_t
-store_count(const struct store *s)
+static size_t
+store_file_count(const struct store *s)
 {
 	return s->state == VIEW_OK ? ipmap_count(s->map) : 0;
 }
@@ -475,10 +482,11 @@ fail:
 	return -1;
 }
 
-/* Moves a whitelist file that does not parse out of the way (never over an
-   earlier copy). Returns 0 or -1 (logged). */
+/* Moves a file (whitelist.json or its metadata, named what in the log)
+   that does not parse out of the way (never over an earlier copy).
+   Returns 0 or -1 (logged). */
 static int
-store_move_corrupt(const struct store *s, int64_t now)
+store_move_corrupt(const char *path, const char *what, int64_t now)
 {
 	char name[4096];
 	struct sf_err e;
@@ -486,27 +494,26 @@ store_move_corrupt(const struct store *s, int64_t now)
 
 	for (i = 0; i < STORE_CORRUPT_TRIES; i++) {
 		if (i == 0)
-			r = snprintf(name, sizeof(name), "%s.corrupt-%" PRId64, s->path, now);
+			r = snprintf(name, sizeof(name), "%s.corrupt-%" PRId64, path, now);
 		else
 			r = snprintf(name, sizeof(name), "%s.corrupt-%" PRId64 ".%d",
-			    s->path, now, i);
+			    path, now, i);
 		if (r < 0 || (size_t)r >= sizeof(name)) {
-			log_warnx(MOD, "whitelist file %s does not parse and its name is "
-			    "too long to rename it aside", s->path);
+			log_warnx(MOD, "%s %s does not parse and its name is "
+			    "too long to rename it aside", what, path);
 			return -1;
 		}
-		if (sf_move_aside(s->path, name, &e) == 0) {
-			log_warnx(MOD, "whitelist file %s does not parse; renamed it to %s",
-			    s->path, name);
+		if (sf_move_aside(path, name, &e) == 0) {
+			log_warnx(MOD, "%s %s does not parse; renamed it to %s", what, path, name);
 			return 0;
 		}
 		if (errno != EEXIST) {
-			log_warnx(MOD, "whitelist file %s does not parse; %s", s->path, e.msg);
+			log_warnx(MOD, "%s %s does not parse; %s", what, path, e.msg);
 			return -1;
 		}
 	}
-	log_warnx(MOD, "whitelist file %s does not parse and there are too many corrupt "
-	    "copies beside it", s->path);
+	log_warnx(MOD, "%s %s does not parse and there are too many corrupt "
+	    "copies beside it", what, path);
 	return -1;
 }
 
@@ -682,7 +689,7 @@ store_read_current(struct store *s, uid_t owner, int64_t now, const struct ipmap
 	}
 	close(*fd);
 	*fd = -1;
-	if (store_move_corrupt(s, now) == -1)
+	if (store_move_corrupt(s->path, "whitelist file", now) == -1)
 		return -1;
 	*exists = false;
 	*changed = true;
@@ -696,20 +703,22 @@ static void
 store_sweep(const struct store *s, int64_t now)
 {
 	const char *base = strrchr(s->path, '/');
-	char tmp[512], idxtmp[512];
+	char tmp[512], idxtmp[512], metatmp[512];
 	struct dirent *ent;
 	struct stat st;
 	DIR *d;
 
 	base = base != NULL ? base + 1 : s->path;
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp-", base) >= sizeof(tmp) ||
-	    (size_t)snprintf(idxtmp, sizeof(idxtmp), "%s.idx.tmp-", base) >= sizeof(idxtmp))
+	    (size_t)snprintf(idxtmp, sizeof(idxtmp), "%s.idx.tmp-", base) >= sizeof(idxtmp) ||
+	    (size_t)snprintf(metatmp, sizeof(metatmp), "%s.meta.tmp-", base) >= sizeof(metatmp))
 		return;
 	if ((d = opendir(s->dir)) == NULL)
 		return;
 	while ((ent = readdir(d)) != NULL) {
 		if (strncmp(ent->d_name, tmp, strlen(tmp)) != 0 &&
-		    strncmp(ent->d_name, idxtmp, strlen(idxtmp)) != 0)
+		    strncmp(ent->d_name, idxtmp, strlen(idxtmp)) != 0 &&
+		    strncmp(ent->d_name, metatmp, strlen(metatmp)) != 0)
 			continue;
 		if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) == -1 ||
 		    (int64_t)st.st_mtim.tv_sec > now - STORE_STALE_TMP)
@@ -721,14 +730,126 @@ store_sweep(const struct store *s, int64_t now)
 	closedir(d);
 }
 
-/* The writer: under the lock, adds entry (may be NULL), drops what expired
-   and what is over max_entries, writes whitelist.json and its index if
-   anything changed, and makes the result the view. Sets *again (and
-   returns STORE_FAIL) when whitelist.json changed under it. */
-static enum store_result
-store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now,
-    bool *again)
+/* What a write does besides dropping expired and surplus entries. */
+struct store_op {
+	const struct ipnet		*entry;		/* add this, or NULL */
+	int64_t				 expires_at;
+	const struct store_meta		*meta;		/* entry's metadata; NULL unknown */
+	const struct store_match	*match;		/* revoke these, or NULL */
+	size_t				 revoked;	/* out */
+};
+
+/* Reads the metadata file into *m (empty when missing). Returns 0; 1 when
+   it does not parse (with the lock held, lock_held, it is moved aside);
+   -1 when it cannot be used (logged; the metadata is then unknown and must
+   not be overwritten blindly). */
+static int
+store_meta_read(const struct store *s, uid_t owner, int64_t now, bool lock_held,
+    struct wlmeta *m)
 {
+	struct sf_err e;
+	size_t len;
+	char *buf;
+	int fd, r;
+
+	m->n = 0;
+	r = sf_open_read(s->meta_path, owner, &fd, NULL, &e);
+	if (r == 1)
+		return 0;
+	if (r == -1) {
+		log_warnx(MOD, "entry metadata unknown: %s", e.msg);
+		return -1;
+	}
+	r = sf_read_all(fd, STORE_MAX_FILE, &buf, &len, &e);
+	close(fd);
+	if (r == -1) {
+		log_warnx(MOD, "entry metadata unknown: %s", e.msg);
+		return -1;
+	}
+	r = wlmeta_parse(buf, len, m);
+	free(buf);
+	if (r == 0)
+		return 0;
+	if (lock_held)
+		(void)store_move_corrupt(s->meta_path, "entry metadata file", now);
+	else
+		log_warnx(MOD, "entry metadata file %s does not parse; metadata unknown",
+		    s->meta_path);
+	return 1;
+}
+
+static bool
+store_meta_keep(void *ctx, const struct ipnet *net)
+{
+	return ipmap_get(ctx, net, NULL) == 1;
+}
+
+/* Writes m, pruned to the entries of map, as the metadata file. Logged on
+   failure, which is not the caller's. Without fsync (SF_DERIVED), although
+   it cannot be rebuilt: a crash may lose the names of the latest knocks
+   (or leave a file that does not parse: moved aside), never an entry, and
+   a second durable write would double the time every knock holds the
+   lock (test_faults, the lock file deleted under 200 concurrent knocks,
+   then lost 2 knocks to "lock keeps being replaced"). */
+static void
+store_meta_write(const struct store *s, uid_t owner, struct wlmeta *m, const struct ipmap *map)
+{
+	struct sf_err e;
+	size_t len;
+	char *text;
+
+	(void)wlmeta_retain(m, store_meta_keep, (void *)(uintptr_t)map);
+	if (wlmeta_format(m, &text, &len) == -1) {
+		log_warnx(MOD, "cannot write entry metadata file %s: out of memory",
+		    s->meta_path);
+		return;
+	}
+	if (sf_replace(s->meta_path, owner, text, len, SF_DERIVED, &e) == -1)
+		log_warnx(MOD, "cannot write entry metadata file: %s", e.msg);
+	free(text);
+}
+
+/* Removes the entries of next that op->match names; counts them. */
+static int
+store_apply_match(struct ipmap *next, const struct wlmeta *meta, struct store_op *op)
+{
+	const struct store_match *mt = op->match;
+	struct ipnet net, *del = NULL;
+	size_t pos = 0, n = 0, i;
+	int64_t value;
+
+	if (mt->by == STORE_MATCH_ENTRY) {
+		op->revoked = (size_t)ipmap_del(next, &mt->entry);
+		return 0;
+	}
+	if (ipmap_count(next) > 0 &&
+	    (del = reallocarray(NULL, ipmap_count(next), sizeof(*del))) == NULL)
+		return -1;
+	while (ipmap_next(next, &pos, &net, &value) == 1) {
+		const struct store_meta *sm = wlmeta_get(meta, &net);
+
+		if (mt->by == STORE_MATCH_ALL ||
+		    (sm != NULL && mt->key != NULL && strcmp(sm->key, mt->key) == 0))
+			del[n++] = net;
+	}
+	for (i = 0; i < n; i++)
+		(void)ipmap_del(next, &del[i]);
+	free(del);
+	op->revoked = n;
+	return 0;
+}
+
+/* The writer: under the lock, does op (adds op->entry, removes what
+   op->match names), drops what expired and what is over max_entries,
+   writes whitelist.json, its metadata and its index if anything changed,
+   and makes the result the view. Sets *again (and returns STORE_FAIL)
+   when whitelist.json changed under it. */
+static enum store_result
+store_update(struct store *s, struct store_op *op, int64_t now, bool *again)
+{
+	const struct ipnet *entry = op->entry;
+	struct wlmeta meta;
+	bool meta_ok = false, meta_changed = false;
 	enum store_result rc = STORE_FAIL;
 	const struct ipmap *base;
 	struct wlindex *bidx = NULL, *x;
@@ -744,6 +865,8 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 	uid_t owner;
 
 	e.msg[0] = '\0';
+	op->revoked = 0;
+	wlmeta_init(&meta);
 	if (sf_dir_check(s->dir, &owner, &e) == -1) {
 		log_warnx(MOD, "cannot update the whitelist: %s", e.msg);
 		return STORE_FAIL;
@@ -757,6 +880,9 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 	if (store_read_current(s, owner, now, &base, &bidx, &parsed, &fd, &exists, &id,
 	    &changed) == -1)
 		goto done;
+	/* A metadata file that cannot be read is left alone (metadata
+	   unknown); one that does not parse was moved aside: start afresh. */
+	meta_ok = store_meta_read(s, owner, now, true, &meta) != -1;
 
 	next = ipmap_copy_live(base, now, 1, &dropped);
 	ipmap_free(parsed);
@@ -765,18 +891,29 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 		goto oom;
 	if (dropped > 0)
 		changed = true;
+	if (op->match != NULL) {
+		if (store_apply_match(next, &meta, op) == -1)
+			goto oom;
+		if (op->revoked > 0)
+			changed = true;
+	}
 	if (entry != NULL) {
 		ipnet_mask(entry, entry->prefix, &knocked);
-		if (ipmap_get(next, &knocked, &old) != 1 || old != expires_at) {
-			if (ipmap_put(next, &knocked, expires_at) == -1)
+		if (ipmap_get(next, &knocked, &old) != 1 || old != op->expires_at) {
+			if (ipmap_put(next, &knocked, op->expires_at) == -1)
 				goto oom;
 			changed = true;
 		}
+		if (wlmeta_set(&meta, &knocked, op->meta) == -1)
+			goto oom;
+		meta_changed = true;
 	}
 	if (store_trim(next, s->max_entries, entry != NULL ? &knocked : NULL, &changed) == -1)
 		goto oom;
 
 	if (!changed) {
+		if (meta_ok && meta_changed)
+			store_meta_write(s, owner, &meta, next);
 		/* Someone else already wrote what we wanted: adopt that file. */
 		if (base != s->map) {
 			if (bidx != NULL)
@@ -833,6 +970,8 @@ store_update(struct store *s, const struct ipnet *entry, int64_t expires_at, int
 		*again = true;
 		goto done;
 	}
+	if (meta_ok)
+		store_meta_write(s, owner, &meta, next);
 	wl_ident_of(&st, &nid);
 	if (wlindex_write(s->idx_path, owner, next, &nid, &e) == -1)
 		log_warnx(MOD, "cannot write the whitelist index (workers parse the "
@@ -856,6 +995,7 @@ oom:
 done:
 	if (fd != -1)
 		close(fd);
+	wlmeta_free(&meta);
 	ipmap_free(parsed);
 	ipmap_free(next);
 	wlindex_close(bidx);
@@ -865,7 +1005,7 @@ done:
 
 /* store_update until whitelist.json stays put while it writes. */
 static enum store_result
-store_write(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now)
+store_write(struct store *s, struct store_op *op, int64_t now)
 {
 	enum store_result rc = STORE_FAIL;
 	bool again = true;
@@ -873,7 +1013,7 @@ store_write(struct store *s, const struct ipnet *entry, int64_t expires_at, int6
 
 	for (i = 0; again && i < STORE_WRITE_TRIES; i++) {
 		again = false;
-		rc = store_update(s, entry, expires_at, now, &again);
+		rc = store_update(s, op, now, &again);
 	}
 	if (again)
 		log_warnx(MOD, "whitelist file %s keeps changing while knocks are written "
@@ -881,15 +1021,86 @@ store_write(struct store *s, const struct ipnet *entry, int64_t expires_at, int6
 	return rc;
 }
 
-enum store_result
-store_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now)
+static enum store_result
+store_file_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now,
+    const struct store_meta *meta)
 {
-	return store_write(s, entry, expires_at, now);
+	struct store_op op = { .entry = entry, .expires_at = expires_at, .meta = meta };
+
+	return store_write(s, &op, now);
 }
 
-enum store_result
-store_cleanup(struct store *s, int64_t now)
+static enum store_result
+store_file_revoke(struct store *s, const struct store_match *m, int64_t now, size_t *revoked)
 {
+	struct store_op op = { .match = m };
+	enum store_result rc = store_write(s, &op, now);
+
+	if (revoked != NULL)
+		*revoked = rc == STORE_OK ? op.revoked : 0;
+	return rc;
+}
+
+int
+store_entry_cmp(const void *a, const void *b)
+{
+	const struct store_entry *x = a, *y = b;
+
+	if (x->expires_at != y->expires_at)
+		return x->expires_at < y->expires_at ? -1 : 1;
+	return memcmp(&x->net, &y->net, sizeof(x->net));
+}
+
+static int
+store_file_list(struct store *s, int64_t now, struct store_entry **out, size_t *n)
+{
+	struct store_entry *v = NULL;
+	const struct store_meta *sm;
+	struct wlmeta meta;
+	struct sf_err e;
+	struct ipnet net;
+	size_t pos = 0, cnt = 0;
+	int64_t value;
+	uid_t owner;
+
+	*out = NULL;
+	*n = 0;
+	if (store_refresh(s, now) == -1)
+		return -1;
+	if (s->map == NULL || ipmap_count(s->map) == 0)
+		return 0;
+	if ((v = reallocarray(NULL, ipmap_count(s->map), sizeof(*v))) == NULL) {
+		log_warnx(MOD, "cannot list the whitelist: out of memory");
+		return -1;
+	}
+	wlmeta_init(&meta);
+	if (sf_dir_check(s->dir, &owner, &e) == 0)
+		(void)store_meta_read(s, owner, now, false, &meta);
+	while (ipmap_next(s->map, &pos, &net, &value) == 1) {
+		if (value <= now)
+			continue;
+		memset(&v[cnt], 0, sizeof(v[cnt]));
+		v[cnt].net = net;
+		v[cnt].expires_at = value;
+		if ((sm = wlmeta_get(&meta, &net)) != NULL)
+			v[cnt].meta = *sm;
+		cnt++;
+	}
+	wlmeta_free(&meta);
+	if (cnt == 0) {
+		free(v);
+		return 0;
+	}
+	qsort(v, cnt, sizeof(*v), store_entry_cmp);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+static enum store_result
+store_file_cleanup(struct store *s, int64_t now)
+{
+	struct store_op op = { .entry = NULL };
 	struct ipnet net;
 	size_t pos = 0;
 	int64_t value;
@@ -902,7 +1113,7 @@ store_cleanup(struct store *s, int64_t now)
 		return STORE_OK;
 	while (ipmap_next(s->map, &pos, &net, &value) == 1)
 		if (value <= now)
-			return store_write(s, NULL, 0, now);
+			return store_write(s, &op, now);
 	return STORE_OK;
 }
 
@@ -920,8 +1131,8 @@ store_err(char *err, size_t err_size, const char *fmt, ...)
 	va_end(ap);
 }
 
-int
-store_check_ready(struct store *s, char *err, size_t err_size)
+static int
+store_file_check_ready(struct store *s, char *err, size_t err_size)
 {
 	unsigned long long need, avail;
 	struct statvfs vfs;
@@ -959,4 +1170,88 @@ store_check_ready(struct store *s, char *err, size_t err_size)
 		return -1;
 	}
 	return 0;
+}
+
+/* --- the public API: the file backend above, or store_redis ----------------- */
+
+struct store *
+store_new_redis(struct redisconn *conn, const char *prefix, int64_t max_entries)
+{
+	struct store *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->fd = -1;
+	s->state = VIEW_MISSING;
+	if ((s->redis = store_redis_new(conn, prefix, max_entries >= 1 ? max_entries : 1)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+int
+store_refresh(struct store *s, int64_t now)
+{
+	return s->redis != NULL ? store_redis_refresh(s->redis, now) : store_file_refresh(s, now);
+}
+
+int
+store_recheck(struct store *s, int64_t now)
+{
+	/* The file backend's refresh is already exact (the shared generation). */
+	return s->redis != NULL ? store_redis_recheck(s->redis, now) : 0;
+}
+
+int
+store_lookup(const struct store *s, const struct ipnet *addr, int64_t now, int64_t *expires_at)
+{
+	if (s != NULL && s->redis != NULL)
+		return store_redis_lookup(s->redis, addr, now, expires_at);
+	return store_file_lookup(s, addr, now, expires_at);
+}
+
+size_t
+store_count(const struct store *s)
+{
+	return s->redis != NULL ? store_redis_count(s->redis) : store_file_count(s);
+}
+
+enum store_result
+store_add(struct store *s, const struct ipnet *entry, int64_t expires_at, int64_t now,
+    const struct store_meta *meta)
+{
+	if (s->redis != NULL)
+		return store_redis_add(s->redis, entry, expires_at, now, meta);
+	return store_file_add(s, entry, expires_at, now, meta);
+}
+
+enum store_result
+store_revoke(struct store *s, const struct store_match *m, int64_t now, size_t *revoked)
+{
+	if (s->redis != NULL)
+		return store_redis_revoke(s->redis, m, now, revoked);
+	return store_file_revoke(s, m, now, revoked);
+}
+
+int
+store_list(struct store *s, int64_t now, struct store_entry **out, size_t *n)
+{
+	if (s->redis != NULL)
+		return store_redis_list(s->redis, now, out, n);
+	return store_file_list(s, now, out, n);
+}
+
+enum store_result
+store_cleanup(struct store *s, int64_t now)
+{
+	return s->redis != NULL ? store_redis_cleanup(s->redis, now) : store_file_cleanup(s, now);
+}
+
+int
+store_check_ready(struct store *s, char *err, size_t err_size)
+{
+	if (s->redis != NULL)
+		return store_redis_check_ready(s->redis, err, err_size);
+	return store_file_check_ready(s, err, err_size);
 }

@@ -28,6 +28,8 @@
 		sharedName: $('shared-origin-name'), auto: $('auto'),
 		otherForm: $('other-form'), otherIp: $('other-ip'), otherKnock: $('other-knock'),
 		otherResult: $('other-result'),
+		admin: $('admin'), adminList: $('admin-list'), adminEmpty: $('admin-empty'),
+		adminResult: $('admin-result'), adminRefresh: $('admin-refresh'),
 	};
 
 	let settings = loadSettings();
@@ -83,6 +85,16 @@
 
 	function knockUrl() {
 		return new URL(settings.url || DEFAULT_URL, document.baseURI).href;
+	}
+
+	// The admin endpoint beside the knock URL: its last path segment
+	// replaced (https://h/knock -> https://h/entries).
+	function entriesUrl() {
+		const u = new URL(knockUrl());
+		u.pathname = u.pathname.replace(/[^/]*$/, 'entries');
+		u.search = '';
+		u.hash = '';
+		return u.href;
 	}
 
 	// Returns { settings } or { field, message }.
@@ -264,6 +276,7 @@
 	// Forgets what the last knock showed (another server or key now).
 	function resetState() {
 		stopCountdown();
+		hideAdmin();
 		hideError();
 		ui.ip.textContent = '–';
 		ui.whitelisted.textContent = '–';
@@ -345,6 +358,7 @@
 				setStatus('ok', grantedText(data, asked));
 				if (opts.fromForm)
 					ui.settings.open = false;
+				loadAdmin();
 				return;
 			}
 			const [text, help] = explain(res, data);
@@ -388,6 +402,8 @@
 			const { res, data } = await postKnock({ ip_address: ip });
 			if (isGrant(res, data)) {
 				show('ok', `${grantedText(data, settings.ttl)} Until ${whenText(data.expires_at, data.expires_in_seconds)}.`);
+				if (!ui.admin.hidden)
+					loadAdmin();
 				return;
 			}
 			const [text] = explain(res, data);
@@ -401,8 +417,138 @@
 		}
 	}
 
+
+	// --- the admin view (admin keys: GET/DELETE …/entries) ----------------------------
+	let adminEntries = [];		// [{ entry, key, knocked_at, localMs }]
+	let adminTimer = null;
+	let adminGen = 0;
+
+	function hideAdmin() {
+		ui.admin.hidden = true;
+		clearInterval(adminTimer);
+		adminTimer = null;
+		adminEntries = [];
+		ui.adminList.replaceChildren();
+		ui.adminResult.textContent = '';
+	}
+
+	function adminShow(kind, text) {
+		ui.adminResult.className = `status status-${kind}`;
+		ui.adminResult.textContent = text;
+	}
+
+	function adminTick() {
+		for (const li of ui.adminList.children) {
+			const left = Math.max(0, Math.ceil((Number(li.dataset.expires) - Date.now()) / 1000));
+			li.querySelector('.entry-left').textContent = left > 0 ? `expires in ${duration(left)}` : 'expired';
+		}
+	}
+
+	function entryRow(e) {
+		const li = document.createElement('li');
+		li.dataset.entry = e.entry;
+		li.dataset.expires = String(e.localMs);
+		const name = document.createElement('div');
+		name.className = 'entry-name';
+		name.textContent = e.entry;
+		const facts = document.createElement('div');
+		facts.className = 'entry-facts';
+		const left = document.createElement('span');
+		left.className = 'entry-left';
+		left.setAttribute('role', 'timer');
+		const by = document.createElement('span');
+		by.className = 'entry-key';
+		by.textContent = e.key ? `key ${e.key}` : 'key unknown';
+		const when = Number.isInteger(e.knocked_at)
+			? `, knocked ${new Date(e.knocked_at * 1000).toLocaleString()}` : '';
+		facts.append(left, ' · ', by, when);
+		const buttons = document.createElement('div');
+		buttons.className = 'buttons';
+		const revoke = document.createElement('button');
+		revoke.type = 'button';
+		revoke.className = 'revoke';
+		revoke.textContent = 'Revoke';
+		revoke.setAttribute('aria-label', `Revoke ${e.entry}`);
+		revoke.addEventListener('click', () => adminRevoke({ entry: e.entry }, e.entry));
+		buttons.append(revoke);
+		if (e.key) {
+			const all = document.createElement('button');
+			all.type = 'button';
+			all.className = 'secondary revoke-key';
+			all.textContent = `Revoke all by ${e.key}`;
+			all.addEventListener('click', () => adminRevoke({ key: e.key }, `every entry of key ${e.key}`));
+			buttons.append(all);
+		}
+		li.append(name, facts, buttons);
+		return li;
+	}
+
+	function renderAdmin() {
+		ui.adminList.replaceChildren(...adminEntries.map(entryRow));
+		ui.adminEmpty.hidden = adminEntries.length > 0;
+		adminTick();
+		clearInterval(adminTimer);
+		adminTimer = setInterval(adminTick, 1000);
+	}
+
+	// Asks for the entries with the current key: shows the view on a 200,
+	// hides it for any other answer (a key without admin permission: 403).
+	async function loadAdmin() {
+		const myGen = ++adminGen;
+		if (!settings.key) {
+			hideAdmin();
+			return;
+		}
+		let res, data;
+		const asked = Date.now();
+		try {
+			res = await fetch(entriesUrl(), {
+				method: 'GET', headers: { 'X-Api-Key': settings.key }, cache: 'no-store',
+				credentials: 'omit', redirect: 'manual', referrerPolicy: 'no-referrer',
+			});
+			data = res.status === 200 ? JSON.parse(await res.text()) : null;
+		} catch {
+			data = null;
+		}
+		if (myGen !== adminGen)
+			return;
+		if (!res || res.status !== 200 || !data || !Array.isArray(data.entries)) {
+			hideAdmin();
+			return;
+		}
+		adminEntries = data.entries.filter((e) => e && typeof e.entry === 'string' &&
+			Number.isInteger(e.expires_in_seconds)).map((e) => ({
+			entry: e.entry, key: typeof e.key === 'string' ? e.key : '',
+			knocked_at: e.knocked_at, localMs: asked + e.expires_in_seconds * 1000,
+		}));
+		ui.admin.hidden = false;
+		renderAdmin();
+	}
+
+	async function adminRevoke(body, what) {
+		for (const b of ui.adminList.querySelectorAll('button'))
+			b.disabled = true;
+		adminShow('idle', `Revoking ${what}…`);
+		try {
+			const res = await fetch(entriesUrl(), {
+				method: 'DELETE', headers: { 'X-Api-Key': settings.key, 'Content-Type': 'application/json' },
+				body: JSON.stringify(body), cache: 'no-store', credentials: 'omit',
+				redirect: 'manual', referrerPolicy: 'no-referrer',
+			});
+			const data = await readJson(res);
+			if (res.status === 200 && data && Number.isInteger(data.revoked))
+				adminShow('ok', `Revoked ${what} (${data.revoked} ${data.revoked === 1 ? 'entry' : 'entries'}).`);
+			else
+				adminShow('bad', explain(res, data)[0]);
+		} catch {
+			adminShow('bad', unreachable()[0]);
+		}
+		await loadAdmin();
+	}
+
 	// --- events -------------------------------------------------------------------------------
 	ui.knock.addEventListener('click', () => knock());
+	ui.adminRefresh.addEventListener('click', () => loadAdmin());
 
 	ui.otherForm.addEventListener('submit', (ev) => {
 		ev.preventDefault();

@@ -22,5 +22,7 @@ EXTRA_DIST += \
 	tests/integration/test_web.sh \
 	tests/web/package.json \
 	tests/web/package-lock.json \
-	tests/web/webapp.test.mjs
+	tests/web/webapp.test.mjs \
+	tests/web/admin.test.mjs \
+	tests/web/report.mjs
 CLEANFILES += tests/web/web-app.png

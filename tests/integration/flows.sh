@@ -285,7 +285,11 @@ kn_example_apache() {	# NAME CONFIG (TCP only: mod_authnz_fcgi has no unix socke
 	port=$(kn_port)
 	HTTP_PORT=$port KNOCKER_PORT=$KN_APP_PORT BACKEND_PORT=$KN_BACKEND_PORT WWW_DIR=$KN_DIR/www \
 	    RUN_DIR=$KN_RUN kn_render "$KN_SRC/conf-examples/apache2.conf" "$KN_RUN/apache2.conf"
-	[ -z "${KN_APACHE_SITE_LINES-}" ] || printf '%s\n' "$KN_APACHE_SITE_LINES" >>"$KN_RUN/apache2.conf"
+	# A site's own lines go into its <VirtualHost>, before the closing tag.
+	if [ -n "${KN_APACHE_SITE_LINES-}" ]; then
+		SITE_LINES=$KN_APACHE_SITE_LINES awk '/^<\/VirtualHost>/ { print ENVIRON["SITE_LINES"] } { print }' \
+		    "$KN_RUN/apache2.conf" >"$KN_RUN/apache2.conf.new" && mv "$KN_RUN/apache2.conf.new" "$KN_RUN/apache2.conf"
+	fi
 	out=$(apache2 -t -f "$KN_RUN/apache2.conf" 2>&1) || { kn_diag "apache2 -t failed:" "$out"; return 1; }
 	apache2 -f "$KN_RUN/apache2.conf" -DFOREGROUND 2>>"$KN_RUN/apache-stderr.log" &
 	kn_track $!

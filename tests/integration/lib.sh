@@ -237,9 +237,12 @@ kn_random_key() {
 # remote whitelist) and KN_ADMIN_KEY (remote whitelist allowed).
 # Extra arguments are jq filters applied in order, e.g.
 #   '.server.trusted_proxies = ["127.0.0.1"]'
+# then $KN_CONFIG_FILTER if set (test_redis.sh: the same flows on the
+# Redis store backend).
 kn_make_config() {	# OUT [jq-filter...]
 	local out=$1 f tmp
 	shift
+	[ -n "${KN_CONFIG_FILTER-}" ] && set -- "$@" "$KN_CONFIG_FILTER"
 	: "${KN_API_KEY:=$(kn_random_key)}"
 	: "${KN_ADMIN_KEY:=$(kn_random_key)}"
 	export KN_API_KEY KN_ADMIN_KEY

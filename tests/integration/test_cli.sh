@@ -5,7 +5,7 @@
 
 kn_init cli
 kn_need_bin lighttpd spawn-fcgi curl jq
-KNOCK=${KNOCK:-$KN_BUILD/knock}
+KNOCK=${KNOCK:-$KN_BUILD/knocker-knock}
 [ -x "$KNOCK" ] || kn_bail "knock client not found at $KNOCK"
 unset KNOCKER_KEY KNOCKER_URL
 # libcurl honours proxy variables; everything here is on loopback
@@ -83,8 +83,8 @@ kn_like "$OUT" 'exit status: 0 success.*' "--help documents the exit statuses"
 kk --bogus "$URL"
 kn_is "$RC" 2 "an unknown option is a usage error (2)"
 kk -k "$KN_API_KEY"
-kn_is "$RC:$ERR" "2:knock: no URL: give the knock endpoint (e.g. https://home.example.org/knock), set KNOCKER_URL, or run 'knock setup'
-Try 'knock --help'." "no URL: exit 2 and what to do"
+kn_is "$RC:$ERR" "2:knocker-knock: no URL: give the knock endpoint (e.g. https://home.example.org/knock), set KNOCKER_URL, or run 'knocker-knock setup'
+Try 'knocker-knock --help'." "no URL: exit 2 and what to do"
 kk --ttl 0 -k "$KN_API_KEY" "$URL"
 kn_is "$RC" 2 "--ttl 0 is a usage error"
 kk "$URL"
@@ -102,7 +102,7 @@ kn_like "$OUT" '^IPv4: whitelisted 127\.0\.0\.1 for 1h \(until [0-9]{4}-[0-9]{2}
 kn_is "$(kn_http GET "http://127.0.0.1:$PORT/private/index.html")" 200 "after the knock the protected page is 200"
 kk check "http://127.0.0.1:$PORT/private/index.html"
 kn_is "$RC" 10 "check from a whitelisted machine: exit 10, nothing to conclude"
-kn_like "$ERR" 'already allowed \(HTTP 200\)\. Either this machine.s address is whitelisted or always allowed, or the deployment lets everyone through \(fails open\); knock check cannot tell which\.' \
+kn_like "$ERR" 'already allowed \(HTTP 200\)\. Either this machine.s address is whitelisted or always allowed, or the deployment lets everyone through \(fails open\); knocker-knock check cannot tell which\.' \
     "and it says so plainly"
 kn_is "$OUT" "" "and prints no probe"
 kk status -k "$KN_API_KEY" "$URL"
@@ -110,7 +110,7 @@ kn_like "$RC:$OUT" '^0:IPv4: 127\.0\.0\.1 is whitelisted for (1h|59m [0-9]+s) mo
 
 t0=$(date +%s)
 kk --json --ttl 120 -k "$KN_API_KEY" "$URL"
-kn_is "$RC" 0 "knock --json exits 0"
+kn_is "$RC" 0 "knocker-knock --json exits 0"
 kn_is "$(jq -r '[.command, .exit_code, (.results | length), .results[0].family, .results[0].ok,
     .results[0].http_status, .results[0].whitelisted_entry, .results[0].expires_in_seconds] | join(" ")' <<<"$OUT")" \
     "knock 0 1 ipv4 true 200 127.0.0.1 120" "--json: the entry and the TTL that --ttl asked for"
@@ -141,7 +141,7 @@ kn_is "$RC" 2 "-4 with -6 is a usage error"
 # --- errors and their exit statuses ---------------------------------------------------------
 kk -k wrong-key "$URL"
 kn_is "$RC" 5 "wrong key: exit 5"
-kn_is "$ERR" "knock: IPv4: HTTP 401: Invalid or missing API key. Check the API key (--key-file, KNOCKER_KEY or the config file)." \
+kn_is "$ERR" "knocker-knock: IPv4: HTTP 401: Invalid or missing API key. Check the API key (--key-file, KNOCKER_KEY or the config file)." \
     "wrong key: the server's message and what to do"
 kk -k "$KN_API_KEY" --ip 203.0.113.5 "$URL"
 kn_is "$RC" 6 "--ip with a key lacking permission: exit 6"
@@ -151,7 +151,7 @@ kn_is "$RC:$OUT" "0:whitelisted 203.0.113.5 for 1m (until $(date -d @"$(jq -r '.
     "--ip with a permitted key whitelists that address, once"
 kk -k "$KN_API_KEY" "http://127.0.0.1:$(kn_port)/knock"
 kn_is "$RC" 4 "server down: exit 4"
-kn_like "$ERR" '^knock: IPv4: network error: .*Check the URL and your network connection\.$' "server down: says so"
+kn_like "$ERR" '^knocker-knock: IPv4: network error: .*Check the URL and your network connection\.$' "server down: says so"
 kk -k "$KN_API_KEY" "http://127.0.0.1:$PORT/nope"
 kn_is "$RC" 1 "a URL that is not knocker (404): exit 1"
 kn_like "$ERR" 'HTTP 404: not an answer from knocker\. Is the URL the knock endpoint' "404: says to check the URL"
@@ -179,7 +179,7 @@ kn_like "$ERR" 'No scheme was given, so https:// was assumed; if the server spea
     "with a hint to use http://"
 kk --ttl 7200 -k "$KN_API_KEY" "$URL"
 kn_like "$RC:$OUT" '^0:IPv4: whitelisted 127\.0\.0\.1 for 1h \(until ' "a TTL above the key's max_ttl is granted as max_ttl"
-kn_is "$ERR" "knock: note: IPv4: the key's max_ttl capped the lifetime at 1h (you asked for 2h)" \
+kn_is "$ERR" "knocker-knock: note: IPv4: the key's max_ttl capped the lifetime at 1h (you asked for 2h)" \
     "and knock says it was capped"
 kk --json --ttl 7200 -k "$KN_API_KEY" "$URL"
 kn_is "$(jq -r '[.results[0].expires_in_seconds, .results[0].requested_ttl, .results[0].ttl_capped] | join(" ")' <<<"$OUT")" \
@@ -211,10 +211,10 @@ kk status -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/status/knock"
 kn_is "$RC:$OUT" $'8:IPv4: \xc3\xa9?31m?[2J?]0;x???\xe2\x80\x9b is not whitelisted' \
     "status: C0, DEL and C1 (UTF-8 and raw bytes) in client_ip become '?', valid UTF-8 stays"
 kk -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/deny/knock"
-kn_is "$RC:$ERR" $'6:knock: IPv4: HTTP 403: bad?[2Jthing?[1m?????? ok\xe2\x82\xac. Whitelisting another address (--ip) needs a key with allow_remote_whitelist.' \
+kn_is "$RC:$ERR" $'6:knocker-knock: IPv4: HTTP 403: bad?[2Jthing?[1m?????? ok\xe2\x82\xac. Whitelisting another address (--ip) needs a key with allow_remote_whitelist.' \
     "error text: C1 controls, raw 0x80-0x9f, overlong and surrogate bytes become '?'"
 
-# --- knock check: the deployment self-check ------------------------------------------------------
+# --- knocker-knock check: the deployment self-check ------------------------------------------------------
 # A knocker that always allows 192.168.1.10 and excludes /health (and
 # /status for media.test), with a real backend behind lighttpd's /app/.
 # The broken fronts below leak by their own configuration, never by a
@@ -247,7 +247,7 @@ kn_is "$(kn_http GET "http://127.0.0.1:$LT_PORT/app/" -H 'X-Forwarded-For: 192.1
     "(the shipped example ignores X-Forwarded-For: 401)"
 kk check --excluded /health --host media.test "http://127.0.0.1:$LT_PORT/app/"
 kn_is "$RC" 0 "check: the shipped lighttpd example denies every forged request: exit 0"
-kn_like "$OUT" $'^knock check: http://127\\.0\\.0\\.1:[0-9]+/app/\nplain request without a knock: denied \\(HTTP 401\\)\n' \
+kn_like "$OUT" $'^knocker-knock check: http://127\\.0\\.0\\.1:[0-9]+/app/\nplain request without a knock: denied \\(HTTP 401\\)\n' \
     "check: first the plain request, denied"
 kn_like "$OUT" $'\nknock check: OK: all [0-9]+ forged requests were denied\\.$' "check: the summary says all were denied"
 kn_unlike "$OUT" $'(^|\n)(LEAK|ODD)' "check: no LEAK or ODD line"
@@ -313,7 +313,7 @@ printf '%s\n' "$KN_API_KEY" >"$KN_DIR/key"
 chmod 644 "$KN_DIR/key"
 kk --key-file "$KN_DIR/key" "$URL"
 kn_is "$RC" 3 "a key file readable by others is refused: exit 3"
-kn_is "$ERR" "knock: key file $KN_DIR/key: refused: it holds a secret but other users can access it (mode 0644); run: chmod 600 $KN_DIR/key" \
+kn_is "$ERR" "knocker-knock: key file $KN_DIR/key: refused: it holds a secret but other users can access it (mode 0644); run: chmod 600 $KN_DIR/key" \
     "and the message says why and what to do"
 chmod 600 "$KN_DIR/key"
 kk --key-file "$KN_DIR/key" "$URL"
@@ -324,7 +324,7 @@ KNOCKER_KEY=$KN_API_KEY KNOCKER_URL=$URL kk status
 kn_is "$RC" 0 "KNOCKER_URL works"
 
 kk setup --key-file "$KN_DIR/key" --ttl 300 "$URL"
-kn_is "$RC" 0 "knock setup checks the key and saves"
+kn_is "$RC" 0 "knocker-knock setup checks the key and saves"
 CONF=$XDG_CONFIG_HOME/knocker/config
 kn_is "$(stat -c %a "$CONF"):$(stat -c %a "$XDG_CONFIG_HOME/knocker")" "600:700" "the settings file is 0600 in a 0700 directory"
 kn_is "$(grep -v '^#' "$CONF" | sed 's/^key = .*/key = KEY/')" "url = $URL
@@ -351,7 +351,7 @@ for i in 1 2 3 4 5; do
 	codes="$codes$RC "
 done
 kn_is "$codes" "5 5 5 5 7 " "rate limit: four 401s (exit 5), then 429 (exit 7)"
-kn_like "$ERR" '^knock: IPv6: HTTP 429: Too many knock attempts\. Retry after [0-9]+ s\.$' "429: says when to retry (Retry-After)"
+kn_like "$ERR" '^knocker-knock: IPv6: HTTP 429: Too many knock attempts\. Retry after [0-9]+ s\.$' "429: says when to retry (Retry-After)"
 kk -6 --json "${DUAL[@]}" -k wrong-key "$DURL"
 kn_like "$(jq -r '[.results[0].http_status, .results[0].exit_code, .results[0].retry_after] | join(" ")' <<<"$OUT")" \
     '^429 7 [1-9][0-9]*$' "--json: 429 with retry_after"
@@ -428,7 +428,7 @@ t1=$(date -d "$(echo "$ts" | head -n 1)" +%s)
 t3=$(date -d "$(echo "$ts" | tail -n 1)" +%s)
 kn_ok "the re-knocks follow each other: 3 knocks in $((t3 - t1)) s (every 2.4 s plus the request)" \
     test $((t3 - t1)) -ge 4 -a $((t3 - t1)) -le 6
-kn_like "$(grep -m 1 'knocked:' "$KN_DIR/watch-ttl.log")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4} knock: knocked: .*next knock in 2s$' \
+kn_like "$(grep -m 1 'knocked:' "$KN_DIR/watch-ttl.log")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4} knocker-knock: knocked: .*next knock in 2s$' \
     "watch logs one timestamped line per event, with the next knock at 80% of the TTL"
 kn_like "$(tail -n 1 "$KN_DIR/watch-ttl.log")" 'stopping on signal$' "watch logs its stop"
 kn_is "$(grep -o 'Retrying in [0-9]*s' "$KN_DIR/watch-down.log" | head -n 3 | tr '\n' ' ')" \

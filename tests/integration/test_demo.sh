@@ -18,7 +18,7 @@ ln -s "$KN_SRC/conf-examples" "$top/conf-examples"
 ln -s "$KN_SRC/web" "$top/web"
 # The knock client, unless this build left it out (--disable-client).
 knock_bin=""
-[ -x "$KN_BUILD/knock" ] && knock_bin=$KN_BUILD/knock
+[ -x "$KN_BUILD/knocker-knock" ] && knock_bin=$KN_BUILD/knocker-knock
 echo "# made by ./configure" >"$top/config.status"
 printf 'all:\n\tcp %s %s .\n' "$KNOCKER" "$knock_bin" >"$top/Makefile"
 
@@ -65,7 +65,7 @@ kn_like "$KN_STATUS:$KN_BODY" '^200:\{"whitelisted_entry":"127\.0\.0\.1",' "the 
 kn_req GET "$url/private/"
 kn_is "$KN_STATUS" 200 "after the knock: 200"
 if [ -n "$knock_bin" ]; then
-	out=$("$top/knock" --key-file "$state/api-key" "$url/knock" 2>&1)
+	out=$("$top/knocker-knock" --key-file "$state/api-key" "$url/knock" 2>&1)
 	kn_is "$?" 0 "the printed knock client line works with the key file" || kn_diag "$out"
 fi
 

@@ -61,6 +61,16 @@ kn_is "$?:$out" "1:knocker: FCGI_WEB_SERVER_ADDRS is not supported: listen on lo
     "-t: libfcgi's FCGI_WEB_SERVER_ADDRS filter is refused, not silently ignored"
 out=$("$KNOCKER" -h)
 kn_like "$out" '-t \[-c FILE\] \[-u USER\]' "-h shows -u"
+kn_is "$("$KNOCKER" --help)" "$out" "--help is -h"
+kn_like "$("$KNOCKER" --version)" '^knocker [0-9]+\.[0-9]+\.[0-9]+$' "--version prints the version"
+kn_is "$("$KNOCKER" --version)" "$("$KNOCKER" -V)" "--version is -V"
+# On a terminal (fd 0 a tty, no CGI environment) there is no request: a
+# one-line hint and exit 2, not a raw "Status: ..." CGI answer. script(1)
+# gives it a pseudo-terminal; -e passes its exit status on.
+out=$(script -qec "env -u GATEWAY_INTERFACE $KNOCKER -c $KN_DIR/good.json" /dev/null </dev/null 2>&1)
+kn_like "$?:$(printf '%s' "$out" | tr -d '\r')" '^2:knocker: not a CGI request or FastCGI socket: run it under spawn-fcgi' \
+    "on a terminal: a hint how to run it, exit 2"
+kn_unlike "$out" 'Status:' "on a terminal: no raw CGI answer"
 
 # --- workers: stderr when it is a file ------------------------------------------------
 port=$(kn_port)

@@ -27,7 +27,7 @@ echo "SECRET-PAGE" >"$KN_DIR/www/private/index.html"
 # minute.
 LONG_KEY=$(kn_random_key)
 kn_make_config "$KN_DIR/knocker.json" \
-    '.security.knock_rate_limit.successful_requests = 0' \
+    '.security.knock_rate_limit.successful_requests = 0' '.api_keys[1].admin = true' \
     ".api_keys += [{\"name\": \"long\", \"key\": \"$LONG_KEY\", \"max_ttl\": 172800, \"allow_remote_whitelist\": true}]"
 kn_ok "knocker starts under spawn-fcgi" kn_spawn_knocker "$KN_DIR/knocker.json" 2
 PORT=$(kn_port)
@@ -76,32 +76,37 @@ else
 fi
 
 # --- the browser -----------------------------------------------------------------------------
-# webapp.test.mjs prints one JSON object per check ({"ok", "name", "diag"}).
-results=$KN_DIR/browser.jsonl
-APP_URL=$APP SERVICE_URL=$SERVICE API_KEY=$KN_API_KEY LONG_KEY=$LONG_KEY CHROMIUM=$CHROMIUM SCREENSHOT=$SHOT \
-    WHITELIST=$KN_DIR/state/whitelist.json PROFILE_PARENT=$KN_DIR \
-    timeout 180 node "$NODE_DIR/webapp.test.mjs" >"$results" 2>"$KN_DIR/node-stderr.log"
-rc=$?
-finished=0
-while IFS= read -r line; do
-	case "$line" in
-	'{'*) ;;
-	*) kn_diag "$line"; continue ;;
-	esac
-	name=$(jq -r '.name' <<<"$line")
-	if [ "$name" = "__finished__" ]; then
-		finished=1
-		continue
-	fi
-	if [ "$(jq -r '.ok' <<<"$line")" = true ]; then
-		kn__report 0 "$name"
-	else
-		kn__report 1 "$name"
-		kn_diag "$(jq -r '.diag // ""' <<<"$line")"
-	fi
-done <"$results"
-kn_is "$rc:$finished" "0:1" "the browser test ran to the end"
-[ "$rc" -eq 0 ] || sed 's/^/# /' "$KN_DIR/node-stderr.log" | tail -n 30
+# Each *.test.mjs prints one JSON object per check ({"ok", "name", "diag"}).
+run_browser_test() {	# FILE
+	local results=$KN_DIR/browser-$1.jsonl rc finished=0 line name
+	APP_URL=$APP SERVICE_URL=$SERVICE API_KEY=$KN_API_KEY LONG_KEY=$LONG_KEY ADMIN_KEY=$KN_ADMIN_KEY \
+	    CHROMIUM=$CHROMIUM SCREENSHOT=$SHOT WHITELIST=$KN_DIR/state/whitelist.json PROFILE_PARENT=$KN_DIR \
+	    timeout 180 node "$NODE_DIR/$1" >"$results" 2>"$KN_DIR/node-stderr-$1.log"
+	rc=$?
+	while IFS= read -r line; do
+		case "$line" in
+		'{'*) ;;
+		*) kn_diag "$line"; continue ;;
+		esac
+		name=$(jq -r '.name' <<<"$line")
+		if [ "$name" = "__finished__" ]; then
+			finished=1
+			continue
+		fi
+		if [ "$(jq -r '.ok' <<<"$line")" = true ]; then
+			kn__report 0 "$name"
+		else
+			kn__report 1 "$name"
+			kn_diag "$(jq -r '.diag // ""' <<<"$line")"
+		fi
+	done <"$results"
+	kn_is "$rc:$finished" "0:1" "the browser test $1 ran to the end"
+	[ "$rc" -eq 0 ] || sed 's/^/# /' "$KN_DIR/node-stderr-$1.log" | tail -n 30
+}
+run_browser_test webapp.test.mjs
+# The admin view (an admin key) on the same stack.
+kn_is "$(kn_http GET "$APP/entries" "${RES[@]}")" 401 "/entries answers on the app's host too (the admin view's URL)"
+run_browser_test admin.test.mjs
 
 # --- the screenshot -------------------------------------------------------------------------------
 kn_is "$(od -An -tx1 -j12 -N12 "$SHOT" 2>/dev/null | tr -d ' \n')" "494844520000030c00000698" \

@@ -72,7 +72,7 @@ make_conf(const char *dir, const char *extra_security)
 	    "{\"server\":{\"trusted_proxies\":[\"10.9.9.9\"]},"
 	    "\"whitelist\":{\"storage_path\":\"%s/whitelist.json\"},"
 	    "\"api_keys\":[{\"name\":\"phone\",\"key\":\"" KEY_PHONE "\",\"max_ttl\":3600},"
-	    "{\"name\":\"admin\",\"key\":\"" KEY_ADMIN "\",\"max_ttl\":600,\"allow_remote_whitelist\":true}],"
+	    "{\"name\":\"admin\",\"key\":\"" KEY_ADMIN "\",\"max_ttl\":600,\"allow_remote_whitelist\":true,\"admin\":true}],"
 	    "\"security\":{\"always_allowed_ips\":[\"192.0.2.0/24\"],\"excluded_paths\":[\"/health\"],"
 	    "\"excluded_paths_by_host\":{\"media.example.org\":[\"/public\"],\"*\":[\"/.well-known/\"]}%s},"
 	    "\"cors\":{\"allowed_origin\":\"https://app.example.org\"}}",
@@ -705,6 +705,133 @@ test_no_config(void)
 	app_fini(&app);
 }
 
+/* The body an answer carries (long_body for a list). */
+static const char *
+body_of(const struct response *resp)
+{
+	return resp->long_body != NULL ? resp->long_body : resp->body;
+}
+
+/* GET/DELETE /entries: admin keys only; bad bodies are 400 with a message. */
+static void
+test_entries(struct app *app)
+{
+	static const struct {
+		const char	*name;
+		struct rq	 rq;
+		int		 status;
+		const char	*body;
+	} rows[] = {
+		{ "no key is 401", { .method = "GET", .request_uri = "/.knocker/entries",
+		  .remote = "203.0.113.50" }, 401, "{\"error\":\"Invalid or missing API key.\"}" },
+		{ "wrong key is 401", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = "nope-nope-nope-nope", .ctype = "application/json",
+		  .body = "{\"all\":true}" }, 401, "{\"error\":\"Invalid or missing API key.\"}" },
+		{ "non-admin GET is 403", { .method = "GET", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_PHONE }, 403,
+		  "{\"error\":\"API key lacks admin permission.\"}" },
+		{ "non-admin DELETE is 403", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_PHONE, .ctype = "application/json",
+		  .body = "{\"all\":true}" }, 403, "{\"error\":\"API key lacks admin permission.\"}" },
+		{ "PUT is 405", { .method = "PUT", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN }, 405, NULL },
+		{ "DELETE without body is 400", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN }, 400,
+		  "{\"error\":\"Request body required: {\\\"entry\\\":\\\"...\\\"}, "
+		  "{\\\"key\\\":\\\"...\\\"} or {\\\"all\\\":true}.\"}" },
+		{ "DELETE text/plain is 415", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN, .ctype = "text/plain",
+		  .body = "{\"all\":true}" }, 415, "{\"error\":\"Request body must be JSON.\"}" },
+		{ "DELETE malformed is 400", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN, .ctype = "application/json",
+		  .body = "{\"all\":" }, 400, "{\"error\":\"Malformed JSON request body.\"}" },
+		{ "DELETE array is 400", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN, .ctype = "application/json",
+		  .body = "[]" }, 400, "{\"error\":\"Request body must be a JSON object.\"}" },
+		{ "DELETE two fields is 400", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN, .ctype = "application/json",
+		  .body = "{\"all\":true,\"key\":\"phone\"}" }, 400,
+		  "{\"error\":\"Give exactly one of entry, key or all.\"}" },
+		{ "DELETE unknown field is 400", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN, .ctype = "application/json",
+		  .body = "{\"ip\":\"1.2.3.4\"}" }, 400,
+		  "{\"error\":\"Unknown field in request body (expected entry, key or all).\"}" },
+		{ "DELETE bad entry is 400", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN, .ctype = "application/json",
+		  .body = "{\"entry\":\"1.2.3\"}" }, 400,
+		  "{\"error\":\"entry must be an IP address or CIDR.\"}" },
+		{ "DELETE all false is 400", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN, .ctype = "application/json",
+		  .body = "{\"all\":false}" }, 400, "{\"error\":\"all must be true.\"}" },
+		{ "DELETE empty key is 400", { .method = "DELETE", .request_uri = "/entries",
+		  .remote = "203.0.113.50", .key = KEY_ADMIN, .ctype = "application/json",
+		  .body = "{\"key\":\"\"}" }, 400,
+		  "{\"error\":\"key must be a key name (1 to 64 bytes).\"}" },
+	};
+	const struct rq knock = { .method = "POST", .request_uri = "/knock",
+	    .remote = "203.0.113.60", .key = KEY_PHONE };
+	const struct rq list = { .method = "GET", .request_uri = "/.knocker/entries",
+	    .remote = "203.0.113.61", .key = KEY_ADMIN };
+	const struct rq options = { .method = "OPTIONS", .request_uri = "/entries",
+	    .remote = "203.0.113.61" };
+	struct rq del = { .method = "DELETE", .request_uri = "/entries", .remote = "203.0.113.61",
+	    .key = KEY_ADMIN, .ctype = "application/json" };
+	struct response resp;
+	const char *methods;
+	char want[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		run(app, &rows[i].rq, &resp);
+		tap_is_int(resp.status, rows[i].status, "entries: %s: status", rows[i].name);
+		if (rows[i].body != NULL)
+			tap_is_str(resp.body, rows[i].body, "entries: %s: body", rows[i].name);
+		tap_ok(header(&resp, "Access-Control-Allow-Origin") != NULL,
+		    "entries: %s: CORS header", rows[i].name);
+	}
+	run(app, &options, &resp);
+	methods = header(&resp, "Access-Control-Allow-Methods");
+	tap_ok(resp.status == 204 && methods != NULL && strstr(methods, "DELETE") != NULL,
+	    "entries: OPTIONS allows DELETE");
+
+	run(app, &knock, &resp);
+	tap_is_int(resp.status, 200, "entries: a knock to list");
+	run(app, &list, &resp);
+	tap_is_int(resp.status, 200, "entries: admin GET is 200");
+	snprintf(want, sizeof(want), "{\"entry\":\"203.0.113.60\",\"expires_at\":%lld,"
+	    "\"expires_in_seconds\":3600,\"key\":\"phone\",\"knocked_at\":%lld}",
+	    (long long)(fake_now + 3600), (long long)fake_now);
+	tap_ok(strncmp(body_of(&resp), "{\"entries\":[", 12) == 0 &&
+	    strstr(body_of(&resp), want) != NULL && strstr(body_of(&resp), "client") == NULL,
+	    "entries: the list names entry, expiry, key and time, not the client");
+	reply_release(&resp);
+
+	del.body = "{\"entry\":\"203.0.113.60\"}";
+	run(app, &del, &resp);
+	tap_is_int(resp.status, 200, "entries: DELETE entry is 200");
+	tap_is_str(resp.body, "{\"revoked\":1}", "entries: DELETE entry revokes one");
+	run(app, &list, &resp);
+	tap_ok(strstr(body_of(&resp), "203.0.113.60") == NULL, "entries: revoked entry gone");
+	reply_release(&resp);
+	run(app, &knock, &resp);
+	del.body = "{\"key\":\"phone\"}";
+	run(app, &del, &resp);
+	tap_ok(resp.status == 200 && strcmp(resp.body, "{\"revoked\":0}") != 0,
+	    "entries: DELETE by key revokes the key's entries");
+	run(app, &list, &resp);
+	tap_ok(strstr(body_of(&resp), "\"key\":\"phone\"") == NULL,
+	    "entries: no entry of the revoked key is left");
+	reply_release(&resp);
+	run(app, &knock, &resp);
+	del.body = "{\"all\":true}";
+	run(app, &del, &resp);
+	tap_ok(resp.status == 200 && strncmp(resp.body, "{\"revoked\":", 11) == 0,
+	    "entries: DELETE all is 200");
+	run(app, &list, &resp);
+	tap_is_str(body_of(&resp), "{\"entries\":[]}", "entries: empty after DELETE all");
+	reply_release(&resp);
+}
+
 int
 main(void)
 {
@@ -732,6 +859,7 @@ main(void)
 	test_expiry(&app);
 	test_corrupt_store_denies(&app, dir_copy);
 	test_periodic_cleanup(&app, dir_copy);
+	test_entries(&app);
 	app_fini(&app);
 	conf_free(conf);
 

@@ -94,6 +94,7 @@ test_minimal(void)
 	tap_is_int((int64_t)c->keys[0].key_len, 32, "minimal: key_len");
 	tap_is_int(c->keys[0].max_ttl, 3600, "minimal: max_ttl");
 	tap_is_int(c->keys[0].allow_remote_whitelist, 0, "minimal: allow_remote_whitelist default");
+	tap_is_int(c->keys[0].admin, 0, "minimal: admin default false");
 	tap_ok(c->trusted_proxies != NULL && ipmap_count(c->trusted_proxies) == 0,
 	    "minimal: trusted_proxies empty, not NULL");
 	tap_ok(c->always_allowed != NULL && ipmap_count(c->always_allowed) == 0,
@@ -172,7 +173,8 @@ test_full_values(void)
 	    "{\"server\":{\"trusted_proxies\":[\"10.0.0.1\",\"::ffff:10.0.0.2\",\"10.0.0.3/32\"]},"
 	    "\"whitelist\":{\"storage_path\":\"/srv/wl.json\",\"cleanup_interval_seconds\":86400},"
 	    "\"api_keys\":[{\"name\":\"phone\",\"key\":\"" KEY1 "\",\"max_ttl\":315360000},"
-	    "{\"key\":\"" KEY2 "\",\"max_ttl\":1,\"allow_remote_whitelist\":true,\"name\":\"admin\"},"
+	    "{\"key\":\"" KEY2 "\",\"max_ttl\":1,\"allow_remote_whitelist\":true,\"name\":\"admin\","
+	    "\"admin\":true},"
 	    "{\"key\":\"" KEY1 "x\",\"max_ttl\":60,\"allow_remote_whitelist\":false}],"
 	    "\"security\":{\"always_allowed_ips\":[\"192.0.2.77/24\",\"2001:db8::1\"],"
 	    "\"excluded_paths\":[\"/health\",\"/.well-known/\"],"
@@ -197,6 +199,8 @@ test_full_values(void)
 	tap_is_int(c->keys[0].max_ttl, CONF_MAX_TTL, "full: max_ttl at the limit");
 	tap_is_str(c->keys[1].name, "admin", "full: name after key");
 	tap_is_int(c->keys[1].allow_remote_whitelist, 1, "full: allow_remote_whitelist true");
+	tap_is_int(c->keys[1].admin, 1, "full: admin true");
+	tap_is_int(c->keys[0].admin, 0, "full: admin false when absent");
 	tap_is_int(c->keys[1].max_ttl, 1, "full: max_ttl 1");
 	tap_is_str(c->keys[2].name, "api_keys[2]", "full: default name uses the index");
 	tap_is_int((int64_t)c->keys[2].key_len, 33, "full: key_len 33");
@@ -310,6 +314,12 @@ static const struct {
 	{ "allow_remote_whitelist string",
 	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"allow_remote_whitelist\":\"yes\"}"),
 	  "api_keys[0].allow_remote_whitelist: must be true or false" },
+	{ "admin string",
+	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"admin\":\"yes\"}"),
+	  "api_keys[0].admin: must be true or false" },
+	{ "admin number",
+	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"admin\":1}"),
+	  "api_keys[0].admin: must be true or false" },
 	{ "allow_remote_whitelist number",
 	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1,\"allow_remote_whitelist\":1}"),
 	  "api_keys[0].allow_remote_whitelist: must be true or false" },
@@ -1094,6 +1104,120 @@ test_load(void)
 	remove_dir(dir);
 }
 
+/* --- store (the backends) ----------------------------------------------- */
+
+#define ST(body) CFG(",\"store\":{" body "}")
+#define RS(body) ST("\"backend\":\"redis\"," body)
+
+static const struct {
+	const char	*name;
+	const char	*json;
+	const char	*msg;
+} bad_store[] = {
+	{ "store not an object", CFG(",\"store\":[]"), "store: must be an object" },
+	{ "unknown backend", ST("\"backend\":\"memcached\""),
+	  "store.backend: must be \"file\" or \"redis\", not \"memcached\"" },
+	{ "unknown store key", RS("\"host\":\"x\""), "store.host: unknown key" },
+	{ "redis key with the file backend", ST("\"address\":\"127.0.0.1:6379\""),
+	  "store.address: only used with \"backend\": \"redis\"" },
+	{ "address without port", RS("\"address\":\"127.0.0.1\""),
+	  "store.address: must be \"host:port\", \"[IPv6]:port\" or \"unix:/path/to/socket\": \"127.0.0.1\"" },
+	{ "address port 0", RS("\"address\":\"127.0.0.1:0\""),
+	  "store.address: port must be 1 to 65535: \"127.0.0.1:0\"" },
+	{ "address port too big", RS("\"address\":\"[::1]:65536\""),
+	  "store.address: port must be 1 to 65535: \"[::1]:65536\"" },
+	{ "address bad host", RS("\"address\":\"a b:6379\""),
+	  "store.address: must be \"host:port\", \"[IPv6]:port\" or \"unix:/path/to/socket\": \"a b:6379\"" },
+	{ "relative unix socket", RS("\"address\":\"unix:redis.sock\""),
+	  "store.address: unix: must be followed by an absolute path of at most 107 bytes: \"unix:redis.sock\"" },
+	{ "db negative", RS("\"db\":-1"), "store.db: must be a non-negative integer" },
+	{ "db not integral", RS("\"db\":1.5"), "store.db: must be a non-negative integer" },
+	{ "timeout too small", RS("\"timeout_ms\":5"), "store.timeout_ms: must be at least 10" },
+	{ "timeout too large", RS("\"timeout_ms\":60001"), "store.timeout_ms: must be at most 60000" },
+	{ "empty prefix", RS("\"prefix\":\"\""), "store.prefix: must not be empty" },
+	{ "prefix with a space", RS("\"prefix\":\"a b\""),
+	  "store.prefix: must be at most 64 bytes without spaces or control characters" },
+	{ "username without password", RS("\"username\":\"knocker\""),
+	  "store.username: needs store.password_file (an ACL user authenticates with a password)" },
+	{ "relative password file", RS("\"password_file\":\"redis.pass\""),
+	  "store.password_file: must be an absolute path" },
+	{ "missing password file", RS("\"password_file\":\"/nonexistent/redis.pass\""),
+	  "store.password_file: cannot open /nonexistent/redis.pass: No such file or directory" },
+};
+
+static void
+test_store(void)
+{
+	const char *dir = tap_tmpdir("conf-store");
+	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
+	char json[2048], want[1024], pass[600], world[600];
+	struct conf *c;
+	size_t i;
+
+	c = parse(CFG(""), &errs, &warns);
+	tap_ok(c != NULL && c->store.backend == CONF_STORE_FILE, "store: the file backend by default");
+	conf_free(c);
+	c = parse(ST("\"backend\":\"file\""), &errs, &warns);
+	tap_ok(c != NULL && c->store.backend == CONF_STORE_FILE, "store: backend file accepted");
+	conf_free(c);
+	c = parse(RS("\"address\":\"unix:/run/redis/redis.sock\""), &errs, &warns);
+	tap_ok(c != NULL && c->store.backend == CONF_STORE_REDIS, "store: backend redis accepted");
+	tap_is_str(c != NULL ? c->store.address : NULL, "unix:/run/redis/redis.sock", "store: unix address");
+	tap_is_str(c != NULL ? c->store.prefix : NULL, "knocker:", "store: prefix default");
+	tap_is_int(c != NULL ? c->store.timeout_ms : 0, 200, "store: timeout_ms default 200");
+	tap_ok(c != NULL && c->store.password == NULL && c->store.username == NULL,
+	    "store: no password or user by default");
+	conf_free(c);
+	c = parse(RS("\"db\":3"), &errs, &warns);
+	tap_is_str(c != NULL ? c->store.address : NULL, "127.0.0.1:6379", "store: address default");
+	tap_is_int(c != NULL ? c->store.db : -1, 3, "store: db");
+	conf_free(c);
+
+	snprintf(pass, sizeof(pass), "%s", write_file(dir, "redis.pass", "pa ss\"w0rd\n", 11, 0640));
+	snprintf(json, sizeof(json), RS("\"address\":\"[::1]:6380\",\"username\":\"knocker\","
+	    "\"password_file\":\"%s\",\"prefix\":\"site1:\",\"timeout_ms\":50"), pass);
+	c = parse(json, &errs, &warns);
+	tap_ok(c != NULL, "store: a full redis section loads");
+	tap_is_str(c != NULL ? c->store.password : NULL, "pa ss\"w0rd",
+	    "store: the password is read from the file, final newline dropped");
+	tap_is_str(c != NULL ? c->store.username : NULL, "knocker", "store: username");
+	tap_is_str(c != NULL ? c->store.prefix : NULL, "site1:", "store: prefix");
+	tap_is_int(c != NULL ? c->store.timeout_ms : 0, 50, "store: timeout_ms");
+	conf_free(c);
+	errlist_free(&errs);
+
+	snprintf(world, sizeof(world), "%s", write_file(dir, "world.pass", "secret\n", 7, 0644));
+	snprintf(json, sizeof(json), RS("\"password_file\":\"%s\""), world);
+	c = parse(json, &errs, &warns);
+	snprintf(want, sizeof(want), F ": store.password_file: %s: readable or writable by other "
+	    "users: chmod 600 or 640", world);
+	tap_ok(c == NULL, "store: a world-readable password file is refused");
+	has_msg(&errs, want, "store: and the error says why");
+	tap_ok(none_contains(&errs, "secret"), "store: the password is in no message");
+	errlist_free(&errs);
+	snprintf(json, sizeof(json), RS("\"password_file\":\"%s\""),
+	    write_file(dir, "empty.pass", "\n", 1, 0600));
+	c = parse(json, &errs, &warns);
+	tap_ok(c == NULL && errs.count == 1 && strstr(errs.msg[0], ": empty") != NULL,
+	    "store: an empty password file is refused");
+	errlist_free(&errs);
+
+	for (i = 0; i < sizeof(bad_store) / sizeof(bad_store[0]); i++) {
+		c = parse(bad_store[i].json, &errs, &warns);
+		tap_ok(c == NULL, "store: %s: refused", bad_store[i].name);
+		snprintf(want, sizeof(want), F ": %s", bad_store[i].msg);
+		has_msg(&errs, want, bad_store[i].name);
+		conf_free(c);
+		errlist_free(&errs);
+	}
+	errlist_free(&warns);
+	unlink(pass);
+	unlink(world);
+	snprintf(json, sizeof(json), "%s/empty.pass", dir);
+	unlink(json);
+	tap_ok(rmdir(dir) == 0, "store: temporary directory removed");
+}
+
 int
 main(void)
 {
@@ -1107,5 +1231,6 @@ main(void)
 	test_fw_port_parse();
 	test_firewall_section();
 	test_load();
+	test_store();
 	return tap_done();
 }

@@ -1,6 +1,6 @@
 /*
  * fcgireq: role detection and parameter mapping as each web server sends
- * them (../shared/SERVERS.md), and the exact bytes of an answer.
+ * them (docs/DEPLOY.md describes each server), and the exact bytes of an answer.
  */
 #include "config.h"
 

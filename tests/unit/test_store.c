@@ -25,6 +25,7 @@
 #include "ipnet.h"
 #include "statefile.h"
 #include "store.h"
+#include "storebehave.h"
 #include "tap.h"
 #include "wlfile.h"
 #include "wlindex.h"
@@ -60,7 +61,7 @@ add(struct store *s, const char *entry, int64_t expires_at, int64_t now)
 {
 	struct ipnet e = net(entry);
 
-	return store_add(s, &e, expires_at, now);
+	return store_add(s, &e, expires_at, now, NULL);
 }
 
 /* store_new with the store opening its own shared mapping. */
@@ -993,7 +994,7 @@ test_bad_parent(void)
 	spew(path_in("regular"), "x", 1);
 	snprintf(p, sizeof(p), "%s/wl.json", path_in("regular"));
 	s = new_store(p, 10);
-	tap_is_int(store_add(s, &e, T0 + 10, T0), STORE_FAIL, "store_add_should_fail_under_regular_file");
+	tap_is_int(store_add(s, &e, T0 + 10, T0, NULL), STORE_FAIL, "store_add_should_fail_under_regular_file");
 	tap_is_int(store_refresh(s, T0), -1, "store_refresh_should_fail_under_regular_file");
 	tap_is_int(store_lookup(s, &e, T0, NULL), 0, "store_lookup_should_deny_under_regular_file");
 	tap_is_int(store_check_ready(s, err, sizeof(err)), -1,
@@ -1034,6 +1035,210 @@ test_check_ready(void)
 	tap_ok(1, "store_free_should_accept_null");
 }
 
+/* --- metadata, list, revoke ------------------------------------------------ */
+
+static enum store_result
+add_meta(struct store *s, const char *entry, int64_t expires_at, int64_t now, const char *key,
+    const char *client)
+{
+	struct store_meta m;
+	struct ipnet e = net(entry);
+
+	memset(&m, 0, sizeof(m));
+	strlcpy(m.key, key, sizeof(m.key));
+	strlcpy(m.client, client, sizeof(m.client));
+	m.knocked_at = now;
+	return store_add(s, &e, expires_at, now, &m);
+}
+
+/* The listed entry for text, or NULL. */
+static const struct store_entry *
+listed(const struct store_entry *v, size_t n, const char *entry)
+{
+	struct ipnet e = net(entry);
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (memcmp(&v[i].net, &e, sizeof(e)) == 0)
+			return &v[i];
+	return NULL;
+}
+
+static enum store_result
+revoke_by(struct store *s, enum store_match_by by, const char *what, int64_t now, size_t *n)
+{
+	struct store_match m;
+
+	memset(&m, 0, sizeof(m));
+	m.by = by;
+	if (by == STORE_MATCH_ENTRY)
+		m.entry = net(what);
+	else if (by == STORE_MATCH_KEY)
+		m.key = what;
+	return store_revoke(s, &m, now, n);
+}
+
+static void
+test_meta(void)
+{
+	const char *p = path_in("meta.json");
+	char meta_path[600], *buf;
+	const struct store_entry *e;
+	struct store_entry *v = NULL;
+	struct store *s, *other;
+	size_t n = 0, len;
+
+	snprintf(meta_path, sizeof(meta_path), "%s.meta", p);
+	s = new_store(p, 1000);
+	tap_is_int(add_meta(s, "203.0.113.7", T0 + 300, T0, "phone", "203.0.113.7"), STORE_OK,
+	    "store_add_with_meta_should_succeed");
+	tap_is_int(add_meta(s, "198.51.100.0/24", T0 + 100, T0 + 1, "laptop", "198.51.100.9"),
+	    STORE_OK, "store_add_with_meta_should_succeed_cidr");
+	tap_is_int(add(s, "192.0.2.1", T0 + 200, T0), STORE_OK,
+	    "store_add_without_meta_should_succeed");
+	tap_is_int(file_mode(meta_path), 0600, "store_add_should_write_meta_0600");
+	buf = slurp(p, &len);
+	tap_ok(buf != NULL && strstr(buf, "phone") == NULL && strstr(buf, "knocked_at") == NULL,
+	    "whitelist_json_should_stay_the_original_format");
+	free(buf);
+
+	tap_is_int(store_list(s, T0 + 2, &v, &n), 0, "store_list_should_succeed");
+	tap_is_int((int64_t)n, 3, "store_list_should_list_every_live_entry");
+	if (n == 3) {
+		e = &v[0];
+		tap_ok(strcmp(e->meta.key, "laptop") == 0 && e->expires_at == T0 + 100 &&
+		    e->meta.knocked_at == T0 + 1 && strcmp(e->meta.client, "198.51.100.9") == 0,
+		    "store_list_should_sort_by_expiry_with_metadata");
+		e = listed(v, n, "192.0.2.1");
+		tap_ok(e != NULL && e->meta.key[0] == '\0' && e->meta.knocked_at == 0 &&
+		    e->meta.client[0] == '\0', "store_list_should_show_unknown_metadata_empty");
+		tap_ok(v[2].expires_at == T0 + 300 && strcmp(v[2].meta.key, "phone") == 0,
+		    "store_list_should_end_with_the_latest_expiry");
+	}
+	free(v);
+	v = NULL;
+	tap_is_int(store_list(s, T0 + 150, &v, &n), 0, "store_list_later_should_succeed");
+	tap_ok(n == 2 && listed(v, n, "198.51.100.0/24") == NULL,
+	    "store_list_should_leave_out_expired_entries");
+	free(v);
+	v = NULL;
+
+	/* An outside edit removes an entry: its metadata goes with it. */
+	spew(p, "{\"203.0.113.7\":1767225900}", strlen("{\"203.0.113.7\":1767225900}"));
+	tap_is_int(store_list(s, T0 + 2, &v, &n), 0, "store_list_should_succeed_after_outside_edit");
+	tap_ok(n == 1 && listed(v, n, "203.0.113.7") != NULL &&
+	    strcmp(v[0].meta.key, "phone") == 0,
+	    "store_list_should_follow_whitelist_json_not_the_metadata");
+	free(v);
+	v = NULL;
+	tap_is_int(add_meta(s, "192.0.2.50", T0 + 300, T0 + 3, "phone", "192.0.2.50"), STORE_OK,
+	    "store_add_after_outside_edit_should_succeed");
+	buf = slurp(meta_path, &len);
+	tap_ok(buf != NULL && strstr(buf, "198.51.100.0/24") == NULL &&
+	    strstr(buf, "192.0.2.1\"") == NULL && strstr(buf, "192.0.2.50") != NULL,
+	    "store_add_should_prune_metadata_of_removed_entries");
+	free(buf);
+
+	/* Revoke by entry, by key, all; seen by another process. */
+	tap_is_int(add_meta(s, "192.0.2.60", T0 + 300, T0 + 3, "laptop", "192.0.2.60"), STORE_OK,
+	    "store_add_laptop_should_succeed");
+	tap_is_int(revoke_by(s, STORE_MATCH_ENTRY, "192.0.2.99", T0 + 4, &n), STORE_OK,
+	    "store_revoke_of_a_missing_entry_should_succeed");
+	tap_is_int((int64_t)n, 0, "store_revoke_of_a_missing_entry_should_count_zero");
+	other = new_store(p, 1000);
+	tap_is_int(lookup(other, "192.0.2.60", T0 + 4, NULL), 0, "lookup_before_refresh_sees_nothing");
+	tap_is_int(store_refresh(other, T0 + 4), 0, "other_refresh_should_succeed");
+	tap_is_int(lookup(other, "192.0.2.60", T0 + 4, NULL), 1, "other_should_see_the_entry");
+	tap_is_int(revoke_by(s, STORE_MATCH_ENTRY, "192.0.2.60", T0 + 4, &n), STORE_OK,
+	    "store_revoke_by_entry_should_succeed");
+	tap_is_int((int64_t)n, 1, "store_revoke_by_entry_should_count_one");
+	tap_is_int(disk_has(p, "192.0.2.60", NULL), 0, "store_revoke_should_remove_from_the_file");
+	tap_is_int(store_refresh(other, T0 + 4), 0, "other_refresh_after_revoke_should_succeed");
+	tap_is_int(lookup(other, "192.0.2.60", T0 + 4, NULL), 0,
+	    "store_revoke_should_be_seen_by_the_next_refresh");
+	tap_is_int(lookup(s, "192.0.2.60", T0 + 4, NULL), 0, "store_revoke_should_update_the_view");
+	buf = slurp(meta_path, &len);
+	tap_ok(buf != NULL && strstr(buf, "192.0.2.60") == NULL,
+	    "store_revoke_should_remove_the_metadata");
+	free(buf);
+
+	tap_is_int(add_meta(s, "192.0.2.61", T0 + 300, T0 + 5, "laptop", "192.0.2.61"), STORE_OK,
+	    "store_add_laptop_again_should_succeed");
+	tap_is_int(add_meta(s, "192.0.2.62", T0 + 300, T0 + 5, "laptop", "192.0.2.61"), STORE_OK,
+	    "store_add_laptop_twice_should_succeed");
+	tap_is_int(revoke_by(s, STORE_MATCH_KEY, "laptop", T0 + 6, &n), STORE_OK,
+	    "store_revoke_by_key_should_succeed");
+	tap_is_int((int64_t)n, 2, "store_revoke_by_key_should_count_the_keys_entries");
+	tap_ok(disk_has(p, "192.0.2.61", NULL) == 0 && disk_has(p, "192.0.2.62", NULL) == 0 &&
+	    disk_has(p, "203.0.113.7", NULL) == 1 && disk_has(p, "192.0.2.50", NULL) == 1,
+	    "store_revoke_by_key_should_keep_other_keys_entries");
+	tap_is_int(revoke_by(s, STORE_MATCH_KEY, "laptop", T0 + 6, &n), STORE_OK,
+	    "store_revoke_by_key_again_should_succeed");
+	tap_is_int((int64_t)n, 0, "store_revoke_by_key_again_should_count_zero");
+
+	/* In another process: the revoke is seen by this one's next refresh. */
+	tap_is_int(store_refresh(s, T0 + 6), 0, "refresh_before_fork_should_succeed");
+	tap_is_int(lookup(s, "203.0.113.7", T0 + 6, NULL), 1, "entry_live_before_fork");
+	{
+		pid_t pid;
+		int status = -1;
+
+		fflush(stdout);
+		if ((pid = fork()) == 0) {
+			struct store *c = new_store(p, 1000);
+			size_t k = 0;
+			int r = revoke_by(c, STORE_MATCH_ALL, NULL, T0 + 6, &k) == STORE_OK && k == 2;
+
+			store_free(c);
+			_exit(r ? 0 : 1);
+		}
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		tap_ok(pid > 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+		    "store_revoke_all_in_another_process_should_remove_both");
+	}
+	tap_is_int(store_refresh(s, T0 + 6), 0, "refresh_after_fork_should_succeed");
+	tap_is_int(lookup(s, "203.0.113.7", T0 + 6, NULL), 0,
+	    "revoke_in_another_process_should_be_seen_by_the_next_refresh");
+	tap_is_int(disk_count(p), 0, "store_revoke_all_should_empty_the_file");
+	buf = slurp(meta_path, &len);
+	tap_is_str(buf, "{}", "store_revoke_all_should_empty_the_metadata");
+	free(buf);
+
+	/* A corrupt metadata file: not fatal, moved aside, unknown metadata. */
+	tap_is_int(add_meta(s, "192.0.2.70", T0 + 300, T0 + 7, "phone", "192.0.2.70"), STORE_OK,
+	    "store_add_before_corrupting_meta_should_succeed");
+	spew(meta_path, "{not json", 9);
+	tap_is_int(store_list(s, T0 + 7, &v, &n), 0, "store_list_should_survive_a_corrupt_meta");
+	tap_ok(n == 1 && v[0].meta.key[0] == '\0', "store_list_should_show_unknown_for_corrupt_meta");
+	free(v);
+	v = NULL;
+	tap_is_int(add_meta(s, "192.0.2.71", T0 + 300, T0 + 7, "phone", "192.0.2.71"), STORE_OK,
+	    "store_add_should_succeed_over_a_corrupt_meta");
+	tap_ok(has_file_starting(dir, "meta.json.meta.corrupt-"),
+	    "store_add_should_move_a_corrupt_meta_aside");
+	tap_is_int(store_list(s, T0 + 7, &v, &n), 0, "store_list_after_corrupt_meta_should_succeed");
+	e = listed(v, n, "192.0.2.71");
+	tap_ok(n == 2 && e != NULL && strcmp(e->meta.key, "phone") == 0,
+	    "store_add_should_write_fresh_metadata_after_a_corrupt_one");
+	free(v);
+	v = NULL;
+
+	/* A missing metadata file: unknown metadata, no error. */
+	tap_is_int(unlink(meta_path), 0, "remove_meta");
+	tap_is_int(store_list(s, T0 + 7, &v, &n), 0, "store_list_should_survive_a_missing_meta");
+	tap_ok(n == 2 && v[0].meta.key[0] == '\0', "store_list_missing_meta_is_unknown");
+	free(v);
+
+	/* Nothing usable: list fails. */
+	spew(p, "garbage", 7);
+	v = NULL;
+	tap_is_int(store_list(s, T0 + 8, &v, &n), -1, "store_list_should_fail_on_a_corrupt_whitelist");
+	tap_ok(v == NULL && n == 0, "store_list_failure_should_return_nothing");
+	store_free(other);
+	store_free(s);
+}
+
 static int
 rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -1041,6 +1246,14 @@ rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 	(void)flag;
 	(void)ftw;
 	return remove(path);
+}
+
+/* The behaviour every backend shows (test_store_redis runs it on Redis). */
+static struct store *
+make_file_store(int64_t max_entries, void *ctx)
+{
+	(void)ctx;
+	return store_new(path_in("behave.json"), max_entries, NULL);
 }
 
 int
@@ -1066,6 +1279,8 @@ main(void)
 	test_root_knock();
 	test_bad_parent();
 	test_check_ready();
+	test_meta();
+	storebehave_run("file", make_file_store, NULL, 0);
 	if (nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == -1)
 		tap_diag("left %s behind: %s", dir, strerror(errno));
 	return tap_done();

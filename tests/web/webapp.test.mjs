@@ -13,6 +13,7 @@
 import { chromium } from 'playwright-core';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { reporter } from './report.mjs';
 
 const { APP_URL, SERVICE_URL, API_KEY, LONG_KEY, CHROMIUM, SCREENSHOT, WHITELIST } = process.env;
 const APP = `${APP_URL}/`;
@@ -27,21 +28,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 	`--host-resolver-rules=MAP ${new URL(APP_URL).hostname} 127.0.0.1`];
 
 // --- reporting ------------------------------------------------------------------------
-const hideKey = (s) => String(s).split(API_KEY).join('<API_KEY>').split(LONG_KEY).join('<LONG_KEY>');
-function report(ok, name, diag) {
-	console.log(JSON.stringify({ ok: !!ok, name: hideKey(name), diag: ok ? '' : hideKey(diag ?? '') }));
-}
-const is = (got, want, name) =>
-	report(got === want, name, `got ${JSON.stringify(got)}, expected ${JSON.stringify(want)}`);
-const like = (got, re, name) =>
-	report(re.test(String(got)), name, `got ${JSON.stringify(got)}, expected to match ${re}`);
-async function step(name, fn) {
-	try {
-		await fn();
-	} catch (err) {
-		report(false, `${name}: ran without error`, err && err.stack ? err.stack : err);
-	}
-}
+const { report, is, like, step } = reporter({ '<API_KEY>': API_KEY, '<LONG_KEY>': LONG_KEY });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const seconds = (mmss) => mmss.split(':').reduce((a, b) => a * 60 + Number(b), 0);
 
