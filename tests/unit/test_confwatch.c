@@ -265,6 +265,30 @@ test_reload(void)
 	tap_ok(access(tap_path(dir, "s2/whitelist.json"), F_OK) == 0,
 	    "reload: new storage_path: the knock went to the new whitelist");
 
+	/* To the Redis backend (no server: knocks fail, the worker serves)
+	   and back: the connection holds the config's store settings, so it
+	   is built anew with each config (ASan: nothing left on the old). */
+	{
+		char json[4096];
+
+		snprintf(json, sizeof(json), "%.*s,\"store\":{\"backend\":\"redis\","
+		    "\"address\":\"unix:%s/no-redis.sock\"}}",
+		    (int)strlen(conf_text(dir, "s2", PHONE)) - 1, conf_text(dir, "s2", PHONE), dir);
+		replace_file(f, json);
+		fake_now++;
+		tap_is_int(reload_tick(&rl, false), 1, "reload: to the Redis backend");
+		tap_ok(app.redis != NULL, "reload: Redis: a connection");
+		tap_ok(knock(&app, KEY_PHONE) >= 500, "reload: Redis: without a server a knock fails (5xx)");
+		replace_file(f, json);
+		fake_now++;
+		tap_is_int(reload_tick(&rl, false), 1, "reload: Redis again (a new connection)");
+		replace_file(f, conf_text(dir, "s2", PHONE));
+		fake_now++;
+		tap_is_int(reload_tick(&rl, false), 1, "reload: back to the file backend");
+		tap_ok(app.redis == NULL, "reload: file backend: no connection");
+		tap_is_int(knock(&app, KEY_PHONE), 200, "reload: file backend: knocks work again");
+	}
+
 	replace_file(f, conf_text(dir, "missing", PHONE));
 	fake_now++;
 	tap_is_int(reload_tick(&rl, false), -1, "reload: a storage directory that does not exist is refused");
