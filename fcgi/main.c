@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <grp.h>
 #include <netinet/in.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/time.h>
@@ -32,6 +34,7 @@
 #include "fcgireq.h"
 #include "log.h"
 #include "redisconn.h"
+#include "reload.h"
 #include "store.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/knocker/knocker.json"
@@ -61,12 +64,20 @@ extern char **environ;
 
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t deadline_passed;
+static volatile sig_atomic_t reload_requested;
 
 static void
 on_stop_signal(int sig)
 {
 	(void)sig;
 	stop_requested = 1;
+}
+
+static void
+on_reload_signal(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
 }
 
 static void
@@ -122,35 +133,6 @@ config_path(const char *given)
 	if (path == NULL || *path == '\0')
 		path = DEFAULT_CONFIG;
 	return path;
-}
-
-/*
- * The whitelist directory as a worker needs it at start: it exists and is a
- * searchable directory, else no verify could ever read the whitelist. Not
- * writable is no reason to refuse: verifies still answer from the file and
- * knocks fail with 500 (`knocker -t` insists on writable).
- */
-static int
-check_storage_dir(const char *storage_path, char *err, size_t size)
-{
-	char dir[4096];
-	char *slash;
-	struct stat st;
-
-	if ((size_t)snprintf(dir, sizeof(dir), "%s", storage_path) >= sizeof(dir)) {
-		snprintf(err, size, "path too long");
-		return -1;
-	}
-	slash = strrchr(dir, '/');
-	if (slash != NULL)
-		slash[slash == dir ? 1 : 0] = '\0';
-	if (stat(dir, &st) == 0 && !S_ISDIR(st.st_mode))
-		errno = ENOTDIR;
-	else if (stat(dir, &st) == 0 && access(dir, X_OK) == 0)
-		return 0;
-	if ((size_t)snprintf(err, size, "cannot use directory %s: %s", dir, strerror(errno)) >= size)
-		snprintf(err, size, "cannot use its directory: %s", strerror(errno));
-	return -1;
 }
 
 /* -u USER: become USER (groups included) for the checks. Root only. */
@@ -308,35 +290,96 @@ fcgi_put(const char *buf, size_t len, void *ctx)
 	return FCGX_PutStr(buf, (int)len, (FCGX_Stream *)ctx);
 }
 
+/* accept_connection's answers besides a socket. */
+#define ACCEPT_STOP	(-1)	/* the worker must stop */
+#define ACCEPT_IDLE	(-2)	/* no connection yet: time for the config check */
+
+/* Milliseconds until the wall clock's next second (the app's clock ticks
+   then, and a config check is due), 1 ms past it. */
+static int
+ms_to_next_second(void)
+{
+	struct timespec now;
+
+	if (clock_gettime(CLOCK_REALTIME, &now) == -1)
+		return 1000;
+	return 1000 - (int)(now.tv_nsec / 1000000) + 1;
+}
+
 /*
- * One connection from the listening socket (fd 0, FCGI_LISTENSOCK_FILENO). knocker accepts itself,
- * not libfcgi, so that the deadline starts at accept. Returns the socket,
- * or -1 when the worker must stop (a stop signal, or an error that would
- * repeat forever).
+ * Waits up to timeout_ms for a connection on fd 0. EPOLLEXCLUSIVE: one
+ * connection wakes one idle worker, not all of them (as poll would). The
+ * socket's wait queue wakes the first waiter queued, so a worker back from
+ * a connection (requeue) queues itself anew, at the end: idle workers take
+ * connections in turn, as they did from a blocking accept. Returns like
+ * poll: > 0 ready, 0 timeout, -1 error or a signal.
+ */
+static int
+wait_listener(int timeout_ms, bool requeue)
+{
+	static int ep = -1;
+	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
+	struct epoll_event ev = { .events = EPOLLIN | EPOLLEXCLUSIVE };
+
+	if (ep >= 0 && requeue && epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, &ev) == -1) {
+		close(ep);
+		ep = -2;
+	}
+	if (ep == -1 || (ep >= 0 && requeue)) {
+		if (ep == -1)
+			ep = epoll_create1(EPOLL_CLOEXEC);
+		if (ep >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == -1) {
+			close(ep);
+			ep = -2;
+		}
+		if (ep == -1)
+			ep = -2;	/* poll from now on */
+	}
+	if (ep >= 0)
+		return epoll_wait(ep, &ev, 1, timeout_ms);
+	return poll(&pfd, 1, timeout_ms);
+}
+
+/*
+ * One connection from the listening socket (fd 0, FCGI_LISTENSOCK_FILENO).
+ * knocker accepts itself, not libfcgi, so that the deadline starts at
+ * accept. The socket is non-blocking (see serve_fastcgi): an idle worker
+ * waits in epoll_wait, which a signal always interrupts (SA_RESTART or
+ * not) and which ends at the next second, so that it checks its config
+ * file even when no request comes. Returns the socket, ACCEPT_IDLE (a second passed,
+ * or SIGHUP), or ACCEPT_STOP (a stop signal, or an error that would repeat
+ * forever).
  */
 static int
 accept_connection(void)
 {
-	struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
-	int fd;
+	static bool served;	/* a connection since the last wait */
+	int fd, r;
 
 	for (;;) {
 		if (stop_requested)
-			return -1;
+			return ACCEPT_STOP;
+		if (deadline_passed)
+			deadline_disarm();
+		if (reload_requested)
+			return ACCEPT_IDLE;
 		fd = accept4(STDIN_FILENO, NULL, NULL, SOCK_CLOEXEC);
-		if (fd >= 0)
+		if (fd >= 0) {
+			served = true;
 			return fd;
+		}
 		switch (errno) {
 		case EINTR:
-			if (deadline_passed)
-				deadline_disarm();
 			continue;
 		case EAGAIN:
 #if EWOULDBLOCK != EAGAIN
 		case EWOULDBLOCK:
 #endif
-			/* someone made the shared socket non-blocking */
-			(void)poll(&pfd, 1, -1);
+			/* Nothing waiting (or another worker took it). */
+			r = wait_listener(ms_to_next_second(), served);
+			served = false;
+			if (r <= 0)
+				return ACCEPT_IDLE;
 			continue;
 		case ECONNABORTED: case EPROTO: case ENETDOWN: case ENOPROTOOPT:
 		case EHOSTDOWN: case ENONET: case EHOSTUNREACH: case EOPNOTSUPP:
@@ -348,7 +391,7 @@ accept_connection(void)
 			continue;
 		default:
 			log_warn("fcgi", "accept failed; worker exits");
-			return -1;
+			return ACCEPT_STOP;
 		}
 	}
 }
@@ -424,13 +467,24 @@ finish_request(FCGX_Request *fr, const struct request *req)
 	FCGX_Finish_r(fr);
 }
 
+/* Applies a changed config file (at most one check a second; at once
+   after SIGHUP). */
 static void
-serve_fastcgi(struct app *app)
+reload_check(struct reload *rl)
+{
+	bool force = reload_requested != 0;
+
+	reload_requested = 0;
+	(void)reload_tick(rl, force);
+}
+
+static void
+serve_fastcgi(struct app *app, struct reload *rl)
 {
 	FCGX_Request fr;
 	struct request req;
 	struct response resp;
-	int one = 1;
+	int one = 1, flags;
 
 	/* Listening socket -1: libfcgi itself never accepts. When it gives up
 	   on a connection (bad params, the deadline) its own accept fails at
@@ -439,10 +493,22 @@ serve_fastcgi(struct app *app)
 		log_error("fcgi", "cannot initialise the FastCGI request");
 		return;
 	}
+	/* The listening socket is shared by every worker (one open file):
+	   non-blocking, so that a worker that lost the race for a connection
+	   goes back to poll instead of blocking in accept. Connections from
+	   accept4 are blocking (Linux does not pass O_NONBLOCK on). */
+	if ((flags = fcntl(STDIN_FILENO, F_GETFL)) == -1 ||
+	    fcntl(STDIN_FILENO, F_SETFL, flags | O_NONBLOCK) == -1)
+		log_warn("fcgi", "cannot make the listening socket non-blocking");
 	while (!stop_requested) {
 		if (fr.ipcFd < 0) {
 			int fd = accept_connection();
 
+			if (fd == ACCEPT_IDLE) {
+				reload_check(rl);
+				app_idle(app);
+				continue;
+			}
 			if (fd < 0)
 				break;
 			fr.ipcFd = fd;
@@ -458,6 +524,10 @@ serve_fastcgi(struct app *app)
 		deadline_arm();
 		if (FCGX_Accept_r(&fr) < 0)
 			continue;
+		/* Before the answer, so no request is decided on a config
+		   older than a second (a worker may have waited on a kept
+		   connection). */
+		reload_check(rl);
 		fcgireq_from_env((const char *const *)fr.envp, &req);
 		/* Authorizer calls never get the body read (the servers may send
 		   no STDIN record then: reading would hang). */
@@ -613,16 +683,32 @@ static int
 run_fastcgi(const char *path)
 {
 	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
+	struct sigaction sa;
+	struct reload rl;
 	struct conf *conf;
 	struct app app;
+	uint64_t hash;
 	char err[512];
 
 	if (getenv("FCGI_WEB_SERVER_ADDRS") != NULL) {
 		log_startup_error("%s; refusing to start", WEB_SERVER_ADDRS_UNSUPPORTED);
 		return 1;
 	}
-	conf = conf_load(path, &errs, &warns);
+	/* SIGHUP: reload the config, never die. SA_RESTART: a HUP in the
+	   middle of a request must not fail its reads and writes (the idle
+	   worker's poll returns anyway). */
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sa.sa_handler = on_reload_signal;
+	sigaction(SIGHUP, &sa, NULL);
+	if (reload_init(&rl, path) != 0) {
+		log_startup_error("out of memory at start");
+		return 1;
+	}
+	conf = conf_load_hash(path, &errs, &warns, &hash);
 	if (conf == NULL) {
+		reload_fini(&rl);
 		startup_list(&errs);
 		errlist_free(&errs);
 		errlist_free(&warns);
@@ -635,12 +721,13 @@ run_fastcgi(const char *path)
 		    path, conf->log_target, strerror(errno));
 		errlist_free(&warns);
 		conf_free(conf);
+		reload_fini(&rl);
 		return 1;
 	}
 	for (size_t i = 0; i < warns.count; i++)
 		log_warnx("main", "%s", warns.msg[i]);
 	errlist_free(&warns);
-	if (check_storage_dir(conf->storage_path, err, sizeof(err)) != 0) {
+	if (reload_check_storage_dir(conf->storage_path, err, sizeof(err)) != 0) {
 		bool void_stderr = log_fd_is_void(STDERR_FILENO);
 
 		log_error("main", "%s: whitelist.storage_path: %s; refusing to start", path, err);
@@ -649,19 +736,22 @@ run_fastcgi(const char *path)
 		if (strcmp(conf->log_target, void_stderr ? "syslog" : "stderr") != 0)
 			log_startup_error("%s: whitelist.storage_path: %s; refusing to start", path, err);
 		conf_free(conf);
+		reload_fini(&rl);
 		log_close();
 		return 1;
 	}
 	if (app_init(&app, conf) != 0) {
 		log_error("main", "out of memory at start");
 		conf_free(conf);
+		reload_fini(&rl);
 		return 1;
 	}
+	reload_start(&rl, conf, hash, &app);	/* rl owns conf from here */
 	log_info("main", "worker %ld serving with %s", (long)getpid(), path);
-	serve_fastcgi(&app);
+	serve_fastcgi(&app, &rl);
 	log_info("main", "worker %ld stopping", (long)getpid());
 	app_fini(&app);
-	conf_free(conf);
+	reload_fini(&rl);
 	log_close();
 	return 0;
 }

@@ -37,65 +37,170 @@ clock_now(void)
 	return (int64_t)time(NULL);
 }
 
-/* The Redis backend: whitelist and rate limits in Redis; the shared
-   mapping (opened by the caller, may be NULL) only holds the metrics. */
-static int
-app_init_redis(struct app *app, const struct conf *conf, const struct rl_params *rp)
+static void
+rl_params_of(const struct conf *conf, struct rl_params *rp)
 {
+	memset(rp, 0, sizeof(*rp));
+	rp->window = conf->rl_window;
+	rp->max_success = conf->rl_success;
+	rp->max_failure = conf->rl_failure;
+	rp->ipv4_prefix = (unsigned)conf->rl_ipv4_prefix;
+	rp->ipv6_prefix = (unsigned)conf->rl_ipv6_prefix;
+}
+
+static bool
+same_rl_params(const struct conf *a, const struct conf *b)
+{
+	return a->rl_window == b->rl_window && a->rl_success == b->rl_success &&
+	    a->rl_failure == b->rl_failure && a->rl_ipv4_prefix == b->rl_ipv4_prefix &&
+	    a->rl_ipv6_prefix == b->rl_ipv6_prefix;
+}
+
+static bool
+is_redis(const struct conf *conf)
+{
+	return conf->store.backend == CONF_STORE_REDIS;
+}
+
+/* Bytes of rate-limit region conf needs in the shared mapping (none with
+   Redis: the mapping then only holds the metrics). */
+static size_t
+shm_rl_size(const struct conf *conf)
+{
+	struct rl_params rp;
+
+	rl_params_of(conf, &rp);
+	return is_redis(conf) ? 0 : ratelimit_region_size(&rp);
+}
+
+/* Opens the shared mapping for conf; NULL (logged) when it cannot be:
+   without it knocks fail (500), verify still answers. */
+static struct shmstate *
+open_shm(const struct conf *conf)
+{
+	char shmpath[PATH_MAX], dir[PATH_MAX];
+	struct shmstate *shm = NULL;
+	struct sf_err e;
+	uid_t owner;
+
+	if ((size_t)snprintf(shmpath, sizeof(shmpath), "%s.shm", conf->storage_path) >= sizeof(shmpath) ||
+	    sf_dirname(conf->storage_path, dir, sizeof(dir)) == -1) {
+		log_error("app", "%s: path too long", conf->storage_path);
+		return NULL;
+	}
+	if (sf_dir_check(dir, &owner, &e) == -1 ||
+	    (shm = shmstate_open(shmpath, owner, shm_rl_size(conf), &e)) == NULL)
+		log_error("app", "%s: %s", e.msg, is_redis(conf) ? "no metrics until this is fixed" :
+		    "knocks are refused until this is fixed");
+	return shm;
+}
+
+/* The Redis backend: whitelist and rate limits in Redis, through a new
+   connection for next->conf. */
+static int
+build_redis(struct app *next, const struct rl_params *rp)
+{
+	const struct conf *conf = next->conf;
 	char err[256];
 
-	if ((app->redis = redisconn_new(&conf->store)) == NULL ||
-	    (app->store = store_new_redis(app->redis, conf->store.prefix, conf->max_entries)) == NULL ||
-	    (app->ratelimit = ratelimit_new_redis(app->redis, conf->store.prefix, rp)) == NULL) {
-		app_fini(app);
+	if ((next->redis = redisconn_new(&conf->store)) == NULL ||
+	    (next->store = store_new_redis(next->redis, conf->store.prefix, conf->max_entries)) == NULL ||
+	    (next->ratelimit = ratelimit_new_redis(next->redis, conf->store.prefix, rp)) == NULL)
 		return -1;
-	}
 	/* Logs "connected" or why not (once); a worker serves either way. */
-	(void)store_check_ready(app->store, err, sizeof(err));
-	app->last_cleanup = app->now();
+	(void)store_check_ready(next->store, err, sizeof(err));
 	return 0;
+}
+
+/*
+ * Fills next (zeroed by the caller but for next->conf) with the mapping,
+ * store and rate limiter for next->conf, taking from cur (NULL: nothing to
+ * reuse) what the change leaves valid: the mapping when storage_path and
+ * its rate-limit region's size are unchanged (and it was open); with the
+ * file backend on both sides also the rate limiter when its settings are
+ * unchanged and the store when max_entries is. The Redis connection, store
+ * and limiter are always built anew (they hold the config's store
+ * settings). What is taken is set to NULL in cur. Returns 0 or -1 (OOM;
+ * next then holds what it built and took).
+ */
+static int
+app_build(struct app *next, struct app *cur)
+{
+	const struct conf *conf = next->conf, *old = cur != NULL ? cur->conf : NULL;
+	struct rl_params rp;
+
+	rl_params_of(conf, &rp);
+	if (old != NULL && cur->shm != NULL && strcmp(old->storage_path, conf->storage_path) == 0 &&
+	    shm_rl_size(old) == shm_rl_size(conf)) {
+		next->shm = cur->shm;
+		cur->shm = NULL;
+		if (!is_redis(old) && !is_redis(conf)) {
+			if (same_rl_params(old, conf)) {
+				next->ratelimit = cur->ratelimit;
+				cur->ratelimit = NULL;
+			}
+			if (old->max_entries == conf->max_entries) {
+				next->store = cur->store;
+				cur->store = NULL;
+			}
+		}
+	}
+	if (next->shm == NULL)
+		next->shm = open_shm(conf);
+	if (is_redis(conf))
+		return build_redis(next, &rp);
+	if (next->store == NULL)
+		next->store = store_new(conf->storage_path, conf->max_entries, next->shm);
+	if (next->ratelimit == NULL)
+		next->ratelimit = ratelimit_new(next->shm, &rp);
+	return next->store != NULL && next->ratelimit != NULL ? 0 : -1;
 }
 
 int
 app_init(struct app *app, const struct conf *conf)
 {
-	char shmpath[PATH_MAX], dir[PATH_MAX];
-	struct rl_params rp;
-	struct sf_err e;
-	uid_t owner;
-	bool redis;
-
 	memset(app, 0, sizeof(*app));
 	app->conf = conf;
 	app->now = clock_now;
 	if (conf == NULL)
 		return 0;
-	memset(&rp, 0, sizeof(rp));
-	rp.window = conf->rl_window;
-	rp.max_success = conf->rl_success;
-	rp.max_failure = conf->rl_failure;
-	rp.ipv4_prefix = (unsigned)conf->rl_ipv4_prefix;
-	rp.ipv6_prefix = (unsigned)conf->rl_ipv6_prefix;
-	redis = conf->store.backend == CONF_STORE_REDIS;
-	if ((size_t)snprintf(shmpath, sizeof(shmpath), "%s.shm", conf->storage_path) >= sizeof(shmpath) ||
-	    sf_dirname(conf->storage_path, dir, sizeof(dir)) == -1)
-		return -1;
-	/* Without the shared state knocks fail (500); verify still answers.
-	   With Redis it only holds the metrics. */
-	if (sf_dir_check(dir, &owner, &e) == -1 ||
-	    (app->shm = shmstate_open(shmpath, owner, redis ? 0 : ratelimit_region_size(&rp),
-	    &e)) == NULL)
-		log_error("app", "%s: %s", e.msg, redis ? "no metrics until this is fixed" :
-		    "knocks are refused until this is fixed");
-	if (redis)
-		return app_init_redis(app, conf, &rp);
-	app->store = store_new(conf->storage_path, conf->max_entries, app->shm);
-	app->ratelimit = ratelimit_new(app->shm, &rp);
-	if (app->store == NULL || app->ratelimit == NULL) {
+	if (app_build(app, NULL) != 0) {
 		app_fini(app);
 		return -1;
 	}
 	app->last_cleanup = app->now();
+	return 0;
+}
+
+int
+app_reconfigure(struct app *app, const struct conf *conf)
+{
+	struct app next = *app, cur = *app;
+
+	next.conf = conf;
+	next.store = NULL;
+	next.ratelimit = NULL;
+	next.shm = NULL;
+	next.redis = NULL;
+	if (app_build(&next, app->conf != NULL ? &cur : NULL) != 0) {
+		/* Only what was built here goes; app keeps all it had. */
+		if (next.store != app->store)
+			store_free(next.store);
+		if (next.ratelimit != app->ratelimit)
+			ratelimit_free(next.ratelimit);
+		if (next.shm != app->shm)
+			shmstate_close(next.shm);
+		redisconn_free(next.redis);
+		return -1;
+	}
+	/* What was not taken over goes; borrowers before what they borrow. */
+	if (app->conf != NULL) {
+		store_free(cur.store);
+		ratelimit_free(cur.ratelimit);
+		shmstate_close(cur.shm);
+		redisconn_free(cur.redis);
+	}
+	*app = next;
 	return 0;
 }
 

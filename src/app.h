@@ -88,6 +88,16 @@ struct app {
 int app_init(struct app *app, const struct conf *conf) KN_NONNULL(1);
 void app_fini(struct app *app) KN_NONNULL(1);
 
+/* Switches app to conf (borrowed, must outlive app; the previous config
+   may be freed once this returned 0): a live reload. The store, mapping
+   and rate limiter are kept when conf leaves them valid (same
+   storage_path, max_entries, rate-limit settings) and built anew
+   otherwise (with the Redis backend: the connection, store and limiter
+   always); a mapping that could not be opened before is tried again.
+   Returns 0, or -1 (OOM) with app unchanged and still on its old config. */
+KN_NODISCARD
+int app_reconfigure(struct app *app, const struct conf *conf) KN_NONNULL(1, 2);
+
 /* Handles one request. Always fills resp with a status (never 0). */
 void app_handle(struct app *app, const struct request *req, struct response *resp)
     KN_NONNULL(1, 2, 3);

@@ -1294,8 +1294,29 @@ done:
 	return c;
 }
 
+/* FNV-1a, 64 bits: tells one version of the file from another (the
+   admin writes it; no adversary picks collisions). */
+static uint64_t
+conf_hash(const char *buf, size_t len)
+{
+	uint64_t h = UINT64_C(0xcbf29ce484222325);
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		h ^= (unsigned char)buf[i];
+		h *= UINT64_C(0x100000001b3);
+	}
+	return h;
+}
+
 struct conf *
 conf_load(const char *path, struct errlist *errs, struct errlist *warns)
+{
+	return conf_load_hash(path, errs, warns, NULL);
+}
+
+struct conf *
+conf_load_hash(const char *path, struct errlist *errs, struct errlist *warns, uint64_t *hash)
 {
 	struct errlist local = ERRLIST_INIT;
 	struct ctx x;
@@ -1310,6 +1331,8 @@ conf_load(const char *path, struct errlist *errs, struct errlist *warns)
 	x.file = path != NULL ? path : "(null)";
 	x.errs = errs != NULL ? errs : &local;
 	x.warns = warns;
+	if (hash != NULL)
+		*hash = 0;
 	if (path == NULL || *path == '\0') {
 		conf_err(&x, NULL, "no config file given");
 		goto done;
@@ -1354,6 +1377,8 @@ conf_load(const char *path, struct errlist *errs, struct errlist *warns)
 			break;
 		len += (size_t)n;
 	}
+	if (hash != NULL)
+		*hash = conf_hash(buf, len);
 	if (len > CONF_MAX_FILE_SIZE) {
 		conf_err(&x, NULL, "too large: more than %d bytes", CONF_MAX_FILE_SIZE);
 		goto done;

@@ -115,6 +115,13 @@ struct conf {
    message in errs. warns may be NULL. */
 struct conf *conf_load(const char *path, struct errlist *errs, struct errlist *warns);
 
+/* As conf_load; *hash (hash may be NULL) receives a 64-bit hash of the
+   bytes read, also when they did not validate, or 0 when the file could
+   not be read. Equal hashes: the same text (a reload tells a rewrite with
+   the same content from a change). */
+struct conf *conf_load_hash(const char *path, struct errlist *errs, struct errlist *warns,
+    uint64_t *hash);
+
 /* Validates a JSON text already in memory; name is used in messages.
    Touches the file system only to read store.password_file (no permission
    warning for the config itself). */

@@ -57,6 +57,32 @@ log_open(const char *target, enum log_level level)
 }
 
 int
+log_reopen(const char *target, enum log_level level)
+{
+	int fd = -1;
+
+	if (target != NULL && strcmp(target, "stderr") != 0 && strcmp(target, "syslog") != 0) {
+		fd = open(target, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0640);
+		if (fd == -1)
+			return -1;
+	}
+	if (fd == -1 && target != NULL && strcmp(target, "syslog") == 0 && log_sink == SINK_SYSLOG) {
+		log_max = level;	/* the syslog connection stays */
+		return 0;
+	}
+	log_close();
+	log_max = level;
+	if (fd != -1) {
+		log_fd = fd;
+		log_sink = SINK_FILE;
+	} else if (target != NULL && strcmp(target, "syslog") == 0) {
+		openlog("knocker", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		log_sink = SINK_SYSLOG;
+	}
+	return 0;
+}
+
+int
 log_check_target(const char *target, char *err, size_t err_size)
 {
 	char dir[4096];

@@ -20,6 +20,12 @@ int log_level_parse(const char *s, enum log_level *out);
 int log_open(const char *target, enum log_level level);
 void log_close(void);
 
+/* As log_open, for a running process (a config reload): a file target is
+   opened again (after logrotate moved it, the new file is used) before the
+   old sink is closed; if it cannot be opened, -1 with errno set and the old
+   sink and level stay. */
+int log_reopen(const char *target, enum log_level level);
+
 /* What `knocker -t` checks about target before the workers open it: a
    file must be writable by this process, opened for append without
    creating or truncating it (so a check run as root never leaves a root

@@ -7,6 +7,7 @@ ROBUSTNESS_TESTS = \
 	tests/integration/test_crash.sh \
 	tests/integration/test_faults.sh \
 	tests/integration/test_ratelimit_workers.sh \
+	tests/integration/test_reload.sh \
 	tests/integration/test_hostile.sh \
 	tests/integration/test_secrets.sh
 TESTS += $(ROBUSTNESS_TESTS)
