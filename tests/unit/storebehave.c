@@ -12,24 +12,13 @@
 #include "store.h"
 #include "storebehave.h"
 #include "tap.h"
-
-static struct ipnet
-sb_net(const char *s)
-{
-	struct ipnet n;
-
-	if (ipnet_parse(s, &n) == -1) {
-		printf("Bail out! bad test address %s\n", s);
-		exit(1);
-	}
-	return n;
-}
+#include "testconf.h"
 
 /* What a verify sees: refresh, lookup, and on a miss the recheck. */
 static int
 sb_lookup(struct store *s, const char *addr, int64_t now, int64_t *exp)
 {
-	struct ipnet a = sb_net(addr);
+	struct ipnet a = test_net(addr);
 	int r;
 
 	if (store_refresh(s, now) != 0)
@@ -43,7 +32,7 @@ sb_lookup(struct store *s, const char *addr, int64_t now, int64_t *exp)
 static enum store_result
 sb_add(struct store *s, const char *entry, int64_t exp, int64_t now, const char *key)
 {
-	struct ipnet e = sb_net(entry);
+	struct ipnet e = test_net(entry);
 	struct store_meta m;
 
 	memset(&m, 0, sizeof(m));
@@ -62,7 +51,7 @@ sb_revoke(struct store *s, enum store_match_by by, const char *what, int64_t now
 	memset(&m, 0, sizeof(m));
 	m.by = by;
 	if (by == STORE_MATCH_ENTRY)
-		m.entry = sb_net(what);
+		m.entry = test_net(what);
 	else
 		m.key = what;
 	if (store_revoke(s, &m, now, &n) != STORE_OK)

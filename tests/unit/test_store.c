@@ -27,6 +27,7 @@
 #include "store.h"
 #include "storebehave.h"
 #include "tap.h"
+#include "testconf.h"
 #include "wlfile.h"
 #include "wlindex.h"
 
@@ -36,22 +37,10 @@ static char dir[512];
 
 #define path_in(name) tap_path(dir, (name))
 
-static struct ipnet
-net(const char *s)
-{
-	struct ipnet n;
-
-	if (ipnet_parse(s, &n) == -1) {
-		printf("Bail out! bad test address %s\n", s);
-		exit(1);
-	}
-	return n;
-}
-
 static int
 lookup(const struct store *s, const char *addr, int64_t now, int64_t *exp)
 {
-	struct ipnet a = net(addr);
+	struct ipnet a = test_net(addr);
 
 	return store_lookup(s, &a, now, exp);
 }
@@ -59,7 +48,7 @@ lookup(const struct store *s, const char *addr, int64_t now, int64_t *exp)
 static int
 add(struct store *s, const char *entry, int64_t expires_at, int64_t now)
 {
-	struct ipnet e = net(entry);
+	struct ipnet e = test_net(entry);
 
 	return store_add(s, &e, expires_at, now, NULL);
 }
@@ -183,7 +172,7 @@ static int
 disk_has(const char *path, const char *entry, int64_t *value)
 {
 	struct ipmap *m = disk_map(path);
-	struct ipnet e = net(entry);
+	struct ipnet e = test_net(entry);
 	int r;
 
 	if (m == NULL)
@@ -579,7 +568,7 @@ test_index(void)
 	struct ipmap *fake = ipmap_new();
 	struct wl_ident id;
 	struct wlindex *x;
-	struct ipnet n = net("5.5.5.5");
+	struct ipnet n = test_net("5.5.5.5");
 	struct sf_err e;
 	struct stat st;
 	int fd;
@@ -989,7 +978,7 @@ test_bad_parent(void)
 {
 	char p[800], want[1024], err[1024];
 	struct store *s;
-	struct ipnet e = net("192.0.2.1");
+	struct ipnet e = test_net("192.0.2.1");
 
 	spew(path_in("regular"), "x", 1);
 	snprintf(p, sizeof(p), "%s/wl.json", path_in("regular"));
@@ -1042,7 +1031,7 @@ add_meta(struct store *s, const char *entry, int64_t expires_at, int64_t now, co
     const char *client)
 {
 	struct store_meta m;
-	struct ipnet e = net(entry);
+	struct ipnet e = test_net(entry);
 
 	memset(&m, 0, sizeof(m));
 	strlcpy(m.key, key, sizeof(m.key));
@@ -1055,7 +1044,7 @@ add_meta(struct store *s, const char *entry, int64_t expires_at, int64_t now, co
 static const struct store_entry *
 listed(const struct store_entry *v, size_t n, const char *entry)
 {
-	struct ipnet e = net(entry);
+	struct ipnet e = test_net(entry);
 	size_t i;
 
 	for (i = 0; i < n; i++)
@@ -1072,7 +1061,7 @@ revoke_by(struct store *s, enum store_match_by by, const char *what, int64_t now
 	memset(&m, 0, sizeof(m));
 	m.by = by;
 	if (by == STORE_MATCH_ENTRY)
-		m.entry = net(what);
+		m.entry = test_net(what);
 	else if (by == STORE_MATCH_KEY)
 		m.key = what;
 	return store_revoke(s, &m, now, n);

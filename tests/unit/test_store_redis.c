@@ -28,6 +28,7 @@
 #include "store_redis.h"
 #include "storebehave.h"
 #include "tap.h"
+#include "testconf.h"
 
 #define PASSWORD "s3cret-pass-for-tests-0123456789"
 #define ACL "resetkeys ~kt:* resetchannels -@all +ping +select +get +eval +zrangebyscore " \
@@ -134,22 +135,10 @@ make_redis_store(int64_t max_entries, void *ctx)
 	return store_new_redis(conn_for(ctx), "kt:", max_entries);
 }
 
-static struct ipnet
-net(const char *s)
-{
-	struct ipnet n;
-
-	if (ipnet_parse(s, &n) == -1) {
-		printf("Bail out! bad test address %s\n", s);
-		exit(1);
-	}
-	return n;
-}
-
 static int
 verify(struct store *s, const char *addr, int64_t now)
 {
-	struct ipnet a = net(addr);
+	struct ipnet a = test_net(addr);
 	int r;
 
 	if (store_refresh(s, now) != 0)
@@ -166,7 +155,7 @@ test_auth_and_db(void)
 	struct store *s = store_new_redis(conn_for(&bad), "kt:", 100);
 	struct store *s1 = store_new_redis(conn_for(&db1), "kt:", 100);
 	struct store *s0 = store_new_redis(conn_for(&good), "kt:", 100);
-	struct ipnet e = net("192.0.2.50");
+	struct ipnet e = test_net("192.0.2.50");
 	int64_t now = (int64_t)time(NULL);
 	char err[256];
 
@@ -190,7 +179,7 @@ static int
 rl_try(struct ratelimit *rl, const char *ip, enum rl_outcome o, int64_t now, int64_t *retry,
     int confirm)
 {
-	struct ipnet a = net(ip);
+	struct ipnet a = test_net(ip);
 	int r;
 
 	if (ratelimit_lock(rl, now) != 0)
@@ -243,14 +232,14 @@ test_outages(void)
 	struct rl_params p = { .window = 60, .max_success = 2, .max_failure = 3,
 	    .ipv4_prefix = 32, .ipv6_prefix = 64 };
 	struct ratelimit *rl = ratelimit_new_redis(conn_for(&good), "kt:", &p);
-	struct ipnet e = net("192.0.2.60");
+	struct ipnet e = test_net("192.0.2.60");
 	int64_t now = (int64_t)time(NULL);
 	int i, r = -1;
 
 	tap_is_int(store_add(a, &e, now + 600, now, NULL), STORE_OK, "outage: a knock before");
 	tap_is_int(verify(b, "192.0.2.60", now), 1, "outage: seen by the other node");
 	server_kill(SIGSTOP);
-	e = net("192.0.2.61");
+	e = test_net("192.0.2.61");
 	tap_is_int(store_add(a, &e, now + 600, now, NULL), STORE_BUSY,
 	    "outage: a stopped server makes a knock 'unavailable' (timeout, 503)");
 	tap_is_int(ratelimit_lock(rl, now), -2, "outage: the rate limit says unavailable (503)");

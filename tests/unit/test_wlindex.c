@@ -15,23 +15,12 @@
 #include "ipnet.h"
 #include "statefile.h"
 #include "tap.h"
+#include "testconf.h"
 #include "wlindex.h"
 
 static char dir[512];
 
 #define path_in(name) tap_path(dir, (name))
-
-static struct ipnet
-net(const char *s)
-{
-	struct ipnet n;
-
-	if (ipnet_parse(s, &n) == -1) {
-		printf("Bail out! bad test address %s\n", s);
-		exit(1);
-	}
-	return n;
-}
 
 static void
 spew(const char *path, const void *data, size_t len)
@@ -75,7 +64,7 @@ test_round_trip(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
-		n = net(keys[i]);
+		n = test_net(keys[i]);
 		ipmap_put(m, &n, 1000 + (int64_t)i);
 	}
 	spew(path_in("wl.json"), "{}", 2);
@@ -87,10 +76,10 @@ test_round_trip(void)
 	x = wlindex_open(ip, geteuid(), &id, &e);
 	if (tap_ok(x != NULL, "wlindex_open_should_open_what_was_written")) {
 		tap_is_int((int64_t)ipmap_count(wlindex_map(x)), 4, "wlindex_map_should_hold_every_entry");
-		n = net("10.9.8.7");
+		n = test_net("10.9.8.7");
 		tap_ok(ipmap_lookup(wlindex_map(x), &n, &v) == 1 && v == 1001,
 		    "wlindex_map_should_answer_lookups");
-		n = net("2001:db8::77");
+		n = test_net("2001:db8::77");
 		tap_ok(ipmap_lookup(wlindex_map(x), &n, &v) == 1 && v == 1002,
 		    "wlindex_map_should_answer_v6_lookups");
 	}

@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "errlist.h"
@@ -30,4 +32,16 @@ mem_read(void *ctx, char *buf, size_t size)
 	memcpy(buf, m->data + m->pos, n);
 	m->pos += n;
 	return (ssize_t)n;
+}
+
+struct ipnet
+test_net(const char *s)
+{
+	struct ipnet n;
+
+	if (ipnet_parse(s, &n) == -1) {
+		printf("Bail out! bad test address %s\n", s);
+		exit(1);
+	}
+	return n;
 }

@@ -9,6 +9,7 @@
 #include <sys/types.h>
 
 #include "conf.h"
+#include "ipnet.h"
 
 struct conf *testconf_parse(const char *json);
 
@@ -19,5 +20,9 @@ struct mem_body {
 };
 
 ssize_t mem_read(void *ctx, char *buf, size_t size);
+
+/* The network s (an address or CIDR); exits the test with "Bail out!"
+   when s does not parse (a typo in the test, not a result). */
+struct ipnet test_net(const char *s);
 
 #endif
