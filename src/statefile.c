@@ -241,7 +241,7 @@ fail:
 	return -1;
 }
 
-static int64_t
+int64_t
 sf_ms_now(void)
 {
 	struct timespec ts;
@@ -250,12 +250,33 @@ sf_ms_now(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int
-sf_flock(int fd, int timeout_ms)
+static void
+sf_backoff(long *sleep_us)
 {
-	int64_t deadline = sf_ms_now() + (timeout_ms > 0 ? timeout_ms : 0);
+	struct timespec ts = { 0, *sleep_us * 1000 };
+
+	(void)nanosleep(&ts, NULL);
+	if (*sleep_us < 8000)
+		*sleep_us *= 2;
+}
+
+/* Does path still name the file st describes? */
+static bool
+sf_names(const char *path, const struct stat *st)
+{
+	struct stat named;
+
+	return lstat(path, &named) == 0 && named.st_dev == st->st_dev &&
+	    named.st_ino == st->st_ino;
+}
+
+/* flock(LOCK_EX) on fd until deadline (ms, sf_ms_now). Returns 0, or -1
+   with errno: ETIMEDOUT, ESTALE when stale_path (if given) stops naming
+   the file held (st) while waiting, or flock's own. */
+static int
+sf_flock_until(int fd, int64_t deadline, const char *stale_path, const struct stat *st)
+{
 	long sleep_us = 500;
-	struct timespec ts;
 
 	for (;;) {
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
@@ -264,62 +285,120 @@ sf_flock(int fd, int timeout_ms)
 			continue;
 		if (errno != EWOULDBLOCK)
 			return -1;
+		if (stale_path != NULL && !sf_names(stale_path, st)) {
+			errno = ESTALE;
+			return -1;
+		}
 		if (sf_ms_now() >= deadline) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
-		ts.tv_sec = 0;
-		ts.tv_nsec = sleep_us * 1000;
-		(void)nanosleep(&ts, NULL);
-		if (sleep_us < 8000)
-			sleep_us *= 2;
+		sf_backoff(&sleep_us);
 	}
 }
 
-int
-sf_lock(const char *lock_path, uid_t owner, int timeout_ms, int *fd, struct sf_err *e)
+/* The directory part of the lock: on filesystems that cannot flock a
+   directory (NFS) there is none, and the lock file alone decides. */
+static int
+sf_lock_dir(const char *lock_path, int64_t deadline, int *dir_fd, struct sf_err *e)
 {
-	struct stat held, named;
-	int tries, saved;
+	char dir[4096];
+	const char *slash = strrchr(lock_path, '/');
 
-	/* If the lock file was removed or replaced while we waited, others
-	   lock the new one: retry on whatever the path names now. */
-	for (tries = 0;; tries++) {
-		if (sf_open_rw(lock_path, owner, fd, &held, e) == -1)
-			return -1;
-		if (sf_flock(*fd, timeout_ms) == -1) {
-			if (errno == ETIMEDOUT)
-				sf_errorf(e, "%s: still locked by another process after %d ms",
-				    lock_path, timeout_ms);
-			else
-				sf_failsys(e, "cannot lock %s", lock_path);
+	*dir_fd = -1;
+	if (slash == NULL)
+		(void)strlcpy(dir, ".", sizeof(dir));
+	else if (slash == lock_path)
+		(void)strlcpy(dir, "/", sizeof(dir));
+	else if ((size_t)(slash - lock_path) >= sizeof(dir)) {
+		errno = ENAMETOOLONG;
+		return sf_errorf(e, "%s: path too long", lock_path);
+	} else {
+		memcpy(dir, lock_path, (size_t)(slash - lock_path));
+		dir[slash - lock_path] = '\0';
+	}
+	if ((*dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return sf_failsys(e, "cannot open directory %s", dir);
+	if (sf_flock_until(*dir_fd, deadline, NULL, NULL) == 0)
+		return 0;
+	if (errno == ETIMEDOUT) {
+		sf_errorf(e, "%s: still locked by another process", dir);
+		close(*dir_fd);
+		*dir_fd = -1;
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	close(*dir_fd);		/* EBADF, ENOLCK, EOPNOTSUPP: not lockable here */
+	*dir_fd = -1;
+	return 0;
+}
+
+int
+sf_lock(const char *lock_path, uid_t owner, int timeout_ms, struct sf_lock *l,
+    struct sf_err *e)
+{
+	int64_t deadline = sf_ms_now() + (timeout_ms > 0 ? timeout_ms : 0);
+	struct stat held;
+	int replaced, saved;
+
+	l->dir_fd = l->file_fd = -1;
+	if (sf_lock_dir(lock_path, deadline, &l->dir_fd, e) == -1) {
+		if (errno == ETIMEDOUT)
+			sf_errorf(e, "%s: still locked by another process after %d ms",
+			    lock_path, timeout_ms);
+		return -1;
+	}
+	/* If the lock file is removed or replaced, other programs lock
+	   whatever the path names now: so must we, and waiting on the old file
+	   is waiting for nothing. One deadline covers every round. */
+	for (replaced = 0;; replaced++) {
+		if (replaced > 8 && sf_ms_now() >= deadline) {
+			errno = EAGAIN;
+			sf_errorf(e, "%s keeps being replaced; cannot lock it", lock_path);
 			goto fail;
 		}
-		if (lstat(lock_path, &named) == 0 && held.st_dev == named.st_dev &&
-		    held.st_ino == named.st_ino)
-			return 0;
-		sf_unlock(*fd);
-		*fd = -1;
-		if (tries == 8) {
-			errno = EAGAIN;
-			return sf_errorf(e, "%s keeps being replaced; cannot lock it", lock_path);
+		if (sf_open_rw(lock_path, owner, &l->file_fd, &held, e) == -1)
+			goto fail;
+		if (sf_flock_until(l->file_fd, deadline, lock_path, &held) == 0) {
+			if (sf_names(lock_path, &held))
+				return 0;
+		} else if (errno == ETIMEDOUT) {
+			sf_errorf(e, "%s: still locked by another process after %d ms",
+			    lock_path, timeout_ms);
+			goto fail;
+		} else if (errno != ESTALE) {
+			sf_failsys(e, "cannot lock %s", lock_path);
+			goto fail;
 		}
+		close(l->file_fd);	/* closing drops a lock held on it */
+		l->file_fd = -1;
 	}
 fail:
 	saved = errno;
-	close(*fd);
-	*fd = -1;
+	sf_unlock(l);
 	errno = saved;
 	return -1;
 }
 
-void
-sf_unlock(int fd)
+int
+sf_flock(int fd, int timeout_ms)
 {
-	if (fd < 0)
-		return;
-	(void)flock(fd, LOCK_UN);
-	close(fd);
+	return sf_flock_until(fd, sf_ms_now() + (timeout_ms > 0 ? timeout_ms : 0), NULL, NULL);
+}
+
+void
+sf_unlock(struct sf_lock *l)
+{
+	/* The lock file first: a waiter that gets it holds the directory. */
+	if (l->file_fd >= 0) {
+		(void)flock(l->file_fd, LOCK_UN);
+		close(l->file_fd);
+	}
+	if (l->dir_fd >= 0) {
+		(void)flock(l->dir_fd, LOCK_UN);
+		close(l->dir_fd);
+	}
+	l->file_fd = l->dir_fd = -1;
 }
 
 int

@@ -32,7 +32,9 @@
 #ifndef KNOCKER_STATEFILE_H
 #define KNOCKER_STATEFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include "compiler.h"
@@ -84,11 +86,28 @@ int sf_open_rw(const char *path, uid_t owner, int *fd, struct stat *st, struct s
 KN_NODISCARD KN_NONNULL(3, 4, 5)
 int sf_read_all(int fd, size_t max, char **buf, size_t *len, struct sf_err *e);
 
-/* Opens lock_path with sf_open_rw and takes flock(LOCK_EX), waiting at
-   most timeout_ms. Returns 0 with *fd holding the lock, or -1 (errno
-   ETIMEDOUT when someone else held it throughout). */
+/* A writer's lock: the storage directory and <file>.lock, both flocked. */
+struct sf_lock {
+	int	 dir_fd;		/* -1 where directories cannot be locked */
+	int	 file_fd;
+};
+
+/* Takes flock(LOCK_EX) on the directory holding lock_path, then on
+   lock_path itself (opened with sf_open_rw), waiting at most timeout_ms in
+   all. The directory lock is what keeps knocker's own writers apart even
+   when someone deletes the lock file while it is held (a file lock is on
+   an inode: a new file would let a second writer in); the lock file is the
+   documented lock for other programs. A lock file removed or replaced
+   while waiting is opened again. Returns 0 with *l holding both, or -1
+   (errno ETIMEDOUT when someone else held it throughout, EAGAIN when the
+   lock file kept being replaced) with *l holding nothing. */
 KN_NODISCARD KN_NONNULL(1, 4, 5)
-int sf_lock(const char *lock_path, uid_t owner, int timeout_ms, int *fd, struct sf_err *e);
+int sf_lock(const char *lock_path, uid_t owner, int timeout_ms, struct sf_lock *l,
+    struct sf_err *e);
+
+/* Releases and closes what sf_lock took; a zeroed-out lock ({-1, -1}) is
+   fine. */
+void sf_unlock(struct sf_lock *l);
 
 /* flock(LOCK_EX) on an open fd, retrying LOCK_NB with short sleeps (0.5 ms
    doubling to 8 ms) until timeout_ms have passed. Returns 0, or -1 with
@@ -96,8 +115,8 @@ int sf_lock(const char *lock_path, uid_t owner, int timeout_ms, int *fd, struct 
 KN_NODISCARD
 int sf_flock(int fd, int timeout_ms);
 
-/* Releases and closes a lock from sf_lock; fd < 0 is fine. */
-void sf_unlock(int fd);
+/* CLOCK_MONOTONIC in milliseconds: for deadlines. */
+int64_t sf_ms_now(void);
 
 /* A replace in progress. */
 struct sf_tmp {

@@ -44,7 +44,10 @@
    writer's: a live write takes far less (the lock deadline is 2 s). */
 #define STORE_STALE_TMP	60
 
-/* How often a knock starts over when whitelist.json changed under it. */
+/* A knock starts over while whitelist.json changes under it (two writers
+   at once: only when the lock file was deleted), at least this often and
+   then until the lock deadline has passed once more: each round one of the
+   writers wins, so a burst of knocks always drains. */
 #define STORE_WRITE_TRIES	4
 
 enum view_state {
@@ -253,9 +256,9 @@ store_publish_index(struct store *s, uid_t owner)
 	struct sf_err e;
 	struct wl_ident now_id;
 	struct stat st;
-	int lockfd;
+	struct sf_lock lock;
 
-	if (sf_lock(s->lock_path, owner, 0, &lockfd, &e) == -1)
+	if (sf_lock(s->lock_path, owner, 0, &lock, &e) == -1)
 		return;
 	if (lstat(s->path, &st) == 0) {
 		wl_ident_of(&st, &now_id);
@@ -263,7 +266,7 @@ store_publish_index(struct store *s, uid_t owner)
 		    wlindex_write(s->idx_path, owner, s->own, &s->id, &e) == -1)
 			log_debug(MOD, "cannot write the whitelist index: %s", e.msg);
 	}
-	sf_unlock(lockfd);
+	sf_unlock(&lock);
 	if ((x = wlindex_open(s->idx_path, owner, &s->id, &e)) != NULL) {
 		ipmap_free(s->own);
 		s->own = NULL;
@@ -860,7 +863,8 @@ store_update(struct store *s, struct store_op *op, int64_t now, bool *again)
 	struct stat st, written;
 	bool changed = false, exists;
 	size_t dropped;
-	int lockfd = -1, fd = -1, nfd, r;
+	struct sf_lock lock = { -1, -1 };
+	int fd = -1, nfd, r;
 	int64_t old;
 	uid_t owner;
 
@@ -872,7 +876,7 @@ store_update(struct store *s, struct store_op *op, int64_t now, bool *again)
 		return STORE_FAIL;
 	}
 	store_open_shm(s, owner);
-	if (sf_lock(s->lock_path, owner, SF_LOCK_TIMEOUT_MS, &lockfd, &e) == -1) {
+	if (sf_lock(s->lock_path, owner, SF_LOCK_TIMEOUT_MS, &lock, &e) == -1) {
 		log_warnx(MOD, "cannot update the whitelist: %s", e.msg);
 		return errno == ETIMEDOUT ? STORE_BUSY : STORE_FAIL;
 	}
@@ -999,7 +1003,7 @@ done:
 	ipmap_free(parsed);
 	ipmap_free(next);
 	wlindex_close(bidx);
-	sf_unlock(lockfd);
+	sf_unlock(&lock);
 	return rc;
 }
 
@@ -1008,10 +1012,11 @@ static enum store_result
 store_write(struct store *s, struct store_op *op, int64_t now)
 {
 	enum store_result rc = STORE_FAIL;
+	int64_t deadline = sf_ms_now() + SF_LOCK_TIMEOUT_MS;
 	bool again = true;
 	int i;
 
-	for (i = 0; again && i < STORE_WRITE_TRIES; i++) {
+	for (i = 0; again && (i < STORE_WRITE_TRIES || sf_ms_now() < deadline); i++) {
 		again = false;
 		rc = store_update(s, op, now, &again);
 	}

@@ -92,6 +92,7 @@ static const struct {
 static void
 open_should_refuse_unsafe_files(void)
 {
+	struct sf_lock lk;
 	struct sf_err e;
 	size_t i;
 	int fd, rc;
@@ -111,8 +112,9 @@ open_should_refuse_unsafe_files(void)
 		rc = sf_open_rw(p, 0, &fd, NULL, &e);
 		tap_is_int(rc, -1, "sf_open_rw refuses %s", bad_files[i].name);
 		tap_is_int(errno, bad_files[i].errno_rw, "sf_open_rw %s: errno", bad_files[i].name);
-		rc = sf_lock(p, 0, 100, &fd, &e);
-		tap_ok(rc == -1 && fd == -1, "sf_lock refuses %s", bad_files[i].name);
+		rc = sf_lock(p, 0, 100, &lk, &e);
+		tap_ok(rc == -1 && lk.file_fd == -1 && lk.dir_fd == -1, "sf_lock refuses %s",
+		    bad_files[i].name);
 	}
 }
 
@@ -259,7 +261,9 @@ static void
 lock_should_time_out_while_another_process_holds_it(void)
 {
 	const char *lk = path_in("wl.lock");
-	int ready[2], release[2], fd = -1, rc, st;
+	struct sf_lock lock;
+	struct stat fst;
+	int ready[2], release[2], rc, st;
 	struct sf_err e;
 	char c = 0;
 	pid_t pid;
@@ -270,30 +274,60 @@ lock_should_time_out_while_another_process_holds_it(void)
 	if ((pid = fork()) == -1)
 		bail("fork");
 	if (pid == 0) {
-		if (sf_lock(lk, 0, 1000, &fd, &e) == -1)
+		if (sf_lock(lk, 0, 1000, &lock, &e) == -1)
 			_exit(1);
 		if (write(ready[1], "r", 1) != 1 || read(release[0], &c, 1) != 1)
 			_exit(2);
-		sf_unlock(fd);
+		sf_unlock(&lock);
 		_exit(0);
 	}
 	close(ready[1]);
 	close(release[0]);
 	tap_ok(read(ready[0], &c, 1) == 1, "child holds the lock");
 	errno = 0;
-	rc = sf_lock(lk, 0, 50, &fd, &e);
-	tap_ok(rc == -1 && errno == ETIMEDOUT && fd == -1,
+	rc = sf_lock(lk, 0, 50, &lock, &e);
+	tap_ok(rc == -1 && errno == ETIMEDOUT && lock.file_fd == -1 && lock.dir_fd == -1,
 	    "sf_lock gives up with ETIMEDOUT while another process holds it (%s)", e.msg);
 	tap_ok(sf_flock(open(lk, O_RDONLY | O_CLOEXEC), 0) == -1 && errno == ETIMEDOUT,
 	    "sf_flock with timeout 0 tries once");
+	/* A lock file deleted while held (a cleanup job) must not let a
+	   second writer in: the directory is locked too. */
+	tap_ok(unlink(lk) == 0, "the lock file is deleted while held");
+	errno = 0;
+	rc = sf_lock(lk, 0, 200, &lock, &e);
+	tap_ok(rc == -1 && errno == ETIMEDOUT && lock.file_fd == -1 && lock.dir_fd == -1,
+	    "sf_lock still waits, and gives up with ETIMEDOUT (%s)", e.msg);
 	if (write(release[1], "x", 1) != 1)
 		bail("write");
-	rc = sf_lock(lk, 0, 5000, &fd, &e);
-	tap_ok(rc == 0 && fd >= 0, "sf_lock succeeds once it is released");
-	sf_unlock(fd);
+	rc = sf_lock(lk, 0, 5000, &lock, &e);
+	tap_ok(rc == 0 && lock.file_fd >= 0 && lock.dir_fd >= 0, "sf_lock succeeds once it is released");
+	tap_ok(fstat(lock.file_fd, &fst) == 0 && (fst.st_mode & 07777) == 0600 && fst.st_nlink == 1,
+	    "a new lock file, mode 0600");
+	sf_unlock(&lock);
 	tap_ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0, "child ok");
 	close(ready[0]);
 	close(release[1]);
+}
+
+/* Other programs lock only the lock file (the documented protocol). */
+static void
+lock_should_wait_for_a_program_that_locks_only_the_file(void)
+{
+	const char *lk = path_in("other.lock");
+	struct sf_lock lock;
+	struct sf_err e;
+	int other, rc;
+
+	other = open(lk, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	tap_ok(other >= 0 && flock(other, LOCK_EX) == 0, "another program locks the file");
+	errno = 0;
+	rc = sf_lock(lk, 0, 50, &lock, &e);
+	tap_ok(rc == -1 && errno == ETIMEDOUT && strstr(e.msg, lk) != NULL,
+	    "sf_lock waits for it and gives up with ETIMEDOUT (%s)", e.msg);
+	close(other);
+	rc = sf_lock(lk, 0, 1000, &lock, &e);
+	tap_ok(rc == 0, "sf_lock succeeds once it let go");
+	sf_unlock(&lock);
 }
 
 /* --- replace ----------------------------------------------------------- */
@@ -527,6 +561,7 @@ main(int argc, char **argv)
 	dir_check_should_refuse_another_users_directory();
 	root_should_hand_what_it_creates_to_the_dir_owner();
 	lock_should_time_out_while_another_process_holds_it();
+	lock_should_wait_for_a_program_that_locks_only_the_file();
 	replace_should_swap_in_a_complete_file();
 	replace_should_leave_no_temp_file_on_failure();
 	move_aside_should_never_replace();
