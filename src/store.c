@@ -50,6 +50,10 @@
    writers wins, so a burst of knocks always drains. */
 #define STORE_WRITE_TRIES	4
 
+/* The longest a knock waits for its turn while other writers make
+   progress (store_lock); below the FastCGI connection deadline (10 s). */
+#define STORE_QUEUE_MS		6000
+
 enum view_state {
 	VIEW_MISSING,	/* no file: empty whitelist */
 	VIEW_OK,	/* the view holds the file open on fd */
@@ -842,6 +846,33 @@ store_apply_match(struct ipmap *next, const struct wlmeta *meta, struct store_op
 	return 0;
 }
 
+/* Takes the writers' lock. The deadline is for a holder that is stuck:
+   while whitelist.json keeps changing, the holders are other knocks taking
+   their turns (a burst on a slow disk), so the wait goes on, up to
+   STORE_QUEUE_MS in all. Returns sf_lock's result. */
+static int
+store_lock(struct store *s, uid_t owner, struct sf_lock *lock, struct sf_err *e)
+{
+	int64_t give_up = sf_ms_now() + STORE_QUEUE_MS;
+	struct stat before, after;
+	bool had, moved;
+
+	for (;;) {
+		had = lstat(s->path, &before) == 0;
+		if (sf_lock(s->lock_path, owner, SF_LOCK_TIMEOUT_MS, lock, e) == 0)
+			return 0;
+		if (errno != ETIMEDOUT || sf_ms_now() >= give_up)
+			return -1;
+		moved = lstat(s->path, &after) == 0 && (!had || after.st_ino != before.st_ino ||
+		    after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
+		    after.st_mtim.tv_nsec != before.st_mtim.tv_nsec);
+		if (!moved) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+	}
+}
+
 /* The writer: under the lock, does op (adds op->entry, removes what
    op->match names), drops what expired and what is over max_entries,
    writes whitelist.json, its metadata and its index if anything changed,
@@ -876,7 +907,7 @@ store_update(struct store *s, struct store_op *op, int64_t now, bool *again)
 		return STORE_FAIL;
 	}
 	store_open_shm(s, owner);
-	if (sf_lock(s->lock_path, owner, SF_LOCK_TIMEOUT_MS, &lock, &e) == -1) {
+	if (store_lock(s, owner, &lock, &e) == -1) {
 		log_warnx(MOD, "cannot update the whitelist: %s", e.msg);
 		return errno == ETIMEDOUT ? STORE_BUSY : STORE_FAIL;
 	}
