@@ -249,8 +249,7 @@ kn_example_lighttpd_cgi() {	# NAME CONFIG
 # of host/port (the comment in lighttpd.conf), the behind-a-proxy include.
 kn__lighttpd_adapt() {	# CONF
 	if [ "${KN_SOCKET:-0}" = 1 ]; then
-		sed -i "s|\"host\" => \"127.0.0.1\", \"port\" => 1,|\"socket\" => \"$KN_APP_SOCKET\",|" "$1"
-		grep -q '"port" => 1,' "$1" && return 1
+		kn_lighttpd_use_socket "$1" || return 1
 	fi
 	if [ "${KN_PROXIED:-0}" = 1 ]; then
 		printf 'include "%s"\n' "$KN_SRC/conf-examples/lighttpd-behind-proxy.conf" >>"$1"
@@ -263,17 +262,12 @@ kn_example_nginx() {	# NAME CONFIG
 	kn__example_knocker "$2" || return 1
 	knocker=${KN_APP_SOCKET:+unix:$KN_APP_SOCKET}
 	port=$(kn_port)
-	HTTP_PORT=$port KNOCKER=${knocker:-127.0.0.1:$KN_APP_PORT} BACKEND_PORT=$KN_BACKEND_PORT \
-	    WWW_DIR=$KN_DIR/www RUN_DIR=$KN_RUN kn_render "$KN_SRC/conf-examples/nginx.conf" "$KN_RUN/nginx.conf"
+	kn_render_nginx "$KN_RUN" "$port" "${knocker:-127.0.0.1:$KN_APP_PORT}" "$KN_BACKEND_PORT"
 	if [ -n "${KN_NGINX_SERVER_LINE-}" ]; then	# a directive a site adds to the server block
 		sed -i "s|^\( *server_name _;\)\$|\1 $KN_NGINX_SERVER_LINE|" "$KN_RUN/nginx.conf"
 		grep -qF "$KN_NGINX_SERVER_LINE" "$KN_RUN/nginx.conf" || return 1
 	fi
-	nginx -t -q -c "$KN_RUN/nginx.conf" -p "$KN_RUN" 2>>"$KN_RUN/nginx-stderr.log" ||
-	    { kn_diag "nginx -t failed:" "$(cat "$KN_RUN/nginx-stderr.log")"; return 1; }
-	nginx -c "$KN_RUN/nginx.conf" -p "$KN_RUN" -g 'daemon off;' 2>>"$KN_RUN/nginx-stderr.log" &
-	kn_track $!
-	kn_wait_port 127.0.0.1 "$port" $! nginx || return 1
+	kn_start_nginx "$KN_RUN" "$port" || return 1
 	URL4=http://127.0.0.1:$port
 	URL6="http://[::1]:$port"
 }

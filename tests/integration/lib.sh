@@ -294,6 +294,35 @@ kn_spawn_knocker_socket() {	# CONFIG [WORKERS] [extra spawn-fcgi args...]
 	export KN_APP_SOCKET KN_APP_PIDS
 }
 
+# Points a rendered lighttpd example at knocker's unix socket
+# ($KN_APP_SOCKET) instead of host/port, as the comment in lighttpd.conf says.
+kn_lighttpd_use_socket() {	# CONF
+	sed -i "s|\"host\" => \"127.0.0.1\", \"port\" => 1,|\"socket\" => \"$KN_APP_SOCKET\",|" "$1"
+	! grep -q '"port" => 1,' "$1"
+}
+
+# Renders conf-examples/nginx.conf into RUN/nginx.conf: HTTP on PORT,
+# knocker at KNOCKER (host:port, unix:path or an upstream name), the
+# protected backend on BACKEND_PORT (default 1: none), pages from
+# $KN_DIR/www (with the knock help page the example links to).
+kn_render_nginx() {	# RUN PORT KNOCKER [BACKEND_PORT]
+	mkdir -p "$1" "$KN_DIR/www"
+	cp "$KN_SRC/conf-examples/www/knock-help.html" "$KN_DIR/www/"
+	HTTP_PORT=$2 KNOCKER=$3 BACKEND_PORT=${4:-1} WWW_DIR=$KN_DIR/www RUN_DIR=$1 \
+	    kn_render "$KN_SRC/conf-examples/nginx.conf" "$1/nginx.conf"
+}
+
+# Checks RUN/nginx.conf with nginx -t, then starts nginx in the foreground
+# (in the background of this shell, tracked) and waits until it listens on
+# PORT. Returns 1, with nginx's messages as a diagnostic, if it does not.
+kn_start_nginx() {	# RUN PORT
+	nginx -t -q -c "$1/nginx.conf" -p "$1" 2>>"$1/nginx-stderr.log" ||
+	    { kn_diag "nginx -t failed:" "$(cat "$1/nginx-stderr.log")"; return 1; }
+	nginx -c "$1/nginx.conf" -p "$1" -g 'daemon off;' 2>>"$1/nginx-stderr.log" &
+	kn_track $!
+	kn_wait_port 127.0.0.1 "$2" $! nginx
+}
+
 # Starts lighttpd in the foreground (in the background of this shell) after
 # checking its config with -tt; waits until server.port on 127.0.0.1 and every
 # $SERVER["socket"] of the config accept connections, watching the pid. If it

@@ -61,6 +61,16 @@ kn_stack() {	# CONFIG WORKERS [spawn-fcgi args...]
 	kn_front "$KN_APP_PORT"
 }
 
+# Starts lighttpd running conf-examples/lighttpd.conf on 127.0.0.1:PORT
+# with knocker at $KN_APP_SOCKET (kn_spawn_knocker_socket), files in RUN.
+kn_front_socket() {	# RUN PORT
+	mkdir -p "$1"
+	HTTP_PORT=$2 KNOCK_PORT=1 AUTHZ_PORT=1 BACKEND_PORT=1 WWW_DIR=$KN_DIR/www RUN_DIR=$1 \
+	    kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$1/lighttpd.conf"
+	kn_lighttpd_use_socket "$1/lighttpd.conf" || return 1
+	kn_start_lighttpd "$1/lighttpd.conf"
+}
+
 # Starts new workers on the port of the last kn_stack (after the old ones
 # were killed); lighttpd keeps running.
 kn_respawn() {	# CONFIG WORKERS [spawn-fcgi args...]

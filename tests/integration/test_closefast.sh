@@ -50,11 +50,7 @@ kn_is "$(kn_count_alive $KN_APP_PIDS)" 2 "tcp: both workers still run"
 kn_ok "unix: two workers on a unix socket start" kn_spawn_knocker_socket "$KN_DIR/knocker.json" 2
 port=$(kn_port)
 run=$KN_DIR/run-unix
-mkdir -p "$run"
-HTTP_PORT=$port KNOCK_PORT=1 AUTHZ_PORT=1 BACKEND_PORT=1 WWW_DIR=$KN_DIR/www RUN_DIR=$run \
-    kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$run/lighttpd.conf"
-sed -i "s|\"host\" => \"127.0.0.1\", \"port\" => 1,|\"socket\" => \"$KN_APP_SOCKET\",|" "$run/lighttpd.conf"
-kn_ok "unix: lighttpd on the socket starts" kn_start_lighttpd "$run/lighttpd.conf"
+kn_ok "unix: lighttpd on the socket starts" kn_front_socket "$run" "$port"
 many unix "http://127.0.0.1:$port"
 kn_unlike "$(cat "$run/lighttpd-error.log")" '(fastcgi|backend|connection reset|Broken pipe)' \
     "unix: lighttpd logged no backend error"

@@ -189,18 +189,9 @@ kn_is "$(jq -c 'keys' "$WL")" '["203.0.113.20","203.0.113.7","203.0.113.9"]' \
 
 # --- the same through nginx (auth_request) -----------------------------------------------
 run=$KN_DIR/nginx
-mkdir -p "$run"
-cp "$KN_SRC/conf-examples/www/knock-help.html" "$KN_DIR/www/"
 np=$(kn_port)
-HTTP_PORT=$np KNOCKER=127.0.0.1:$KN_APP_PORT BACKEND_PORT=1 WWW_DIR=$KN_DIR/www RUN_DIR=$run \
-    kn_render "$KN_SRC/conf-examples/nginx.conf" "$run/nginx.conf"
-start_nginx() {
-	nginx -t -q -c "$run/nginx.conf" -p "$run" 2>>"$run/nginx-stderr.log" || return 1
-	nginx -c "$run/nginx.conf" -p "$run" -g 'daemon off;' 2>>"$run/nginx-stderr.log" &
-	kn_track $!
-	kn_wait_port 127.0.0.1 "$np" $! nginx
-}
-kn_ok "nginx starts in front of the same workers" start_nginx
+kn_render_nginx "$run" "$np" "127.0.0.1:$KN_APP_PORT"
+kn_ok "nginx starts in front of the same workers" kn_start_nginx "$run" "$np"
 N=http://127.0.0.1:$np N6=http://[::1]:$np
 kn_is "$(kn_http GET "$N$PROT")" 401 "nginx: 127.0.0.1 is denied"
 kn_req POST "$N/knock" -H "X-Api-Key: $KN_API_KEY" -H 'Content-Type: application/json' --data-binary @"$KN_DIR/5k"

@@ -51,18 +51,12 @@ L=http://127.0.0.1:$LPORT
 # nginx from the example: knocker is an upstream of all four (round robin).
 kn__example_run nginx
 NPORT=$(kn_port)
-HTTP_PORT=$NPORT KNOCKER=knocker_pool BACKEND_PORT=$KN_BACKEND_PORT \
-    WWW_DIR=$KN_DIR/www RUN_DIR=$KN_RUN kn_render "$KN_SRC/conf-examples/nginx.conf" \
-    "$KN_RUN/nginx.conf"
+kn_render_nginx "$KN_RUN" "$NPORT" knocker_pool "$KN_BACKEND_PORT"
 pool="upstream knocker_pool {"
 for p in $PORTS; do pool="$pool server 127.0.0.1:$p;"; done
 sed -i "0,/^http {/s||http {\n  $pool }|" "$KN_RUN/nginx.conf"
 grep -q "upstream knocker_pool" "$KN_RUN/nginx.conf" || kn_bail "cannot add the upstream"
-nginx -t -q -c "$KN_RUN/nginx.conf" -p "$KN_RUN" 2>>"$KN_RUN/nginx-stderr.log" ||
-    kn_bail "nginx -t failed: $(cat "$KN_RUN/nginx-stderr.log")"
-nginx -c "$KN_RUN/nginx.conf" -p "$KN_RUN" -g 'daemon off;' 2>>"$KN_RUN/nginx-stderr.log" &
-kn_track $!
-kn_wait_port 127.0.0.1 "$NPORT" $! nginx || kn_bail "nginx did not start"
+kn_start_nginx "$KN_RUN" "$NPORT" || kn_bail "nginx did not start"
 N=http://127.0.0.1:$NPORT
 
 # The verify answer of one worker, asked directly over FastCGI.

@@ -56,18 +56,9 @@ kn_ok "4 workers behind lighttpd start" kn_stack "$CONF" 4
 PIDS=$KN_APP_PIDS
 PIDFILE=$(ls "$KN_DIR"/spawn-"$KN_APP_PORT"-*.pid)
 run=$KN_DIR/nginx
-mkdir -p "$run"
-cp "$KN_SRC/conf-examples/www/knock-help.html" "$KN_DIR/www/"
 np=$(kn_port)
-HTTP_PORT=$np KNOCKER=127.0.0.1:$KN_APP_PORT BACKEND_PORT=1 WWW_DIR=$KN_DIR/www RUN_DIR=$run \
-    kn_render "$KN_SRC/conf-examples/nginx.conf" "$run/nginx.conf"
-start_nginx() {
-	nginx -t -q -c "$run/nginx.conf" -p "$run" 2>>"$run/nginx-stderr.log" || return 1
-	nginx -c "$run/nginx.conf" -p "$run" -g 'daemon off;' 2>>"$run/nginx-stderr.log" &
-	kn_track $!
-	kn_wait_port 127.0.0.1 "$np" $! nginx
-}
-kn_ok "nginx starts in front of the same workers" start_nginx
+kn_render_nginx "$run" "$np" "127.0.0.1:$KN_APP_PORT"
+kn_ok "nginx starts in front of the same workers" kn_start_nginx "$run" "$np"
 N=http://127.0.0.1:$np
 
 # The load's client is knocked with the key that never changes.

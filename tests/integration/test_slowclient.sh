@@ -64,11 +64,7 @@ kn_is "$(kn_verify_as "$URL" 203.0.113.6)" 200 "tcp: and the knocked client is a
 kn_ok "unix: one worker on a unix socket starts" kn_spawn_knocker_socket "$KN_DIR/knocker.json" 1
 port=$(kn_port)
 run=$KN_DIR/run-unix
-mkdir -p "$run"
-HTTP_PORT=$port KNOCK_PORT=1 AUTHZ_PORT=1 BACKEND_PORT=1 WWW_DIR=$KN_DIR/www RUN_DIR=$run \
-    kn_render "$KN_SRC/conf-examples/lighttpd.conf" "$run/lighttpd.conf"
-sed -i "s|\"host\" => \"127.0.0.1\", \"port\" => 1,|\"socket\" => \"$KN_APP_SOCKET\",|" "$run/lighttpd.conf"
-kn_ok "unix: lighttpd on the socket starts" kn_start_lighttpd "$run/lighttpd.conf"
+kn_ok "unix: lighttpd on the socket starts" kn_front_socket "$run" "$port"
 slow_checks unix "unix:$KN_APP_SOCKET" "http://127.0.0.1:$port"
 
 kn_done

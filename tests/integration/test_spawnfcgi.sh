@@ -65,12 +65,8 @@ start_spawnfcgi() {	# NAME CONFIG; sets URL4, URL6
 		SOCK_PIDS=$(tr '\n' ' ' <"$run/spawn.pid")
 		kn_track $SOCK_PIDS
 		[ -S "$SOCK" ] || return 1
-		HTTP_PORT=$http KNOCKER=unix:$SOCK BACKEND_PORT=$KN_BACKEND_PORT WWW_DIR=$KN_DIR/www RUN_DIR=$run \
-		    kn_render "$KN_SRC/conf-examples/nginx.conf" "$run/nginx.conf"
-		nginx -t -q -c "$run/nginx.conf" -p "$run" 2>>"$run/nginx-stderr.log" || return 1
-		nginx -c "$run/nginx.conf" -p "$run" -g 'daemon off;' 2>>"$run/nginx-stderr.log" &
-		kn_track $!
-		kn_wait_port 127.0.0.1 "$http" $! nginx || return 1
+		kn_render_nginx "$run" "$http" "unix:$SOCK" "$KN_BACKEND_PORT"
+		kn_start_nginx "$run" "$http" || return 1
 	fi
 	URL4=http://127.0.0.1:$http
 	URL6="http://[::1]:$http"

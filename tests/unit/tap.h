@@ -15,6 +15,8 @@ int tap_is_int(int64_t got, int64_t want, const char *fmt, ...) __attribute__((f
 int tap_is_str(const char *got, const char *want, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Diagnostic line "# ..." */
 void tap_diag(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Ends the test: "Bail out! <what>: <strerror(errno)>", exit status 1. */
+void tap_bail_errno(const char *what) __attribute__((noreturn));
 /* Prints the plan "1..N" and returns the exit status (0 if all passed). */
 int tap_done(void);
 

@@ -23,13 +23,6 @@ static char dir[512];
 
 #define path_in(name) tap_path(dir, (name))
 
-static void
-bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
 static ino_t
 inode_of(const char *path)
 {
@@ -68,7 +61,7 @@ open_should_create_a_private_file_with_a_zeroed_region(void)
 	s = shmstate_open(p, 0, 4096, &e);
 	tap_ok(s != NULL, "shmstate_open creates %s", p);
 	if (s == NULL)
-		bail(e.msg);
+		tap_bail_errno(e.msg);
 	tap_ok(lstat(p, &st) == 0 && (st.st_mode & 07777) == 0600 && st.st_uid == 0, "file is 0600, owner's");
 	tap_is_int(st.st_size, HDR + 4096, "file size is header + region");
 	rl = shmstate_ratelimit(s, &size);
@@ -97,7 +90,7 @@ changed_size_should_reinitialise_without_disturbing_old_mappings(void)
 	ino_t ino;
 
 	if ((old = shmstate_open(p, 0, 64, &e)) == NULL)
-		bail(e.msg);
+		tap_bail_errno(e.msg);
 	rl = shmstate_ratelimit(old, NULL);
 	memset(rl, 0xff, 64);
 	ino = inode_of(p);
@@ -131,11 +124,11 @@ corrupt_header_should_be_reinitialised(void)
 
 	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
 		if ((s = shmstate_open(p, 0, 64, &e)) == NULL)
-			bail(e.msg);
+			tap_bail_errno(e.msg);
 		((unsigned char *)shmstate_ratelimit(s, NULL))[5] = 1;
 		shmstate_close(s);
 		if ((fd = open(p, O_WRONLY)) == -1 || pwrite(fd, &rows[i].byte, 1, rows[i].off) != 1)
-			bail("pwrite");
+			tap_bail_errno("pwrite");
 		close(fd);
 		s = shmstate_open(p, 0, 64, &e);
 		tap_ok(s != NULL && all_zero(shmstate_ratelimit(s, NULL), 64) && size_of(p) == HDR + 64,
@@ -143,21 +136,21 @@ corrupt_header_should_be_reinitialised(void)
 		shmstate_close(s);
 	}
 	if (truncate(p, 10) == -1)
-		bail("truncate");
+		tap_bail_errno("truncate");
 	s = shmstate_open(p, 0, 64, &e);
 	tap_ok(s != NULL && size_of(p) == HDR + 64, "a truncated file is re-initialised");
 	shmstate_close(s);
 }
 
-static void mk_symlink(const char *p) { if (symlink(path_in("a.shm"), p) == -1) bail(p); }
-static void mk_fifo(const char *p) { if (mkfifo(p, 0600) == -1) bail(p); }
+static void mk_symlink(const char *p) { if (symlink(path_in("a.shm"), p) == -1) tap_bail_errno(p); }
+static void mk_fifo(const char *p) { if (mkfifo(p, 0600) == -1) tap_bail_errno(p); }
 static void
 mk_nobody(const char *p)
 {
 	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
 	if (fd == -1 || fchown(fd, NOBODY, (gid_t)-1) == -1)
-		bail(p);
+		tap_bail_errno(p);
 	close(fd);
 }
 static void
@@ -166,7 +159,7 @@ mk_group_w(const char *p)
 	int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
 
 	if (fd == -1 || fchmod(fd, 0660) == -1)
-		bail(p);
+		tap_bail_errno(p);
 	close(fd);
 }
 
@@ -206,12 +199,12 @@ processes_should_share_generation_region_and_lock(void)
 	pid_t pid;
 
 	if ((s = shmstate_open(p, 0, 64, &e)) == NULL)
-		bail(e.msg);
+		tap_bail_errno(e.msg);
 	if (pipe(to_child) == -1 || pipe(to_parent) == -1)
-		bail("pipe");
+		tap_bail_errno("pipe");
 	fflush(stdout);
 	if ((pid = fork()) == -1)
-		bail("fork");
+		tap_bail_errno("fork");
 	if (pid == 0) {
 		struct shmstate *cs;
 		uint64_t cg;
@@ -240,18 +233,18 @@ processes_should_share_generation_region_and_lock(void)
 	close(to_child[0]);
 	close(to_parent[1]);
 	if (read(to_parent[0], &c, 1) != 1)
-		bail("read");
+		tap_bail_errno("read");
 	g = shmstate_generation(s);
 	shmstate_bump_generation(s);
 	((unsigned char *)shmstate_ratelimit(s, NULL))[7] = 77;
 	if (write(to_child[1], "g", 1) != 1 || read(to_parent[0], &c, 1) != 1)
-		bail("pipe");
+		tap_bail_errno("pipe");
 	tap_ok(shmstate_generation(s) == g + 2, "parent sees the child's bump");
 	errno = 0;
 	tap_ok(shmstate_lock(s, 50, &e) == -1 && errno == ETIMEDOUT,
 	    "shmstate_lock times out while the child holds it (%s)", e.msg);
 	if (write(to_child[1], "r", 1) != 1)
-		bail("pipe");
+		tap_bail_errno("pipe");
 	tap_ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st), "child exited");
 	tap_is_int(WEXITSTATUS(st), 0, "child saw the parent's bump and write, and took the lock");
 	tap_is_int(shmstate_lock(s, 1000, &e), 0, "lock is free once the child is gone");
@@ -271,10 +264,10 @@ lock_should_follow_a_deleted_file(void)
 	uint64_t ga, gb;
 
 	if ((a = shmstate_open(p, 0, 64, &e)) == NULL || (b = shmstate_open(p, 0, 64, &e)) == NULL)
-		bail(e.msg);
+		tap_bail_errno(e.msg);
 	((unsigned char *)shmstate_ratelimit(a, NULL))[0] = 9;
 	if (unlink(p) == -1)
-		bail("unlink");
+		tap_bail_errno("unlink");
 	ga = shmstate_generation(a);
 	gb = shmstate_generation(b);
 	tap_ok(shmstate_generation(b) == gb, "before anyone notices, b's generation is stable");
@@ -305,7 +298,7 @@ root_should_hand_the_file_to_the_dir_owner(void)
 
 	strlcpy(sub, path_in("nobodys"), sizeof(sub));
 	if (mkdir(sub, 0700) == -1 || chown(sub, NOBODY, (gid_t)-1) == -1)
-		bail(sub);
+		tap_bail_errno(sub);
 	s = shmstate_open(tap_path(sub, "x.shm"), NOBODY, 64, &e);
 	tap_ok(s != NULL && lstat(tap_path(sub, "x.shm"), &st) == 0 && st.st_uid == NOBODY,
 	    "root-created .shm belongs to the directory's owner");

@@ -25,13 +25,6 @@ static char dir[512];
 #define path_in(name) tap_path(dir, (name))
 
 static void
-bail(const char *what)
-{
-	printf("Bail out! %s: %s\n", what, strerror(errno));
-	exit(1);
-}
-
-static void
 put_file(const char *path, const char *text, mode_t mode, uid_t uid)
 {
 	int fd;
@@ -40,7 +33,7 @@ put_file(const char *path, const char *text, mode_t mode, uid_t uid)
 	if ((fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600)) == -1 ||
 	    write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
 	    fchmod(fd, mode) == -1 || fchown(fd, uid, (gid_t)-1) == -1 || close(fd) == -1)
-		bail(path);
+		tap_bail_errno(path);
 }
 
 static uid_t
@@ -69,9 +62,9 @@ count_entries(const char *d)
 
 /* --- files the open functions must refuse ------------------------------- */
 
-static void mk_symlink(const char *p) { put_file(path_in("real"), "x", 0600, 0); if (symlink(path_in("real"), p) == -1) bail(p); }
-static void mk_fifo(const char *p) { if (mkfifo(p, 0600) == -1) bail(p); }
-static void mk_dir(const char *p) { if (mkdir(p, 0700) == -1) bail(p); }
+static void mk_symlink(const char *p) { put_file(path_in("real"), "x", 0600, 0); if (symlink(path_in("real"), p) == -1) tap_bail_errno(p); }
+static void mk_fifo(const char *p) { if (mkfifo(p, 0600) == -1) tap_bail_errno(p); }
+static void mk_dir(const char *p) { if (mkdir(p, 0700) == -1) tap_bail_errno(p); }
 static void mk_nobody(const char *p) { put_file(p, "x", 0600, NOBODY); }
 static void mk_group_w(const char *p) { put_file(p, "x", 0620, 0); }
 static void mk_other_w(const char *p) { put_file(p, "x", 0602, 0); }
@@ -169,7 +162,7 @@ dir_check_should_want_a_private_directory(void)
 		const char *p = path_in(rows[i].name);
 
 		if (mkdir(p, 0700) == -1 || chmod(p, rows[i].mode) == -1)
-			bail(p);
+			tap_bail_errno(p);
 		errno = 0;
 		tap_is_int(sf_dir_check(p, &owner, &e), rows[i].rc, "sf_dir_check %s", rows[i].name);
 		tap_is_int(errno, rows[i].err, "sf_dir_check %s: errno", rows[i].name);
@@ -180,7 +173,7 @@ dir_check_should_want_a_private_directory(void)
 	tap_ok(sf_dir_check(path_in("nodir"), &owner, &e) == -1 && errno == ENOENT,
 	    "sf_dir_check: missing directory is ENOENT");
 	if (mkdir(path_in("nobodys"), 0700) == -1 || chown(path_in("nobodys"), NOBODY, (gid_t)-1) == -1)
-		bail("nobodys");
+		tap_bail_errno("nobodys");
 	tap_ok(sf_dir_check(path_in("nobodys"), &owner, &e) == 0 && owner == NOBODY,
 	    "root may use a directory owned by another user; owner reported");
 }
@@ -194,7 +187,7 @@ as_nobody(int (*fn)(void))
 
 	fflush(stdout);
 	if ((pid = fork()) == -1)
-		bail("fork");
+		tap_bail_errno("fork");
 	if (pid == 0) {
 		if (setgid(65534) == -1 || setuid(NOBODY) == -1)
 			_exit(99);
@@ -230,10 +223,10 @@ dir_check_should_refuse_another_users_directory(void)
 {
 	/* nobody must be able to reach the directories: let it traverse ours. */
 	if (chmod(dir, 0711) == -1)
-		bail("chmod");
+		tap_bail_errno("chmod");
 	tap_is_int(as_nobody(nobody_checks_own_dir), 0, "a non-root user may use its own directory");
 	if (chmod(dir, 0700) == -1)
-		bail("chmod");
+		tap_bail_errno("chmod");
 	tap_is_int(as_nobody(nobody_checks_roots_dir), 0,
 	    "a non-root user is refused a directory owned by root (EPERM)");
 }
@@ -269,10 +262,10 @@ lock_should_time_out_while_another_process_holds_it(void)
 	pid_t pid;
 
 	if (pipe(ready) == -1 || pipe(release) == -1)
-		bail("pipe");
+		tap_bail_errno("pipe");
 	fflush(stdout);
 	if ((pid = fork()) == -1)
-		bail("fork");
+		tap_bail_errno("fork");
 	if (pid == 0) {
 		if (sf_lock(lk, 0, 1000, &lock, &e) == -1)
 			_exit(1);
@@ -298,7 +291,7 @@ lock_should_time_out_while_another_process_holds_it(void)
 	tap_ok(rc == -1 && errno == ETIMEDOUT && lock.file_fd == -1 && lock.dir_fd == -1,
 	    "sf_lock still waits, and gives up with ETIMEDOUT (%s)", e.msg);
 	if (write(release[1], "x", 1) != 1)
-		bail("write");
+		tap_bail_errno("write");
 	rc = sf_lock(lk, 0, 5000, &lock, &e);
 	tap_ok(rc == 0 && lock.file_fd >= 0 && lock.dir_fd >= 0, "sf_lock succeeds once it is released");
 	tap_ok(fstat(lock.file_fd, &fst) == 0 && (fst.st_mode & 07777) == 0600 && fst.st_nlink == 1,
@@ -363,7 +356,7 @@ replace_should_leave_no_temp_file_on_failure(void)
 	strlcpy(sub, path_in("rdir"), sizeof(sub));
 	if (mkdir(sub, 0700) == -1 || mkdir(tap_path(sub, "target"), 0700) == -1 ||
 	    mkdir(tap_path(tap_path(sub, "target"), "x"), 0700) == -1)
-		bail("mkdir");
+		tap_bail_errno("mkdir");
 	tap_is_int(sf_replace(tap_path(sub, "target"), 0, "abc", 3, SF_DURABLE, &e), -1,
 	    "sf_replace over a directory fails (%s)", e.msg);
 	tap_is_int(count_entries(sub), 1, "no temp file left behind after a failed rename");
@@ -512,12 +505,12 @@ replace_should_follow_the_write_protocol(void)
 	int st;
 
 	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) == -1)
-		bail("readlink");
+		tap_bail_errno("readlink");
 	exe[n] = '\0';
 	put_file(target, "old", 0600, 0);
 	fflush(stdout);
 	if ((pid = fork()) == -1)
-		bail("fork");
+		tap_bail_errno("fork");
 	if (pid == 0) {
 		int null = open("/dev/null", O_WRONLY);
 
