@@ -1,7 +1,8 @@
 #!/bin/bash
 # The external contract, end to end through real lighttpd and spawn-fcgi
 # workers, for the behaviours no other test checks this way: boundaries
-# (a 4096-byte body, ttl 315360000), a body without Content-Type, 405
+# (a 4096-byte body, ttl 315360000), /ready before the whitelist file
+# exists, a body without Content-Type, 405
 # with Allow, /verify's empty answer, canonical entries in the whitelist
 # file, a whitelist file in the original's format with keys a person might
 # write, the latest expiry among matching entries, always_allowed_ips given
@@ -40,13 +41,21 @@ kn_is "$?:$(printf '%s\n' "$out" | sort)" "1:$KN_DIR/bad.json: api_keys[0].max_t
 $KN_DIR/bad.json: api_keys[1].max_ttl: must be a positive integer" \
     "-t: two problems, exit 1 and one line naming each key path"
 
+kn_ok "knocker (2 workers) and lighttpd start" kn_stack "$CONF" 2 || kn_bail "the deployment did not start"
+
+# --- no whitelist file yet: an empty whitelist, and ready ---
+kn_req GET "$URL/.knocker/ready"
+kn_is "$KN_STATUS:$KN_BODY" '200:{"status":"ok"}' "GET /ready is 200 while the whitelist file does not exist yet"
+kn_is "$(kn_verify_as "$URL" 203.0.113.40)" 401 "a missing whitelist file is an empty whitelist: denied"
+kn_ok "and neither /ready nor verify created the file" test ! -e "$WL"
+
 # --- a whitelist file as FarisZR/knocker writes it (spaces after : and ,),
 # with keys a person might write: a /32, a v4-mapped address, a range ---
 printf '{"203.0.113.40/32": %s, "::ffff:203.0.113.41": %s, "198.51.100.0/24": %s, "198.51.100.9": %s}\n' \
-    "$FAR" "$FAR" "$FAR" "$SOON" >"$WL"
-chmod 600 "$WL"
-
-kn_ok "knocker (2 workers) and lighttpd start" kn_stack "$CONF" 2 || kn_bail "the deployment did not start"
+    "$FAR" "$FAR" "$FAR" "$SOON" >"$WL.new"
+chmod 600 "$WL.new"
+mv "$WL.new" "$WL"
+sleep 1.1	# an edit from outside is seen by every worker within a second (docs/API.md)
 
 kn_is "$(kn_verify_as "$URL" 203.0.113.40)" 200 "whitelist file: a \"/32\" key lets its address in"
 kn_is "$(kn_verify_as "$URL" 203.0.113.41)" 200 "whitelist file: a \"::ffff:\" key lets the IPv4 address in"
