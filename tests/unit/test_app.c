@@ -424,6 +424,12 @@ test_options_and_methods(struct app *app)
 	rq = (struct rq){ .method = "POST", .request_uri = "/health" };
 	run(app, &rq, &resp);
 	tap_is_int(resp.status, 405, "POST /health is 405");
+	tap_is_str(header(&resp, "Allow"), "GET, HEAD", "405 of /health names GET, HEAD");
+
+	rq = (struct rq){ .method = "PUT", .request_uri = "/ready" };
+	run(app, &rq, &resp);
+	tap_is_int(resp.status, 405, "PUT /ready is 405");
+	tap_is_str(header(&resp, "Allow"), "GET, HEAD", "405 of /ready names GET, HEAD");
 
 	rq = (struct rq){ .method = "GET", .request_uri = "/health" };
 	run(app, &rq, &resp);
@@ -531,7 +537,38 @@ test_verify(struct app *app)
 		if (rows[i].rq.role == APP_ROLE_AUTHORIZER && resp.status == 200)
 			tap_ok(resp.nheaders == 0 && resp.content_type == NULL,
 			    "verify: %s: allow carries no header and no body", rows[i].name);
+		else if (rows[i].rq.role != APP_ROLE_AUTHORIZER)
+			tap_ok(resp.content_type == NULL && resp.body_len == 0,
+			    "verify: %s: the verify endpoint answers an empty body", rows[i].name);
 	}
+}
+
+/* GET /knock: an address inside several live entries reports the latest
+   expiry among them, whichever entry it is. */
+static void
+test_status_latest_expiry(struct app *app)
+{
+	struct response resp;
+	struct rq exact = { .method = "POST", .request_uri = "/knock", .remote = "198.51.100.120",
+	    .key = KEY_PHONE, .ctype = "application/json", .body = "{\"ttl\":300}" };
+	struct rq range = { .method = "POST", .request_uri = "/knock", .remote = "203.0.113.90",
+	    .key = KEY_ADMIN, .ctype = "application/json",
+	    .body = "{\"ip_address\":\"198.51.100.0/25\",\"ttl\":500}" };
+	struct rq status = { .method = "GET", .request_uri = "/knock", .remote = "198.51.100.120",
+	    .key = KEY_PHONE };
+
+	run(app, &exact, &resp);
+	tap_is_int(resp.status, 200, "status, several entries: knock for the address, 300 s");
+	run(app, &range, &resp);
+	tap_is_int(resp.status, 200, "status, several entries: knock for its /25, 500 s");
+	run(app, &status, &resp);
+	tap_is_str(resp.body, "{\"client_ip\":\"198.51.100.120\",\"whitelisted\":true,\"expires_at\":1700000500,"
+	    "\"expires_in_seconds\":500}", "status, several entries: the range's later expiry is reported");
+	exact.body = "{\"ttl\":900}";
+	run(app, &exact, &resp);
+	run(app, &status, &resp);
+	tap_is_str(resp.body, "{\"client_ip\":\"198.51.100.120\",\"whitelisted\":true,\"expires_at\":1700000900,"
+	    "\"expires_in_seconds\":900}", "status, several entries: then the address's later one");
 }
 
 static void
@@ -860,6 +897,7 @@ main(void)
 	test_corrupt_store_denies(&app, dir_copy);
 	test_periodic_cleanup(&app, dir_copy);
 	test_entries(&app);
+	test_status_latest_expiry(&app);
 	app_fini(&app);
 	conf_free(conf);
 

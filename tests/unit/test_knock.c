@@ -128,6 +128,19 @@ test_decide(const struct conf *c)
 		{ "ttl too large", 1, true, "application/json", "{\"ttl\":315360001}", KNOCK_BODY_OK,
 		  KNOCK_TTL_LARGE, 400, "TTL too large. Maximum allowed is 315360000 seconds (10 years)." },
 		{ "empty body accepted", 1, true, NULL, "", KNOCK_BODY_OK, KNOCK_ACCEPT, 0, NULL },
+		/* SPEC order of checks when a body has problems of several steps. */
+		{ "order: a bad ttl (3) before no remote permission (4)", 1, true, "application/json",
+		  "{\"ip_address\":\"203.0.113.9\",\"ttl\":0}", KNOCK_BODY_OK, KNOCK_BAD_BODY, 400,
+		  "Invalid TTL specified. Must be a positive integer." },
+		{ "order: no remote permission (4) before a too broad range", 1, true, "application/json",
+		  "{\"ip_address\":\"0.0.0.0/0\"}", KNOCK_BODY_OK, KNOCK_NO_REMOTE, 403,
+		  "API key lacks remote whitelist permission." },
+		{ "order: no remote permission (4) before ttl too large (5)", 1, true, "application/json",
+		  "{\"ip_address\":\"203.0.113.9\",\"ttl\":315360001}", KNOCK_BODY_OK, KNOCK_NO_REMOTE, 403,
+		  "API key lacks remote whitelist permission." },
+		{ "order: a too broad range (4) before ttl too large (5)", 2, true, "application/json",
+		  "{\"ip_address\":\"10.0.0.0/8\",\"ttl\":315360001}", KNOCK_BODY_OK, KNOCK_TOO_BROAD, 400,
+		  "CIDR range too broad. Maximum 65536 addresses allowed." },
 	};
 	struct ipnet client;
 	struct knock_body body;

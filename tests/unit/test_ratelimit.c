@@ -186,6 +186,26 @@ limit_should_refuse_the_max_plus_first_in_the_window(void)
 	lim_close(&l);
 }
 
+/* SPEC: "0 disables that limit" -- that one only (window_should_slide has
+   failed_requests 0): successes are never refused, failures still are. */
+static void
+successful_requests_0_should_disable_only_that_limit(void)
+{
+	struct rl_params p = params(60, 0, 2);
+	struct lim l;
+	char want[512] = "";
+	int i;
+
+	for (i = 0; i < 40; i++)
+		strlcat(want, " 0", sizeof(want));
+	lim_open(&l, &p);
+	tap_is_str(codes(l.rl, "192.0.2.60", RL_SUCCESS, T0, 40), want,
+	    "successful_requests 0: 40 successes in one window, none refused");
+	tap_is_str(codes(l.rl, "192.0.2.60", RL_FAILURE, T0, 3), " 0 0 429",
+	    "successful_requests 0: failed_requests 2 still refuses the 3rd failure");
+	lim_close(&l);
+}
+
 static void
 window_should_slide(void)
 {
@@ -474,6 +494,7 @@ main(void)
 	region_size_should_follow_the_limits();
 	limit_should_refuse_the_max_plus_first_in_the_window();
 	window_should_slide();
+	successful_requests_0_should_disable_only_that_limit();
 	bursts_in_one_second_should_count_each_event();
 	capped_runs_should_never_limit_less();
 	ipv6_should_count_per_64();
