@@ -41,7 +41,7 @@ struct knockreq {
    BAD_IP, INVALID is returned, whatever the fields' order in the body. */
 enum knockreq_status knockreq_parse(const char *body, size_t len, struct knockreq *out);
 
-/* The SPEC's error text for a status (KNOCKREQ_OK -> NULL). */
+/* The documented error text (docs/API.md) for a status (KNOCKREQ_OK -> NULL). */
 const char *knockreq_error(enum knockreq_status st);
 
 /* True if a Content-Type header value is application/json (any case,

@@ -22,7 +22,7 @@ kn_spawn_on() {	# PORT CONFIG WORKERS [spawn-fcgi args...]
 
 # Starts lighttpd running conf-examples/lighttpd.conf in front of knocker
 # on APP_PORT (/knock, authorizer for /private/ and /app/), plus a
-# "/.knocker/" responder mapping (SPEC: endpoints under any prefix) to reach
+# "/.knocker/" responder mapping (docs/API.md: endpoints under any prefix) to reach
 # /ready and /verify of the same workers. www/private holds SECRET-PAGE
 # (index.html) and the excluded path /private/health. Sets URL
 # (http://127.0.0.1:PORT), URL6 (http://[::1]:PORT) and KN_RUN (lighttpd's

@@ -1,5 +1,5 @@
 /*
- * app: every /knock status code in SPEC order, the status endpoint, the
+ * app: every /knock status code in the order of docs/API.md, the status endpoint, the
  * verify decision in both roles, routing, CORS — through app_handle with a
  * real store and rate limiter in a temporary directory and a fake clock.
  */
@@ -83,7 +83,7 @@ make_conf(const char *dir, const char *extra_security)
 #define IP10 "1111111111"
 #define IP101 IP10 IP10 IP10 IP10 IP10 IP10 IP10 IP10 IP10 IP10 "1"
 
-/* One row per /knock answer, in SPEC order. */
+/* One row per /knock answer, in the order of docs/API.md. */
 static void
 test_knock_statuses(struct app *app)
 {

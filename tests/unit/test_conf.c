@@ -139,24 +139,24 @@ test_spec_example(void)
 	struct errlist errs = ERRLIST_INIT, warns = ERRLIST_INIT;
 	struct conf *c = parse(spec_example, &errs, &warns);
 
-	if (!tap_ok(c != NULL, "SPEC example loads")) {
+	if (!tap_ok(c != NULL, "documented example loads")) {
 		tap_diag("%s", errs.count ? errs.msg[0] : "?");
 		goto out;
 	}
-	tap_is_int((int64_t)warns.count, 0, "SPEC example: no warnings");
-	tap_is_int((int64_t)ipmap_count(c->trusted_proxies), 2, "SPEC example: two proxies");
-	tap_ok(map_has(c->trusted_proxies, "127.0.0.1"), "SPEC example: proxy 127.0.0.1");
-	tap_ok(map_has(c->trusted_proxies, "::1"), "SPEC example: proxy ::1");
-	tap_is_int(c->cleanup_interval, 60, "SPEC example: cleanup_interval");
-	tap_is_str(c->keys[0].name, "phone", "SPEC example: key name");
-	tap_is_int((int64_t)c->keys[0].key_len, 64, "SPEC example: key_len");
-	tap_is_int(c->keys[0].max_ttl, 3600, "SPEC example: max_ttl");
-	tap_is_int((int64_t)c->nhost_paths, 1, "SPEC example: one host");
-	tap_is_str(c->host_paths[0].host, "media.example.org", "SPEC example: host");
-	tap_is_int((int64_t)c->host_paths[0].npaths, 1, "SPEC example: one host path");
-	tap_is_str(c->host_paths[0].paths[0], "/health", "SPEC example: host path");
-	tap_is_int(c->max_entries, 10000, "SPEC example: max_entries");
-	tap_is_str(c->log_target, "stderr", "SPEC example: log target");
+	tap_is_int((int64_t)warns.count, 0, "documented example: no warnings");
+	tap_is_int((int64_t)ipmap_count(c->trusted_proxies), 2, "documented example: two proxies");
+	tap_ok(map_has(c->trusted_proxies, "127.0.0.1"), "documented example: proxy 127.0.0.1");
+	tap_ok(map_has(c->trusted_proxies, "::1"), "documented example: proxy ::1");
+	tap_is_int(c->cleanup_interval, 60, "documented example: cleanup_interval");
+	tap_is_str(c->keys[0].name, "phone", "documented example: key name");
+	tap_is_int((int64_t)c->keys[0].key_len, 64, "documented example: key_len");
+	tap_is_int(c->keys[0].max_ttl, 3600, "documented example: max_ttl");
+	tap_is_int((int64_t)c->nhost_paths, 1, "documented example: one host");
+	tap_is_str(c->host_paths[0].host, "media.example.org", "documented example: host");
+	tap_is_int((int64_t)c->host_paths[0].npaths, 1, "documented example: one host path");
+	tap_is_str(c->host_paths[0].paths[0], "/health", "documented example: host path");
+	tap_is_int(c->max_entries, 10000, "documented example: max_entries");
+	tap_is_str(c->log_target, "stderr", "documented example: log target");
 out:
 	conf_free(c);
 	errlist_free(&errs);
@@ -371,7 +371,7 @@ static const struct {
 	  "api_keys[0].max_ttl: must be a positive integer" },
 	{ "max_ttl 1e999 (inf)", KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1e999}"),
 	  "api_keys[0].max_ttl: must be at most 315360000" },
-	{ "second key's max_ttl (SPEC's example line)",
+	{ "second key's max_ttl (the documented example line)",
 	  KEY("{\"key\":\"" KEY1 "\",\"max_ttl\":1},{\"key\":\"" KEY2 "\",\"max_ttl\":0}"),
 	  "api_keys[1].max_ttl: must be a positive integer" },
 	{ "cleanup_interval 3.5",

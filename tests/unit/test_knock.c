@@ -128,7 +128,7 @@ test_decide(const struct conf *c)
 		{ "ttl too large", 1, true, "application/json", "{\"ttl\":315360001}", KNOCK_BODY_OK,
 		  KNOCK_TTL_LARGE, 400, "TTL too large. Maximum allowed is 315360000 seconds (10 years)." },
 		{ "empty body accepted", 1, true, NULL, "", KNOCK_BODY_OK, KNOCK_ACCEPT, 0, NULL },
-		/* SPEC order of checks when a body has problems of several steps. */
+		/* The documented order of checks when a body has problems of several steps. */
 		{ "order: a bad ttl (3) before no remote permission (4)", 1, true, "application/json",
 		  "{\"ip_address\":\"203.0.113.9\",\"ttl\":0}", KNOCK_BODY_OK, KNOCK_BAD_BODY, 400,
 		  "Invalid TTL specified. Must be a positive integer." },

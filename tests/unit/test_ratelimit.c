@@ -186,7 +186,7 @@ limit_should_refuse_the_max_plus_first_in_the_window(void)
 	lim_close(&l);
 }
 
-/* SPEC: "0 disables that limit" -- that one only (window_should_slide has
+/* docs/API.md: "0 disables that limit" -- that one only (window_should_slide has
    failed_requests 0): successes are never refused, failures still are. */
 static void
 successful_requests_0_should_disable_only_that_limit(void)
