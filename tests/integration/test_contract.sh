@@ -144,16 +144,33 @@ kn_like "$(kn_header Retry-After)" '^[1-9][0-9]*$' "the 429 carries Retry-After"
 kn_is "$(kn_header Access-Control-Allow-Origin)" "$ORIGIN" "the 429 carries the configured CORS origin"
 
 # --- SIGINT and SIGUSR1 end the accept loop with exit 0 (SIGTERM: test_spawnfcgi.sh) ---
+# spawn-fcgi listens before it starts knocker, and a shell starts a
+# background job with SIGINT ignored: signal only once knocker catches it.
+catches() {	# PID SIGNUM: waits up to 10 s for the handler
+	local i mask
+	for i in $(seq 1 100); do
+		mask=$(awk '/^SigCgt:/ {print $2}' "/proc/$1/status" 2>/dev/null)
+		[ -n "$mask" ] && (( (16#$mask >> ($2 - 1)) & 1 )) && return 0
+		sleep 0.1
+	done
+	return 1
+}
 for sig in INT USR1; do
 	port=$(kn_port)
 	spawn-fcgi -n -a 127.0.0.1 -p "$port" -- "$KNOCKER" -c "$CONF" >/dev/null 2>&1 &
 	pid=$!
 	kn_track "$pid"
 	kn_ok "SIG$sig: a worker (spawn-fcgi -n) listens" kn_wait_port 127.0.0.1 "$port" "$pid" knocker
+	kn_ok "SIG$sig: the worker catches it" catches "$pid" "$(kill -l "$sig")"
 	kill -"$sig" "$pid"
-	wait "$pid"
-	kn_is "$?" 0 "SIG$sig: the worker exits 0"
-	kn_untrack "$pid"
+	for i in $(seq 1 100); do kn_alive "$pid" || break; sleep 0.1; done
+	if kn_alive "$pid"; then
+		kn_is "still running 10 s after SIG$sig" "exited" "SIG$sig: the worker exits 0"
+	else
+		wait "$pid"
+		kn_is "$?" 0 "SIG$sig: the worker exits 0"
+		kn_untrack "$pid"
+	fi
 done
 
 kn_done
