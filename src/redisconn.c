@@ -11,6 +11,7 @@
 #include <bsd/string.h>
 
 #include "log.h"
+#include "monotime.h"
 #include "redisconn.h"
 
 #define MOD "store"
@@ -24,15 +25,6 @@ struct redisconn {
 	int			 pending;	/* appended replies not yet read */
 	char			 why[200];	/* the last failure */
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct redisconn *
 redisconn_new(const struct conf_store *cs)
@@ -73,7 +65,7 @@ conn_down(struct redisconn *c, const char *why)
 		c->ctx = NULL;
 	}
 	c->pending = 0;
-	c->retry_at = mono_ms() + REDISCONN_RETRY_MS;
+	c->retry_at = monotime_ms() + REDISCONN_RETRY_MS;
 	if (c->state != 0)
 		log_warnx(MOD, "redis %s unavailable: %s; knocks answer 503 and unconfirmed "
 		    "clients are denied until it is back", c->cs->address, c->why);
@@ -163,7 +155,7 @@ redisconn_up(struct redisconn *c)
 {
 	if (c->ctx != NULL)
 		return 0;
-	if (mono_ms() < c->retry_at)
+	if (monotime_ms() < c->retry_at)
 		return -1;
 	return conn_connect(c);
 }

@@ -17,6 +17,7 @@
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 
+#include "monotime.h"
 #include "statefile.h"
 
 int
@@ -241,15 +242,6 @@ fail:
 	return -1;
 }
 
-int64_t
-sf_ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 sf_backoff(long *sleep_us)
 {
@@ -270,7 +262,7 @@ sf_names(const char *path, const struct stat *st)
 	    named.st_ino == st->st_ino;
 }
 
-/* flock(LOCK_EX) on fd until deadline (ms, sf_ms_now). Returns 0, or -1
+/* flock(LOCK_EX) on fd until deadline (ms, monotime_ms). Returns 0, or -1
    with errno: ETIMEDOUT, ESTALE when stale_path (if given) stops naming
    the file held (st) while waiting, or flock's own. */
 static int
@@ -289,7 +281,7 @@ sf_flock_until(int fd, int64_t deadline, const char *stale_path, const struct st
 			errno = ESTALE;
 			return -1;
 		}
-		if (sf_ms_now() >= deadline) {
+		if (monotime_ms() >= deadline) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
@@ -337,7 +329,7 @@ int
 sf_lock(const char *lock_path, uid_t owner, int timeout_ms, struct sf_lock *l,
     struct sf_err *e)
 {
-	int64_t deadline = sf_ms_now() + (timeout_ms > 0 ? timeout_ms : 0);
+	int64_t deadline = monotime_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	struct stat held;
 	int replaced, saved;
 
@@ -352,7 +344,7 @@ sf_lock(const char *lock_path, uid_t owner, int timeout_ms, struct sf_lock *l,
 	   whatever the path names now: so must we, and waiting on the old file
 	   is waiting for nothing. One deadline covers every round. */
 	for (replaced = 0;; replaced++) {
-		if (replaced > 8 && sf_ms_now() >= deadline) {
+		if (replaced > 8 && monotime_ms() >= deadline) {
 			errno = EAGAIN;
 			sf_errorf(e, "%s keeps being replaced; cannot lock it", lock_path);
 			goto fail;
@@ -383,7 +375,7 @@ fail:
 int
 sf_flock(int fd, int timeout_ms)
 {
-	return sf_flock_until(fd, sf_ms_now() + (timeout_ms > 0 ? timeout_ms : 0), NULL, NULL);
+	return sf_flock_until(fd, monotime_ms() + (timeout_ms > 0 ? timeout_ms : 0), NULL, NULL);
 }
 
 void

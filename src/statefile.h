@@ -115,8 +115,6 @@ void sf_unlock(struct sf_lock *l);
 KN_NODISCARD
 int sf_flock(int fd, int timeout_ms);
 
-/* CLOCK_MONOTONIC in milliseconds: for deadlines. */
-int64_t sf_ms_now(void);
 
 /* A replace in progress. */
 struct sf_tmp {

@@ -21,6 +21,7 @@
 #include "ipmap.h"
 #include "ipnet.h"
 #include "log.h"
+#include "monotime.h"
 #include "shmstate.h"
 #include "statefile.h"
 #include "store.h"
@@ -853,7 +854,7 @@ store_apply_match(struct ipmap *next, const struct wlmeta *meta, struct store_op
 static int
 store_lock(struct store *s, uid_t owner, struct sf_lock *lock, struct sf_err *e)
 {
-	int64_t give_up = sf_ms_now() + STORE_QUEUE_MS;
+	int64_t give_up = monotime_ms() + STORE_QUEUE_MS;
 	struct stat before, after;
 	bool had, moved;
 
@@ -861,7 +862,7 @@ store_lock(struct store *s, uid_t owner, struct sf_lock *lock, struct sf_err *e)
 		had = lstat(s->path, &before) == 0;
 		if (sf_lock(s->lock_path, owner, SF_LOCK_TIMEOUT_MS, lock, e) == 0)
 			return 0;
-		if (errno != ETIMEDOUT || sf_ms_now() >= give_up)
+		if (errno != ETIMEDOUT || monotime_ms() >= give_up)
 			return -1;
 		moved = lstat(s->path, &after) == 0 && (!had || after.st_ino != before.st_ino ||
 		    after.st_mtim.tv_sec != before.st_mtim.tv_sec ||
@@ -1043,11 +1044,11 @@ static enum store_result
 store_write(struct store *s, struct store_op *op, int64_t now)
 {
 	enum store_result rc = STORE_FAIL;
-	int64_t deadline = sf_ms_now() + SF_LOCK_TIMEOUT_MS;
+	int64_t deadline = monotime_ms() + SF_LOCK_TIMEOUT_MS;
 	bool again = true;
 	int i;
 
-	for (i = 0; again && (i < STORE_WRITE_TRIES || sf_ms_now() < deadline); i++) {
+	for (i = 0; again && (i < STORE_WRITE_TRIES || monotime_ms() < deadline); i++) {
 		again = false;
 		rc = store_update(s, op, now, &again);
 	}

@@ -13,6 +13,7 @@
 
 #include "ipmap.h"
 #include "log.h"
+#include "monotime.h"
 #include "store_redis.h"
 
 #define MOD "store"
@@ -73,15 +74,6 @@ struct store_redis {
 	int64_t			 checked_ms;	/* last comparison attempt */
 	int64_t			 confirmed_ms;	/* last successful one */
 };
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 struct store_redis *
 store_redis_new(struct redisconn *conn, const char *prefix, int64_t max_entries)
@@ -174,7 +166,7 @@ view_load(struct store_redis *r, int64_t now)
 	r->gen = gen;
 	r->loaded = true;
 	r->epoch = redisconn_epoch(r->conn);
-	r->confirmed_ms = mono_ms();
+	r->confirmed_ms = monotime_ms();
 	rc = 1;
 done:
 	ipmap_free(m);
@@ -191,7 +183,7 @@ view_check(struct store_redis *r, int64_t now)
 	redisReply *g;
 	long long gen;
 
-	r->checked_ms = mono_ms();
+	r->checked_ms = monotime_ms();
 	/* A single command first, even when a reload is due: it reconnects
 	   at once if the server closed a connection we kept. */
 	g = redisconn_command(r->conn, "GET %s", r->k_gen);
@@ -204,20 +196,20 @@ view_check(struct store_redis *r, int64_t now)
 	/* After a reconnect the server may have restarted empty. */
 	if (!r->loaded || gen != r->gen || r->epoch != redisconn_epoch(r->conn))
 		return view_load(r, now);
-	r->confirmed_ms = mono_ms();
+	r->confirmed_ms = monotime_ms();
 	return 0;
 }
 
 static bool
 view_fresh(const struct store_redis *r)
 {
-	return r->loaded && mono_ms() - r->confirmed_ms <= STORE_REDIS_STALE_MS;
+	return r->loaded && monotime_ms() - r->confirmed_ms <= STORE_REDIS_STALE_MS;
 }
 
 int
 store_redis_refresh(struct store_redis *r, int64_t now)
 {
-	if (!r->loaded || mono_ms() - r->checked_ms >= STORE_REDIS_POLL_MS)
+	if (!r->loaded || monotime_ms() - r->checked_ms >= STORE_REDIS_POLL_MS)
 		(void)view_check(r, now);
 	return view_fresh(r) ? 0 : -1;
 }
