@@ -46,6 +46,14 @@ knock() {	# URL CLIENT
 page() {	# URL CLIENT -> status of a protected page
 	kn_http GET "$1/private/index.html" -H "X-Forwarded-For: $2"
 }
+knock_until_ok() {	# URL CLIENT: knocks until one is 200, at most 30 times (6 s)
+	local i
+	for i in $(seq 1 30); do
+		knock "$1" "$2"
+		[ "$KN_STATUS" = 200 ] && return
+		sleep 0.2
+	done
+}
 
 # --- one whitelist --------------------------------------------------------------
 kn_req GET "$A/.knocker/ready"
@@ -137,11 +145,7 @@ after=$(grep -c 'store: redis .* unavailable' "$LOG_A")
 kn_ok "one log line per worker for the outage, not one per request ($((after - before)) for 10 knocks, 2 workers)" \
     test $((after - before)) -ge 1 -a $((after - before)) -le 2
 kill -CONT "$KN_REDIS_PID"
-for i in $(seq 1 30); do
-	knock "$A" 198.51.100.4
-	[ "$KN_STATUS" = 200 ] && break
-	sleep 0.2
-done
+knock_until_ok "$A" 198.51.100.4
 kn_is "$KN_STATUS" 200 "after SIGCONT knocks are accepted again (reconnected)"
 kn_is "$(page "$B" 198.51.100.4)" 200 "and honoured by the other node"
 kn_like "$(grep 'connected' "$LOG_A" | tail -n 1)" 'store: redis 127\.0\.0\.1:[0-9]+: connected' \
@@ -154,11 +158,7 @@ knock "$B" 198.51.100.5
 kn_is "$KN_STATUS" 503 "Redis killed: a knock is 503"
 kn_is "$(page "$A" 198.51.100.98)" 401 "an unknown client is denied"
 kn_ok "redis-server restarts on the same port" kn_redis_start
-for i in $(seq 1 30); do
-	knock "$B" 198.51.100.5
-	[ "$KN_STATUS" = 200 ] && break
-	sleep 0.2
-done
+knock_until_ok "$B" 198.51.100.5
 kn_is "$KN_STATUS" 200 "after the restart knocks are accepted again"
 # Each worker of A retries its connection on its own (REDISCONN_RETRY_MS).
 for i in $(seq 1 30); do
