@@ -43,8 +43,10 @@ kn_redis_cli() {	# redis-cli as the test's admin user (knocker's user may do les
 
 # The jq filter that moves a config to the Redis backend; the prefix is the
 # storage file's name, so configs with their own whitelist file keep their
-# own whitelist in Redis too.
+# own whitelist in Redis too. timeout_ms is 1000, not the default 200: a
+# loaded test machine can stall redis-server that long, and a 503 from that
+# is not what the tests look for.
 kn_redis_filter() {
-	printf '.store = {"backend":"redis","address":"127.0.0.1:%s","username":"knocker","password_file":"%s","prefix":((.whitelist.storage_path|split("/")|last) + ":")}' \
+	printf '.store = {"backend":"redis","address":"127.0.0.1:%s","username":"knocker","password_file":"%s","timeout_ms":1000,"prefix":((.whitelist.storage_path|split("/")|last) + ":")}' \
 	    "$KN_REDIS_PORT" "$KN_REDIS_PASSFILE"
 }

@@ -115,7 +115,8 @@ kn_is "$(jq -r '[.command, .exit_code, (.results | length), .results[0].family, 
     .results[0].http_status, .results[0].whitelisted_entry, .results[0].expires_in_seconds] | join(" ")' <<<"$OUT")" \
     "knock 0 1 ipv4 true 200 127.0.0.1 120" "--json: the entry and the TTL that --ttl asked for"
 exp=$(jq -r '.results[0].expires_at' <<<"$OUT")
-kn_ok "--json: expires_at is now + 120 s ($exp)" test $((exp - t0 - 120)) -ge -2 -a $((exp - t0 - 120)) -le 2
+t1=$(date +%s)
+kn_ok "--json: expires_at is now + 120 s ($exp, asked between $t0 and $t1)" test $((exp - 120)) -ge $((t0 - 1)) -a $((exp - 120)) -le $((t1 + 1))
 kn_is "$(jq -c . <<<"$OUT" | wc -l)" 1 "--json prints one compact line"
 kk status --json -k "$KN_API_KEY" "$URL"
 kn_is "$(jq -r '[.exit_code, .results[0].client_ip, .results[0].whitelisted, .results[0].expires_in_seconds <= 120] | join(" ")' <<<"$OUT")" \
@@ -302,7 +303,7 @@ kn_like "$(cat "$KN_DIR/watch-401.log")" 'knock failed \(IPv4\): HTTP 401: .* Gi
 WC=$!
 kn_track $WC
 kn_ok "watch logs a capped TTL" wait_line "$KN_DIR/watch-cap.log" \
-    'knocked: 127\.0\.0\.1 whitelisted \(IPv4\) for 1h \(the key.s max_ttl; you asked for 2h\); next knock in 48m' 5
+    'knocked: 127\.0\.0\.1 whitelisted \(IPv4\) for 1h \(the key.s max_ttl; you asked for 2h\); next knock in 48m' 20
 kill -TERM $WC
 wait $WC
 kn_is "$?" 0 "(it stops on SIGTERM)"
@@ -392,33 +393,34 @@ W2=$!
 W3=$!
 kn_track $W1 $W2 $W3
 
-kn_ok "watch (edge) knocks for 198.51.100.7" wait_line "$KN_DIR/watch-ip.log" 'knocked: 198\.51\.100\.7 whitelisted' 5
+kn_ok "watch (edge) knocks for 198.51.100.7" wait_line "$KN_DIR/watch-ip.log" 'knocked: 198\.51\.100\.7 whitelisted' 20
 cmdline=$(tr '\0' ' ' <"/proc/$W3/cmdline")
 kn_is "$(grep -c -e "$KN_API_KEY" <<<"$cmdline"):$(grep -c -e ' -k xxxxxxxx' <<<"$cmdline")" "0:1" \
     "a running knock shows x's instead of the --key value in ps"
 echo 'setenv.set-request-header = ( "X-Forwarded-For" => "198.51.100.8" )' >"$KN_DIR/xff.conf"
 kill -USR1 "$EDGE_PID"		# graceful restart: lighttpd re-reads its config
 t0=$(now_ms)
-kn_ok "watch notices the new public IP" wait_line "$KN_DIR/watch-ip.log" 'IP changed \(IPv4\): 198\.51\.100\.7 -> 198\.51\.100\.8; knocking' 6
-kn_ok "and knocks for it" wait_line "$KN_DIR/watch-ip.log" 'knocked: 198\.51\.100\.8 whitelisted' 3
+kn_ok "watch notices the new public IP" wait_line "$KN_DIR/watch-ip.log" 'IP changed \(IPv4\): 198\.51\.100\.7 -> 198\.51\.100\.8; knocking' 20
+kn_ok "and knocks for it" wait_line "$KN_DIR/watch-ip.log" 'knocked: 198\.51\.100\.8 whitelisted' 20
 kn_diag "IP change to knock: $(($(now_ms) - t0)) ms"
 kn_is "$(jq -r 'has("198.51.100.8")' "$KN_DIR/state2/whitelist.json")" true "the new IP is in the whitelist"
 # Lose the entry behind watch's back: it knocks again within seconds.
 printf '{}' >"$KN_DIR/state2/wl.tmp" && mv "$KN_DIR/state2/wl.tmp" "$KN_DIR/state2/whitelist.json"
 kn_ok "watch re-knocks when the server no longer lists the IP" \
-    wait_line "$KN_DIR/watch-ip.log" '198\.51\.100\.8 \(IPv4\) is no longer whitelisted; knocking' 4
+    wait_line "$KN_DIR/watch-ip.log" '198\.51\.100\.8 \(IPv4\) is no longer whitelisted; knocking' 20
 
-kn_ok "watch with a 3 s TTL knocks three times within 10 s" \
-    wait_count "$KN_DIR/watch-ttl.log" '::1 whitelisted \(IPv6\) for 3s' 3 10
-kn_ok "watch against a closed port retries three times within 10 s" \
-    wait_count "$KN_DIR/watch-down.log" 'Retrying in' 3 10
+kn_ok "watch with a 3 s TTL knocks three times (waited up to 20 s)" \
+    wait_count "$KN_DIR/watch-ttl.log" '::1 whitelisted \(IPv6\) for 3s' 3 20
+kn_ok "watch against a closed port retries three times (waited up to 20 s)" \
+    wait_count "$KN_DIR/watch-down.log" 'Retrying in' 3 20
 kill -TERM $W1 $W2 $W3
 t0=$(now_ms)
 wait $W1; r1=$?
 wait $W2; r2=$?
 wait $W3; r3=$?
 kn_is "$r1 $r2 $r3" "0 0 0" "watch exits 0 on SIGTERM"
-kn_ok "all three stopped within 2 s of the signal" test $(($(now_ms) - t0)) -lt 2000
+dt=$(($(now_ms) - t0))
+kn_ok "all three stopped within 3.5 s of the signal ($dt ms; one was in a 4 s back-off)" test "$dt" -lt 3500
 n4=$(grep -c 'knocked: 127\.0\.0\.1 whitelisted (IPv4) for 3s' "$KN_DIR/watch-ttl.log")
 n6=$(grep -c 'knocked: ::1 whitelisted (IPv6) for 3s' "$KN_DIR/watch-ttl.log")
 kn_ok "watch with a 3 s TTL knocked at least 3 times over both families (IPv4 $n4, IPv6 $n6)" \
@@ -427,7 +429,7 @@ ts=$(grep 'knocked: 127\.0\.0\.1' "$KN_DIR/watch-ttl.log" | head -n 3 | cut -d' 
 t1=$(date -d "$(echo "$ts" | head -n 1)" +%s)
 t3=$(date -d "$(echo "$ts" | tail -n 1)" +%s)
 kn_ok "the re-knocks follow each other: 3 knocks in $((t3 - t1)) s (every 2.4 s plus the request)" \
-    test $((t3 - t1)) -ge 4 -a $((t3 - t1)) -le 6
+    test $((t3 - t1)) -ge 4 -a $((t3 - t1)) -le 10
 kn_like "$(grep -m 1 'knocked:' "$KN_DIR/watch-ttl.log")" '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}[+-][0-9]{4} knocker-knock: knocked: .*next knock in 2s$' \
     "watch logs one timestamped line per event, with the next knock at 80% of the TTL"
 kn_like "$(tail -n 1 "$KN_DIR/watch-ttl.log")" 'stopping on signal$' "watch logs its stop"

@@ -102,12 +102,12 @@ kn_req GET "$V6/private/index.html"
 kn_is "$KN_STATUS" 200 "IPv6 ::1 is allowed after its knock"
 
 # --- short TTL expires ---
-KEY=$KN_ADMIN_KEY kn_knock "$V4/knock" '{"ttl":2}'
-kn_is "$KN_BODY" "$(printf '{"whitelisted_entry":"127.0.0.1","expires_at":%s,"expires_in_seconds":2}' \
-    "$(jq -r '."127.0.0.1"' "$KN_DIR/state/whitelist.json")")" "knock with ttl 2 replaces the expiry"
+KEY=$KN_ADMIN_KEY kn_knock "$V4/knock" '{"ttl":5}'
+kn_is "$KN_BODY" "$(printf '{"whitelisted_entry":"127.0.0.1","expires_at":%s,"expires_in_seconds":5}' \
+    "$(jq -r '."127.0.0.1"' "$KN_DIR/state/whitelist.json")")" "knock with ttl 5 replaces the expiry"
 kn_req GET "$V4/private/index.html"
 kn_is "$KN_STATUS" 200 "allowed within the short TTL"
-sleep 3
+sleep 6
 kn_req GET "$V4/private/index.html"
 kn_is "$KN_STATUS" 401 "denied again once the TTL expired"
 

@@ -64,7 +64,8 @@ for i in $(seq 1 $S401); do c="$c $(kn_http GET "$URL/knock" -H "X-Api-Key: nope
 kn_is "$c" " 200 200 200 401 401" "status calls: 3 good, 2 wrong keys"
 
 served=$(grep -o 'knocker\[[0-9]*\]: [a-z]*: audit: ' "$KN_DIR/state/knocker.log" | sort -u | wc -l)
-kn_ok "the requests were answered by several workers ($served)" test "$served" -ge 2
+# Which worker accepts is the kernel's choice: said, not asserted.
+kn_diag "the requests were answered by $served workers"
 
 # --- the counters -------------------------------------------------------------------
 kn_is "$(scrape)" 200 "GET /metrics again"

@@ -41,7 +41,10 @@ KEY=$KN_API_KEY kn_knock "$URL6/knock"
 kn_is "$KN_STATUS" 429 "the good key does not get past the exhausted success limit either"
 
 served=$(grep -o 'knocker\[[0-9]*\]: info: audit: event=knock ' "$KN_DIR/state/knocker.log" | sort -u | wc -l)
-kn_ok "those knocks were answered by more than one worker ($served)" test "$served" -ge 2
+# Which worker accepts is the kernel's choice; on a busy machine one can take
+# every request. Said, not asserted (test_ratelimit's unit tests share one
+# budget between processes deterministically).
+kn_diag "those knocks were answered by $served workers"
 
 # --- failures and successes are counted apart --------------------------------
 c=198.51.100.10

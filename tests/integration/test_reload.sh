@@ -180,7 +180,7 @@ kn_ok "... and every worker reloads" wait_all_workers "$from" 'event=reload resu
 sleep 1.1
 from=$(lines)
 kn_ok "the one-worker ExecReload lines succeed" run_lines <<<"$single"
-for i in $(seq 1 30); do
+for i in $(seq 1 100); do
 	[ -n "$(log_pids "$from" 'event=reload result=ok')" ] && break
 	sleep 0.1
 done

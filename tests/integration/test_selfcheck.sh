@@ -119,27 +119,48 @@ kn_ok "a /dev/log listener of this test runs" test -S "$FAKEDEV/log"
 spawn_fakedev() {	# CONFIG: prints spawn-fcgi's output
 	local port
 	port=$(kn_port)
+	rm -f "$KN_DIR/fakedev.pid"
 	unshare -m bash -c '
 		for n in null zero random urandom; do mount --bind "/dev/$n" "$1/$n" || exit 1; done
 		mount --rbind "$1" /dev || exit 1
 		shift
 		exec "$@"' _ "$FAKEDEV" spawn-fcgi -a 127.0.0.1 -p "$port" -F 2 -u nobody -g nogroup \
-	    -- "$KNOCKER" -c "$1" 2>&1
+	    -P "$KN_DIR/fakedev.pid" -- "$KNOCKER" -c "$1" 2>&1
+}
+
+# Says 1 when both workers spawn_fakedev started are gone: those spawn-fcgi
+# saw exit ("child exited with: 1", OUT) and those it saw running (its PID
+# file), waited for up to 20 s. spawn-fcgi looks only 0.1 s after a fork, so on
+# a slow machine a worker that is about to refuse is reported as spawned.
+fakedev_workers_gone() {	# OUT
+	local i p alive seen
+	seen=$(( $(grep -c 'child exited with: 1' <<<"$1") + $(wc -w <"$KN_DIR/fakedev.pid" 2>/dev/null || echo 0) ))
+	[ "$seen" = 2 ] || { kn_diag "spawn-fcgi saw $seen workers, not 2"; echo 0; return; }
+	for i in $(seq 1 200); do
+		alive=0
+		for p in $(cat "$KN_DIR/fakedev.pid" 2>/dev/null); do kn_alive "$p" && alive=1; done
+		[ "$alive" = 0 ] && { echo 1; return; }
+		sleep 0.1
+	done
+	kn_diag "still running: $(cat "$KN_DIR/fakedev.pid" 2>/dev/null)"
+	echo 0
 }
 
 out=$(spawn_fakedev "$KN_DIR/bad-log.json")
-kn_track $(pgrep -f -- "$KNOCKER -c $KN_DIR/bad-log.json")	# none, unless they started
-kn_like "$out" "child exited with: 1" "spawn-fcgi -F 2, unwritable log target: the workers exit"
-for _ in $(seq 1 50); do [ "$(grep -c 'refusing' "$KN_DIR/syslog.txt" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
+kn_track $(cat "$KN_DIR/fakedev.pid" 2>/dev/null)
+kn_is "$(fakedev_workers_gone "$out")" 1 "spawn-fcgi -F 2, unwritable log target: the workers exit"
+kn_diag "spawn-fcgi said: $out"
+for _ in $(seq 1 100); do [ "$(grep -c 'refusing' "$KN_DIR/syslog.txt" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
 kn_like "$(cat "$KN_DIR/syslog.txt" 2>/dev/null)" \
     "^<27>.* knocker\\[[0-9]+\\]: $KN_DIR/bad-log.json: log.target: cannot open $ROOTLOG: Permission denied; refusing to start\$" \
     "their stderr is /dev/null: the reason is in syslog (daemon.err, ident knocker)"
 kn_is "$(grep -c 'refusing' "$KN_DIR/syslog.txt" 2>/dev/null)" 2 "one syslog line from each of the 2 workers"
 : >"$KN_DIR/syslog.txt"
 out=$(spawn_fakedev "$KN_DIR/no-dir.json")
-kn_track $(pgrep -f -- "$KNOCKER -c $KN_DIR/no-dir.json")
-kn_like "$out" "child exited with: 1" "spawn-fcgi -F 2, missing whitelist directory: the workers exit"
-for _ in $(seq 1 50); do [ "$(grep -c 'refusing' "$KN_DIR/syslog.txt" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
+kn_track $(cat "$KN_DIR/fakedev.pid" 2>/dev/null)
+kn_is "$(fakedev_workers_gone "$out")" 1 "spawn-fcgi -F 2, missing whitelist directory: the workers exit"
+kn_diag "spawn-fcgi said: $out"
+for _ in $(seq 1 100); do [ "$(grep -c 'refusing' "$KN_DIR/syslog.txt" 2>/dev/null)" -ge 2 ] && break; sleep 0.1; done
 kn_like "$(cat "$KN_DIR/syslog.txt" 2>/dev/null)" \
     "knocker\\[[0-9]+\\]: $KN_DIR/no-dir.json: whitelist\\.storage_path: cannot use directory $KN_DIR/missing: No such file or directory; refusing to start" \
     "and that reason is in syslog too"

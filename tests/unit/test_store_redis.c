@@ -103,7 +103,7 @@ server_stop_at_exit(void)
 }
 
 static void
-store_conf(struct conf_store *cs, char *password, int64_t db)
+store_conf(struct conf_store *cs, char *password, int64_t db, int64_t timeout_ms)
 {
 	memset(cs, 0, sizeof(*cs));
 	cs->backend = CONF_STORE_REDIS;
@@ -111,11 +111,14 @@ store_conf(struct conf_store *cs, char *password, int64_t db)
 	cs->username = user;
 	cs->password = password;
 	cs->prefix = prefix;
-	cs->timeout_ms = 200;
+	cs->timeout_ms = timeout_ms;
 	cs->db = db;
 }
 
-static struct conf_store good, bad, db1;
+/* good, bad and db1 allow 1 s per command (the default is 200 ms): a loaded
+   test machine can stall redis-server for longer than 200 ms, and that is not
+   what these tests look for. quick keeps the default for the outage tests. */
+static struct conf_store good, bad, db1, quick;
 
 static struct redisconn *
 conn_for(const struct conf_store *cs)
@@ -227,11 +230,11 @@ test_ratelimit(void)
 static void
 test_outages(void)
 {
-	struct store *a = store_new_redis(conn_for(&good), "kt:", 100);
-	struct store *b = store_new_redis(conn_for(&good), "kt:", 100);
+	struct store *a = store_new_redis(conn_for(&quick), "kt:", 100);
+	struct store *b = store_new_redis(conn_for(&quick), "kt:", 100);
 	struct rl_params p = { .window = 60, .max_success = 2, .max_failure = 3,
 	    .ipv4_prefix = 32, .ipv6_prefix = 64 };
-	struct ratelimit *rl = ratelimit_new_redis(conn_for(&good), "kt:", &p);
+	struct ratelimit *rl = ratelimit_new_redis(conn_for(&quick), "kt:", &p);
 	struct ipnet e = test_net("192.0.2.60");
 	int64_t now = (int64_t)time(NULL);
 	int i, r = -1;
@@ -243,17 +246,18 @@ test_outages(void)
 	tap_is_int(store_add(a, &e, now + 600, now, NULL), STORE_BUSY,
 	    "outage: a stopped server makes a knock 'unavailable' (timeout, 503)");
 	tap_is_int(ratelimit_lock(rl, now), -2, "outage: the rate limit says unavailable (503)");
-	tap_is_int(verify(b, "192.0.2.99", now), 0, "outage: an unknown client is denied");
+	/* 0 (not listed) or -1 (cannot tell, past the staleness bound): both deny. */
+	tap_ok(verify(b, "192.0.2.99", now) != 1, "outage: an unknown client is denied");
 	usleep((STORE_REDIS_STALE_MS + 100) * 1000);
 	tap_is_int(verify(b, "192.0.2.60", now), -1,
 	    "outage: past the staleness bound even a known client is denied (fail closed)");
 	server_kill(SIGCONT);
-	for (i = 0; i < 40 && r != STORE_OK; i++) {
+	for (i = 0; i < 100 && r != STORE_OK; i++) {
 		usleep(100000);
 		r = store_add(a, &e, now + 600, now, NULL);
 	}
 	tap_is_int(r, STORE_OK, "outage: knocks work again after SIGCONT (reconnected)");
-	for (i = 0, r = -1; i < 40 && r != 1; i++) {
+	for (i = 0, r = -1; i < 100 && r != 1; i++) {
 		usleep(100000);
 		r = verify(b, "192.0.2.61", now);
 	}
@@ -261,12 +265,12 @@ test_outages(void)
 
 	server_kill(SIGKILL);
 	server_start();
-	for (i = 0, r = 1; i < 40 && r != 0; i++) {
+	for (i = 0, r = 1; i < 100 && r != 0; i++) {
 		usleep(100000);
 		r = verify(b, "192.0.2.60", now);
 	}
 	tap_is_int(r, 0, "restart without persistence: the entries are gone, the view too");
-	for (i = 0, r = -1; i < 40 && r != STORE_OK; i++) {
+	for (i = 0, r = -1; i < 100 && r != STORE_OK; i++) {
 		usleep(100000);
 		r = store_add(a, &e, now + 600, now, NULL);
 	}
@@ -290,9 +294,10 @@ main(void)
 	signal(SIGPIPE, SIG_IGN);	/* as knocker does: a dead server is an error, not a signal */
 	atexit(server_stop_at_exit);
 	server_start();
-	store_conf(&good, pass_good, 0);
-	store_conf(&bad, pass_bad, 0);
-	store_conf(&db1, pass_good, 1);
+	store_conf(&good, pass_good, 0, 1000);
+	store_conf(&bad, pass_bad, 0, 1000);
+	store_conf(&db1, pass_good, 1, 1000);
+	store_conf(&quick, pass_good, 0, 200);
 	storebehave_run("redis", make_redis_store, &good, STORE_REDIS_POLL_MS + 50);
 	test_auth_and_db();
 	test_ratelimit();
