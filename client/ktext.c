@@ -43,6 +43,16 @@ utf8_seq(const unsigned char *s, uint32_t *cp)
 	return n;
 }
 
+/* Bidirectional formatting marks (they can make a line read in another
+   order than it is, "Trojan Source") and the line and paragraph separators
+   (a line break to some terminals). */
+static int
+is_format_control(uint32_t cp)
+{
+	return cp == 0x061c || cp == 0x200e || cp == 0x200f ||
+	    (cp >= 0x2028 && cp <= 0x202e) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
 void
 ktext_safe_copy(char *dst, size_t dstsz, const char *src)
 {
@@ -58,7 +68,7 @@ ktext_safe_copy(char *dst, size_t dstsz, const char *src)
 			i++;
 			continue;
 		}
-		if ((n = utf8_seq(s + i, &cp)) == 0 || cp <= 0x9f) {
+		if ((n = utf8_seq(s + i, &cp)) == 0 || cp <= 0x9f || is_format_control(cp)) {
 			dst[o++] = '?';
 			i += n == 0 ? 1 : n;
 			continue;

@@ -192,11 +192,12 @@ kn_is "$(jq -r '.results[0].ttl_capped' <<<"$OUT"):$ERR" "false:" "an uncapped T
 # lighttpd serving fixed answers: GET /status/knock is a 200 status answer, a
 # POST to /deny/knock is 403 with an "error" text (server.errorfile-prefix). Both carry C0,
 # DEL and C1 controls (U+009B is CSI for terminals), raw 0x9b bytes (not
-# UTF-8) and valid non-ASCII letters, which must pass.
+# UTF-8), bidi overrides (U+202E, U+2066, U+200F) and U+2028, and valid
+# non-ASCII letters, which must pass.
 mkdir -p "$KN_DIR/evil/status"
 printf '{"client_ip":"\xc3\xa9\\u009b31m\x9b[2J\\u001b]0;x\\u0007\x7f\xc2\x85\xe2\x80\x9b","whitelisted":false,"expires_at":null,"expires_in_seconds":null}' \
     >"$KN_DIR/evil/status/knock"
-printf '{"error":"bad\\u009b[2Jthing\x9b[1m\xc2\x9d\xc0\xaf\xed\xa0\x80 ok\xe2\x82\xac"}' >"$KN_DIR/evil/status-403.html"
+printf '{"error":"bad\\u009b[2Jthing\x9b[1m\xc2\x9d\xc0\xaf\xed\xa0\x80 ok\xe2\x82\xac \xe2\x80\xaeevil\xe2\x81\xa6\\u2028\\u200f"}' >"$KN_DIR/evil/status-403.html"
 EVIL_PORT=$(kn_port)
 cat >"$KN_DIR/lighttpd-evil.conf" <<EOF
 server.modules = ( "mod_access" )
@@ -212,8 +213,8 @@ kk status -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/status/knock"
 kn_is "$RC:$OUT" $'8:IPv4: \xc3\xa9?31m?[2J?]0;x???\xe2\x80\x9b is not whitelisted' \
     "status: C0, DEL and C1 (UTF-8 and raw bytes) in client_ip become '?', valid UTF-8 stays"
 kk -k "$KN_API_KEY" "http://127.0.0.1:$EVIL_PORT/deny/knock"
-kn_is "$RC:$ERR" $'6:knocker-knock: IPv4: HTTP 403: bad?[2Jthing?[1m?????? ok\xe2\x82\xac. Whitelisting another address (--ip) needs a key with allow_remote_whitelist.' \
-    "error text: C1 controls, raw 0x80-0x9f, overlong and surrogate bytes become '?'"
+kn_is "$RC:$ERR" $'6:knocker-knock: IPv4: HTTP 403: bad?[2Jthing?[1m?????? ok\xe2\x82\xac ?evil??? Whitelisting another address (--ip) needs a key with allow_remote_whitelist.' \
+    "error text: C1 controls, raw 0x80-0x9f, overlong and surrogate bytes, bidi overrides and line separators become '?'"
 
 # --- knocker-knock check: the deployment self-check ------------------------------------------------------
 # A knocker that always allows 192.168.1.10 and excludes /health (and
