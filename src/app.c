@@ -225,12 +225,29 @@ app_status_text(int status)
 
 /* --- verify ----------------------------------------------------------------- */
 
-/* Counts and audits a store (or shared state) failure. */
+/* Counts and audits a store (or shared state) failure. One that no client
+   caused (a verify's or /metrics' refresh) repeats on every request while
+   the store stays broken: those get one audit line per
+   APP_STORE_AUDIT_EVERY seconds per worker, which says how many it left out. */
 static void
 app_store_failed(struct app *app, const char *op, const char *client, const char *key)
 {
+	int64_t now;
+
 	metrics_add(app->shm, METRIC_STORE_ERRORS);
-	audit_store(op, "failed", client, key);
+	if (client != NULL) {
+		audit_store(op, "failed", client, key, 0);
+		return;
+	}
+	now = app->now();
+	if (app->store_audit_at != 0 && now >= app->store_audit_at &&
+	    now - app->store_audit_at < APP_STORE_AUDIT_EVERY) {
+		app->store_audit_quiet++;
+		return;
+	}
+	audit_store(op, "failed", NULL, key, app->store_audit_quiet);
+	app->store_audit_at = now;
+	app->store_audit_quiet = 0;
 }
 
 /* verify's view of the whitelist: refreshed only when verify gets that far. */
@@ -388,7 +405,7 @@ knock_accept(struct app *app, const struct ipnet *client, const char *client_tex
 			    "deadline, or Redis down or slow): client %s answered 503", client_text);
 		metrics_add(app->shm, METRIC_STORE_ERRORS);
 		audit_store("add", d->verdict == KNOCK_STORE_BUSY ? "busy" : "failed", client_text,
-		    d->key->name);
+		    d->key->name, 0);
 		reply_knock_refused(resp, d);
 		return;
 	}

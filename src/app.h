@@ -77,7 +77,12 @@ struct app {
 						   NULL with the file backend */
 	int64_t			(*now)(void);	/* clock, unix seconds; tests replace it */
 	int64_t			 last_cleanup;
+	int64_t			 store_audit_at;	/* last audit line of a store
+							   failure no client caused */
+	long long		 store_audit_quiet;	/* failures left out since */
 };
+
+#define APP_STORE_AUDIT_EVERY 10	/* seconds */
 
 /* Builds the store, the shared mapping "<storage_path>.shm" and the rate
    limiter for conf (with store.backend "redis": the connection, the Redis

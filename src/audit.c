@@ -221,12 +221,19 @@ audit_reload(bool ok, const char *file, const char *reason, const char *detail)
 }
 
 void
-audit_store(const char *op, const char *reason, const char *client, const char *key)
+audit_store(const char *op, const char *reason, const char *client, const char *key,
+    long long suppressed)
 {
 	struct audit_record r = { .event = "store", .result = "error", .client = client,
 	    .key = key, .reason = reason };
+	char count[24];
 
 	r.extra[0].name = "op";
 	r.extra[0].value = op;
+	if (suppressed > 0) {
+		snprintf(count, sizeof(count), "%lld", suppressed);
+		r.extra[1].name = "suppressed";
+		r.extra[1].value = count;
+	}
 	audit_log(&r);
 }

@@ -79,7 +79,10 @@ void audit_reload(bool ok, const char *file, const char *reason, const char *det
 
 /* A store failure: op the operation ("add", "refresh", "cleanup",
    "lookup", ...), reason a word ("busy", "failed", ...); client/key the
-   request's, if one caused it (NULL: "-"). */
-void audit_store(const char *op, const char *reason, const char *client, const char *key);
+   request's, if one caused it (NULL: "-"); suppressed, when > 0, how many
+   such failures the caller left out of the log since its last line
+   (field "suppressed"). */
+void audit_store(const char *op, const char *reason, const char *client, const char *key,
+    long long suppressed);
 
 #endif

@@ -20,10 +20,12 @@
 #define KEY_PHONE "k-phone-0123456789abcdef"
 #define KEY_ADMIN "k-admin-0123456789abcdef"
 
+static int64_t clock_now = 1700000000;
+
 static int64_t
 fake_clock(void)
 {
-	return 1700000000;
+	return clock_now;
 }
 
 static void
@@ -97,6 +99,15 @@ new_audit_lines(const char *log_path, long *pos)
 }
 
 static void
+verify(struct app *app, const char *remote, struct response *resp)
+{
+	struct request req = { .role = APP_ROLE_AUTHORIZER, .method = "GET",
+	    .request_uri = "/private/", .remote_addr = remote };
+
+	app_handle(app, &req, resp);
+}
+
+static void
 request(struct app *app, const char *method, const char *remote, const char *key,
     const char *body, struct response *resp)
 {
@@ -119,9 +130,12 @@ static void
 test_app_lines(const char *dir)
 {
 	char json[1024], log_path[600];
+	const char *lines;
 	struct conf *conf;
 	struct app app;
 	struct response resp;
+	FILE *f;
+	int i;
 	long pos = 0;
 
 	snprintf(log_path, sizeof(log_path), "%s/knocker.log", dir);
@@ -189,10 +203,38 @@ test_app_lines(const char *dir)
 	tap_is_str(new_audit_lines(log_path, &pos),
 	    "warn event=admin result=denied client=192.0.2.4 key=phone status=403 "
 	    "reason=not_admin action=list", "audit: admin action refused");
-	audit_store("add", "busy", "198.51.100.7", "phone");
+	audit_store("add", "busy", "198.51.100.7", "phone", 0);
 	tap_is_str(new_audit_lines(log_path, &pos),
 	    "warn event=store result=error client=198.51.100.7 key=phone status=- reason=busy op=add",
 	    "audit: store failure");
+
+	snprintf(json, sizeof(json), "%s/whitelist.json", dir);
+	if ((f = fopen(json, "w")) != NULL) {
+		fputs("{\"198.51.100.7\": garbage", f);
+		fclose(f);
+	}
+	clock_now += 1;		/* the store checks its file once a second */
+	for (i = 0; i < 5; i++)
+		verify(&app, "198.51.100.7", &resp);
+	tap_is_int(resp.status, 401, "broken store: verify denies");
+	tap_is_str(new_audit_lines(log_path, &pos),
+	    "warn event=store result=error client=- key=- status=- reason=failed op=refresh",
+	    "audit: a store that stays broken: one line for 5 verifies, not 5");
+	clock_now += APP_STORE_AUDIT_EVERY - 1;
+	verify(&app, "198.51.100.7", &resp);
+	tap_is_str(new_audit_lines(log_path, &pos), "", "audit: none within the next 10 s");
+	clock_now += 1;
+	verify(&app, "198.51.100.7", &resp);
+	tap_is_str(new_audit_lines(log_path, &pos),
+	    "warn event=store result=error client=- key=- status=- reason=failed op=refresh "
+	    "suppressed=5", "audit: then the next, saying how many were left out");
+	request(&app, "POST", "198.51.100.9", KEY_PHONE, NULL, &resp);
+	request(&app, "POST", "198.51.100.9", KEY_PHONE, NULL, &resp);
+	lines = new_audit_lines(log_path, &pos);
+	tap_ok(strncmp(lines, "info event=knock result=ok ", 27) == 0 &&
+	    strstr(lines, "\ninfo event=knock result=ok ") != NULL,
+	    "audit: knocks still get a line each (the first moves the broken file aside): %s", lines);
+	clock_now = 1700000000;
 
 	log_close();
 	app_fini(&app);
