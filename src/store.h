@@ -180,12 +180,12 @@ enum store_result store_cleanup(struct store *s, int64_t now);
 KN_NONNULL(1)
 int store_check_ready(struct store *s, char *err, size_t err_size);
 
-/* A number that changes whenever the view is replaced or reloaded (file:
-   a changed whitelist.json, or its index, became the view; Redis: the
-   entries were loaded again, or the process's own write was applied to
-   it), and stays the same while it is not. Lets a reader that mirrors the
-   whitelist (knocker-firewall) call store_refresh often and copy the view
-   only when it changed. Starts at 0; no I/O. */
+/* A number that changes whenever the view's entries may have changed
+   (file: each time the view is set anew from whitelist.json, but not
+   while the file stays missing; Redis: the entries were loaded again, or the
+   process's own write was applied to the view) and stays the same while
+   they have not. Lets a reader that mirrors the whitelist (knocker-firewall)
+   call store_refresh often and copy the view only when it changed. No I/O. */
 KN_NONNULL(1)
 uint64_t store_view_serial(const struct store *s);
 
