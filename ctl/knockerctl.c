@@ -137,13 +137,7 @@ ctl_open(struct ctl *c)
 		return -1;
 	}
 	errlist_free(&errs);
-	if (c->conf->store.backend == CONF_STORE_REDIS) {
-		if ((c->redis = redisconn_new(&c->conf->store)) != NULL)
-			c->store = store_new_redis(c->redis, c->conf->store.prefix,
-			    c->conf->max_entries);
-	} else
-		c->store = store_new(c->conf->storage_path, c->conf->max_entries, NULL);
-	if (c->store == NULL) {
+	if ((c->store = store_new_conf(c->conf, &c->redis)) == NULL) {
 		fprintf(stderr, "knockerctl: out of memory\n");
 		return -1;
 	}

@@ -194,11 +194,8 @@ check_config(const char *path, const char *user)
 		what = "store";
 		/* The problem is printed below: no "connected"/"unavailable" log lines. */
 		(void)log_open("stderr", LOG_LEVEL_ERROR);
-		conn = redisconn_new(&conf->store);
-		store = conn != NULL ? store_new_redis(conn, conf->store.prefix, conf->max_entries) : NULL;
-	} else
-		store = store_new(conf->storage_path, conf->max_entries, NULL);
-	if (store == NULL) {
+	}
+	if ((store = store_new_conf(conf, &conn)) == NULL) {
 		fprintf(stderr, "%s: out of memory\n", path);
 		rc = 1;
 		goto done;

@@ -7,6 +7,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <bsd/string.h>
+
 #include "enforce.h"
 #include "fwset.h"
 #include "log.h"
@@ -27,8 +29,9 @@ clock_ms(clockid_t id)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int
-enforce_read_whitelist(const struct conf *conf, struct ipmap *map, char *err, size_t size)
+/* The whitelist file into map (empty): 0, or -1 with err (unless NULL). */
+static int
+read_file(const struct conf *conf, struct ipmap *map, char *err, size_t size)
 {
 	struct sf_err e;
 	char dir[4096], *buf = NULL;
@@ -36,11 +39,10 @@ enforce_read_whitelist(const struct conf *conf, struct ipmap *map, char *err, si
 	uid_t owner;
 	int fd = -1, rc = -1, r;
 
-	ipmap_clear(map);
 	e.msg[0] = '\0';
 	if (sf_dirname(conf->storage_path, dir, sizeof(dir)) != 0) {
-		snprintf(err, size, "%s: path too long", conf->storage_path);
-		return -1;
+		snprintf(e.msg, sizeof(e.msg), "%s: path too long", conf->storage_path);
+		goto fail;
 	}
 	if (sf_dir_check(dir, &owner, &e) != 0)
 		goto fail;
@@ -49,7 +51,6 @@ enforce_read_whitelist(const struct conf *conf, struct ipmap *map, char *err, si
 	if (r != 0 || sf_read_all(fd, WL_MAX_FILE, &buf, &len, &e) != 0)
 		goto fail;
 	if (wlfile_parse(buf, len, map, &skipped) != 0) {
-		ipmap_clear(map);
 		snprintf(e.msg, sizeof(e.msg), "%s: not a valid whitelist file (not one JSON object "
 		    "of addresses to expiry times)", conf->storage_path);
 		goto fail;
@@ -59,11 +60,44 @@ enforce_read_whitelist(const struct conf *conf, struct ipmap *map, char *err, si
 		    conf->storage_path, skipped);
 	rc = 0;
 fail:
-	if (rc != 0)
+	if (rc != 0 && err != NULL)
 		snprintf(err, size, "%s", e.msg);
 	if (fd != -1)
 		close(fd);
 	free(buf);
+	return rc;
+}
+
+/* The store's view into map (empty): 0, or -1 with err (unless NULL). */
+static int
+read_store(struct store *store, struct ipmap *map, char *err, size_t size)
+{
+	int64_t now = clock_ms(CLOCK_REALTIME) / 1000;
+
+	if (store_refresh(store, now) != 0) {
+		if (err != NULL && store_check_ready(store, err, size) == 0)
+			snprintf(err, size, "the whitelist store could not be read (the line "
+			    "above says why)");
+		return -1;
+	}
+	if (store_view_copy(store, now, map) != 0) {
+		if (err != NULL)
+			snprintf(err, size, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+int
+enforce_read_whitelist(const struct conf *conf, struct store *store, struct ipmap *map,
+    char *err, size_t size)
+{
+	int rc;
+
+	ipmap_clear(map);
+	rc = store != NULL ? read_store(store, map, err, size) : read_file(conf, map, err, size);
+	if (rc != 0)
+		ipmap_clear(map);
 	return rc;
 }
 
@@ -196,32 +230,53 @@ done:
 	return rc;
 }
 
-/* Reads the file into e->good; on failure keeps e->good and says so. */
+/* A read failed: one error line when that starts or (a file) says
+   something new. why is NULL for a store already known to fail. */
+static void
+note_failure(struct enforce *e, const char *why)
+{
+	if (why != NULL && (!e->failing || strcmp(why, e->why) != 0))
+		log_error(MOD, "WHITELIST NOT APPLIED: %s; the firewall keeps the last good "
+		    "whitelist (%zu entries, each still expiring on time) until %s", why,
+		    ipmap_count(e->good), e->store != NULL ? "the store answers again" :
+		    "the file is fixed");
+	if (why != NULL)
+		(void)strlcpy(e->why, why, sizeof(e->why));
+	e->failing = true;
+}
+
+/* Reads the whitelist into e->good; on failure keeps e->good and says so. */
 static int
 read_into_good(struct enforce *e)
 {
 	struct ipmap *fresh;
-	char err[512];
+	char err[sizeof(e->why)];
+	/* A store known to be down: no readiness check (a timeout) per tick. */
+	bool want_why = e->store == NULL || !e->failing;
 
 	if ((fresh = ipmap_new()) == NULL) {
 		log_error(MOD, "out of memory reading the whitelist");
 		return -1;
 	}
-	if (enforce_read_whitelist(e->conf, fresh, err, sizeof(err)) != 0) {
-		log_error(MOD, "WHITELIST NOT APPLIED: %s; the firewall keeps the last good "
-		    "whitelist (%zu entries, each still expiring on time) until the file is fixed",
-		    err, ipmap_count(e->good));
+	if (enforce_read_whitelist(e->conf, e->store, fresh, want_why ? err : NULL,
+	    sizeof(err)) != 0) {
+		note_failure(e, want_why ? err : NULL);
 		ipmap_free(fresh);
 		return -1;
 	}
+	if (e->failing)
+		log_info(MOD, "whitelist applied again: %zu entries", ipmap_count(fresh));
+	e->failing = false;
+	if (e->store != NULL)
+		e->serial = store_view_serial(e->store);
 	ipmap_free(e->good);
 	e->good = fresh;
 	return 0;
 }
 
 int
-enforce_start(struct enforce *e, const struct conf *conf, struct nftctl *nft, char *err,
-    size_t size)
+enforce_start(struct enforce *e, const struct conf *conf, struct nftctl *nft,
+    struct store *store, char *err, size_t size)
 {
 	char *listing = NULL;
 	int rc = -1;
@@ -229,6 +284,7 @@ enforce_start(struct enforce *e, const struct conf *conf, struct nftctl *nft, ch
 	memset(e, 0, sizeof(*e));
 	e->conf = conf;
 	e->nft = nft;
+	e->store = store;
 	if ((e->good = ipmap_new()) == NULL) {
 		snprintf(err, size, "out of memory");
 		return -1;
@@ -241,7 +297,7 @@ enforce_start(struct enforce *e, const struct conf *conf, struct nftctl *nft, ch
 		    conf->path, conf->firewall.table, NFTRULES_OWNER);
 		goto done;
 	}
-	(void)read_into_good(e);	/* logged; a bad file starts with empty sets */
+	(void)read_into_good(e);	/* logged; a bad file or a down store: empty sets */
 	if (rebuild(e) != 0) {
 		snprintf(err, size, "cannot load table inet %s (see the error above)",
 		    conf->firewall.table);
@@ -259,6 +315,21 @@ enforce_whitelist(struct enforce *e)
 	if (read_into_good(e) != 0)
 		return -1;
 	return sync_sets(e);
+}
+
+int
+enforce_poll(struct enforce *e)
+{
+	if (e->store == NULL)
+		return 0;
+	if (store_refresh(e->store, clock_ms(CLOCK_REALTIME) / 1000) != 0) {
+		if (!e->failing)
+			(void)read_into_good(e);	/* logs why, once */
+		return -1;
+	}
+	if (!e->failing && store_view_serial(e->store) == e->serial)
+		return 0;
+	return enforce_whitelist(e);
 }
 
 int
@@ -281,7 +352,7 @@ enforce_tick(struct enforce *e)
 		    e->conf->firewall.table, what);
 		rc = rebuild(e);
 	} else if (mono - e->last_sync_ms >= ENFORCE_RESYNC_MS) {
-		(void)read_into_good(e);	/* logged again while the file stays bad */
+		(void)read_into_good(e);	/* a failure that goes on is not logged again */
 		rc = sync_sets(e);
 	}
 	free(now);

@@ -24,12 +24,17 @@
 #include "log.h"
 #include "nftctl.h"
 #include "nftrules.h"
+#include "redisconn.h"
+#include "store.h"
 #include "watch.h"
 
 #define DEFAULT_CONFIG SYSCONFDIR "/knocker/knocker.json"
 #define MOD "firewall"
 #define CAP_NET_ADMIN_BIT 12
 #define TICK_MS 500
+/* With the Redis store: each tick may ask Redis for the generation (at most
+   every STORE_REDIS_POLL_MS), so a change shows within about 0.4 s. */
+#define TICK_REDIS_MS 200
 
 static volatile sig_atomic_t stop_requested;
 
@@ -160,18 +165,37 @@ load_conf(const char *path)
 	return conf;
 }
 
+/* The whitelist's source: with store.backend "redis" a store (and its
+   connection) in *store and *conn, both the caller's to free; with the
+   file NULL in both. Returns 0, or -1 (out of memory, said on stderr). */
+static int
+open_source(const struct conf *conf, struct store **store, struct redisconn **conn)
+{
+	*store = NULL;
+	*conn = NULL;
+	if (conf->store.backend != CONF_STORE_REDIS)
+		return 0;
+	if ((*store = store_new_conf(conf, conn)) == NULL) {
+		fprintf(stderr, "knocker-firewall: out of memory\n");
+		return -1;
+	}
+	return 0;
+}
+
 /* -n: the commands, on stdout. */
 static int
 print_ruleset(const struct conf *conf)
 {
 	struct nftbuf b = { NULL, 0, 0, false };
-	struct ipmap *map;
+	struct ipmap *map = NULL;
+	struct store *store;
+	struct redisconn *conn;
 	char err[512];
 	int rc = 1;
 
-	if ((map = ipmap_new()) == NULL)
+	if (open_source(conf, &store, &conn) != 0 || (map = ipmap_new()) == NULL)
 		goto done;
-	if (enforce_read_whitelist(conf, map, err, sizeof(err)) != 0) {
+	if (enforce_read_whitelist(conf, store, map, err, sizeof(err)) != 0) {
 		fprintf(stderr, "knocker-firewall: %s\n", err);
 		goto done;
 	}
@@ -187,7 +211,48 @@ print_ruleset(const struct conf *conf)
 done:
 	ipmap_free(map);
 	nftbuf_free(&b);
+	store_free(store);
+	redisconn_free(conn);
 	return rc;
+}
+
+/* Waits up to one tick for a change: the watch's event (file) or the
+   store's next poll. Returns 0, or -1 on a fatal error (logged). */
+static int
+wait_tick(struct watch *w, struct enforce *e)
+{
+	struct pollfd pfd;
+	int r;
+
+	if (w == NULL) {
+		if (poll(NULL, 0, TICK_REDIS_MS) == -1 && errno != EINTR) {
+			log_warn(MOD, "poll");
+			return -1;
+		}
+		if (!stop_requested)
+			(void)enforce_poll(e);	/* logged */
+		return 0;
+	}
+	pfd.fd = watch_fd(w);
+	pfd.events = POLLIN;
+	r = poll(&pfd, 1, TICK_MS);
+	if (r == -1 && errno != EINTR) {
+		log_warn(MOD, "poll");
+		return -1;
+	}
+	if (stop_requested)
+		return 0;
+	if (r == 1) {
+		if ((r = watch_read(w)) == -1) {
+			log_warn(MOD, "reading inotify events");
+			return -1;
+		}
+		if (r == 1)
+			(void)enforce_whitelist(e);	/* logged */
+	}
+	if (watch_rearm(w) == 1)
+		(void)enforce_whitelist(e);
+	return 0;
 }
 
 static int
@@ -196,10 +261,11 @@ serve(const struct conf *conf)
 	struct enforce e;
 	struct nftctl *nft = NULL;
 	struct watch *w = NULL;
-	struct pollfd pfd;
+	struct store *store = NULL;
+	struct redisconn *conn = NULL;
 	struct sigaction sa;
 	char err[1024];
-	int rc = 1, r;
+	int rc = 1;
 
 	memset(&e, 0, sizeof(e));
 	memset(&sa, 0, sizeof(sa));
@@ -209,8 +275,10 @@ serve(const struct conf *conf)
 		fprintf(stderr, "knocker-firewall: sigaction: %s\n", strerror(errno));
 		return 1;
 	}
-	/* Watch before the first read, so no change falls in between. */
-	if ((w = watch_open(conf->storage_path)) == NULL) {
+	if (open_source(conf, &store, &conn) != 0)
+		goto done;
+	/* The file: watch before the first read, so no change falls in between. */
+	if (store == NULL && (w = watch_open(conf->storage_path)) == NULL) {
 		fprintf(stderr, "knocker-firewall: %s: whitelist.storage_path: cannot watch its "
 		    "directory: %s\n", conf->path, strerror(errno));
 		goto done;
@@ -219,35 +287,21 @@ serve(const struct conf *conf)
 		fprintf(stderr, "knocker-firewall: cannot set up libnftables\n");
 		goto done;
 	}
-	if (enforce_start(&e, conf, nft, err, sizeof(err)) != 0) {
+	if (enforce_start(&e, conf, nft, store, err, sizeof(err)) != 0) {
 		fprintf(stderr, "knocker-firewall: %s\n", err);
 		log_error(MOD, "%s", err);
 		goto done;
 	}
 	warn_ephemeral(conf);
-	log_info(MOD, "guarding %zu port entr%s in table inet %s (%s)", conf->firewall.nports,
-	    conf->firewall.nports == 1 ? "y" : "ies", conf->firewall.table,
-	    conf->firewall.docker ? "prerouting, before Docker's DNAT" : "input");
-	pfd.fd = watch_fd(w);
-	pfd.events = POLLIN;
+	log_info(MOD, "guarding %zu port entr%s in table inet %s (%s), following %s",
+	    conf->firewall.nports, conf->firewall.nports == 1 ? "y" : "ies", conf->firewall.table,
+	    conf->firewall.docker ? "prerouting, before Docker's DNAT" : "input",
+	    store != NULL ? "the Redis store" : "the whitelist file");
 	while (!stop_requested) {
-		r = poll(&pfd, 1, TICK_MS);
-		if (r == -1 && errno != EINTR) {
-			log_warn(MOD, "poll");
+		if (wait_tick(w, &e) != 0)
 			goto done;
-		}
 		if (stop_requested)
 			break;
-		if (r == 1) {
-			if ((r = watch_read(w)) == -1) {
-				log_warn(MOD, "reading inotify events");
-				goto done;
-			}
-			if (r == 1)
-				(void)enforce_whitelist(&e);	/* logged */
-		}
-		if (watch_rearm(w) == 1)
-			(void)enforce_whitelist(&e);
 		(void)enforce_tick(&e);
 	}
 	log_info(MOD, "stopping; table inet %s stays in place", conf->firewall.table);
@@ -256,6 +310,8 @@ done:
 	enforce_end(&e);
 	watch_close(w);
 	nftctl_free(nft);
+	store_free(store);
+	redisconn_free(conn);
 	return rc;
 }
 
@@ -299,6 +355,8 @@ main(int argc, char **argv)
 	}
 	if ((conf = load_conf(path)) == NULL)
 		return 1;
+	/* A Redis server that went away is then an error, not a signal. */
+	signal(SIGPIPE, SIG_IGN);
 	/* stderr always: under systemd that is the journal. */
 	if (log_open("stderr", conf->log_level) != 0)
 		fprintf(stderr, "knocker-firewall: cannot set up logging\n");

@@ -18,6 +18,7 @@
 #include <bsd/stdlib.h>
 #include <bsd/string.h>
 
+#include "conf.h"
 #include "ipmap.h"
 #include "ipnet.h"
 #include "log.h"
@@ -81,6 +82,7 @@ struct store {
 	int		 fd;		/* whitelist.json the view came from, or -1; also
 					   kept for a corrupt file, so it is read once */
 	struct wl_ident	 id;		/* its identity; valid when fd != -1 */
+	uint64_t	 serial;	/* store_view_serial */
 
 	/* When the view was last compared with the files. */
 	bool		 checked;
@@ -169,6 +171,9 @@ static void
 store_set_view(struct store *s, enum view_state state, struct ipmap *own,
     struct wlindex *idx, int fd, const struct wl_ident *id)
 {
+	/* Still no file is no change; anything else may be. */
+	if (state != VIEW_MISSING || s->state != VIEW_MISSING)
+		s->serial++;
 	store_drop_view(s);
 	s->own = own;
 	s->idx = idx;
@@ -1227,6 +1232,23 @@ store_new_redis(struct redisconn *conn, const char *prefix, int64_t max_entries)
 	return s;
 }
 
+struct store *
+store_new_conf(const struct conf *conf, struct redisconn **conn)
+{
+	struct store *s;
+
+	*conn = NULL;
+	if (conf->store.backend != CONF_STORE_REDIS)
+		return store_new(conf->storage_path, conf->max_entries, NULL);
+	if ((*conn = redisconn_new(&conf->store)) == NULL)
+		return NULL;
+	if ((s = store_new_redis(*conn, conf->store.prefix, conf->max_entries)) == NULL) {
+		redisconn_free(*conn);
+		*conn = NULL;
+	}
+	return s;
+}
+
 int
 store_refresh(struct store *s, int64_t now)
 {
@@ -1252,6 +1274,29 @@ size_t
 store_count(const struct store *s)
 {
 	return s->redis != NULL ? store_redis_count(s->redis) : store_file_count(s);
+}
+
+uint64_t
+store_view_serial(const struct store *s)
+{
+	return s->redis != NULL ? store_redis_serial(s->redis) : s->serial;
+}
+
+int
+store_view_copy(const struct store *s, int64_t now, struct ipmap *out)
+{
+	const struct ipmap *m = s->redis != NULL ? store_redis_view(s->redis) :
+	    s->state == VIEW_OK ? s->map : NULL;
+	struct ipnet net;
+	size_t pos = 0;
+	int64_t value;
+
+	if (m == NULL)
+		return 0;
+	while (ipmap_next(m, &pos, &net, &value) == 1)
+		if (value > now && ipmap_put(out, &net, value) != 0)
+			return -1;
+	return 0;
 }
 
 enum store_result

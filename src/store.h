@@ -58,6 +58,8 @@
 struct store;
 struct shmstate;
 struct redisconn;
+struct conf;
+struct ipmap;
 
 /* What a write did. */
 enum store_result {
@@ -80,6 +82,14 @@ void store_free(struct store *s);
    outlive the store), prefix copied. Does no I/O. NULL on OOM. */
 KN_NODISCARD KN_NONNULL(1, 2)
 struct store *store_new_redis(struct redisconn *conn, const char *prefix, int64_t max_entries);
+
+/* The store conf says (store.backend): for "redis" a new connection in
+   *conn (the caller frees it, after the store) and store_new_redis; else
+   store_new(whitelist.storage_path, max_entries, NULL) and *conn = NULL.
+   conf is borrowed (must outlive both). Does no I/O. NULL on OOM (then
+   *conn is NULL too). */
+KN_NODISCARD KN_NONNULL(1, 2)
+struct store *store_new_conf(const struct conf *conf, struct redisconn **conn);
 
 /* Brings the view up to date (see above; now is the caller's clock in unix
    seconds). A missing whitelist.json is an empty whitelist. Returns 0 when
@@ -169,6 +179,22 @@ enum store_result store_cleanup(struct store *s, int64_t now);
    the log and knocker -t). err may be NULL. */
 KN_NONNULL(1)
 int store_check_ready(struct store *s, char *err, size_t err_size);
+
+/* A number that changes whenever the view's entries may have changed
+   (file: each time the view is set anew from whitelist.json, but not
+   while the file stays missing; Redis: the entries were loaded again, or the
+   process's own write was applied to the view) and stays the same while
+   they have not. Lets a reader that mirrors the whitelist (knocker-firewall)
+   call store_refresh often and copy the view only when it changed. No I/O. */
+KN_NONNULL(1)
+uint64_t store_view_serial(const struct store *s);
+
+/* Puts the entries of the current view that expire after now into out
+   (not cleared first; borrowed), without I/O and without metadata: call
+   store_refresh first, and trust the copy only when it returned 0.
+   Returns 0 or -1 (out of memory). */
+KN_NODISCARD KN_NONNULL(1, 3)
+int store_view_copy(const struct store *s, int64_t now, struct ipmap *out);
 
 /* Number of entries in the current view (live or not). */
 KN_NONNULL(1)

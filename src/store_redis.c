@@ -68,6 +68,7 @@ struct store_redis {
 	char			 k_gen[KEY_MAX];
 
 	struct ipmap		*view;		/* live entries -> expiry */
+	uint64_t		 serial;	/* store_view_serial */
 	bool			 loaded;	/* view came from the server */
 	long long		 gen;		/* generation of the view */
 	uint64_t		 epoch;		/* connection it came through */
@@ -163,6 +164,7 @@ view_load(struct store_redis *r, int64_t now)
 	ipmap_free(r->view);
 	r->view = m;
 	m = NULL;
+	r->serial++;
 	r->gen = gen;
 	r->loaded = true;
 	r->epoch = redisconn_epoch(r->conn);
@@ -241,6 +243,18 @@ store_redis_count(const struct store_redis *r)
 	return ipmap_count(r->view);
 }
 
+uint64_t
+store_redis_serial(const struct store_redis *r)
+{
+	return r->serial;
+}
+
+const struct ipmap *
+store_redis_view(const struct store_redis *r)
+{
+	return r->view;
+}
+
 static char *
 meta_json(const struct store_meta *meta)
 {
@@ -299,9 +313,10 @@ store_redis_add(struct store_redis *r, const struct ipnet *entry, int64_t expire
 		return rc;
 	/* Our own write on top of the view we have: no reload needed. */
 	if (r->loaded && gen == r->gen + 1 && r->epoch == redisconn_epoch(r->conn) &&
-	    ipmap_put(r->view, entry, expires_at) == 0)
+	    ipmap_put(r->view, entry, expires_at) == 0) {
 		r->gen = gen;
-	else
+		r->serial++;
+	} else
 		r->checked_ms = 0;	/* reload at the next refresh */
 	return STORE_OK;
 }

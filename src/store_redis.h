@@ -75,5 +75,10 @@ KN_NONNULL(1)
 int store_redis_check_ready(struct store_redis *r, char *err, size_t err_size);
 KN_NONNULL(1)
 size_t store_redis_count(const struct store_redis *r);
+KN_NONNULL(1)
+uint64_t store_redis_serial(const struct store_redis *r);
+/* The view itself (borrowed from r: valid until the next refresh). */
+KN_NONNULL(1)
+const struct ipmap *store_redis_view(const struct store_redis *r);
 
 #endif

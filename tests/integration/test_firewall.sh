@@ -13,6 +13,7 @@
 # one of its addresses); every set and table claim is read back from
 # `nft list` / `nft -j list`.
 . "${abs_top_srcdir:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+. "$KN_SRC/tests/integration/fw_lib.sh"
 
 kn_init firewall
 export LC_ALL=C
@@ -21,128 +22,27 @@ FW=${KNOCKER_FIREWALL:-$KN_BUILD/knocker-firewall}
 [ -x "$FW" ] || kn_bail "knocker-firewall not found at $FW"
 [ "$(id -u)" = 0 ] || kn_bail "this test makes network namespaces: run it as root (CI does)"
 
-SFX=$$
-SRV=kfw-srv-$SFX
-CLI=kfw-cli-$SFX
-CTR=kfw-ctr-$SFX
-CAP=kfw-cap-$SFX
-NSS="$SRV $CLI $CTR $CAP"
-
-fw_cleanup() {
-	local rc=$? ns
-	kn_stop_all || rc=1
-	for ns in $NSS; do
-		ip netns del "$ns" 2>/dev/null
-	done
-	(exit $rc)
-	kn__cleanup
-}
-trap fw_cleanup EXIT
-
-in_srv() { ip netns exec "$SRV" "$@"; }
-in_cli() { ip netns exec "$CLI" "$@"; }
-
-# --- the network --------------------------------------------------------------
-for ns in $NSS; do
-	ip netns add "$ns" || kn_bail "ip netns add $ns failed"
-	ip -n "$ns" link set lo up
-done
-ip link add kfwc$SFX netns "$CLI" type veth peer name kfws$SFX netns "$SRV" || kn_bail "veth failed"
+fw_net kfw
+fw_netns CTR ctr
+fw_netns CAP cap
 ip link add kfwd$SFX netns "$CTR" type veth peer name kfwb$SFX netns "$SRV" || kn_bail "veth failed"
-ip -n "$CLI" link set kfwc$SFX name eth0
-ip -n "$SRV" link set kfws$SFX name eth0
 ip -n "$SRV" link set kfwb$SFX name br0
 ip -n "$CTR" link set kfwd$SFX name eth0
-for a in 192.0.2.2/24 192.0.2.66/24 192.0.2.130/24; do ip -n "$CLI" addr add $a dev eth0; done
-for a in 2001:db8::2/64 2001:db8::1:66/64 2001:db8::2:66/64; do ip -n "$CLI" addr add $a dev eth0 nodad; done
-ip -n "$SRV" addr add 192.0.2.1/24 dev eth0
-ip -n "$SRV" addr add 2001:db8::1/64 dev eth0 nodad
 ip -n "$SRV" addr add 198.51.100.1/24 dev br0
 ip -n "$CTR" addr add 198.51.100.2/24 dev eth0
-for ns in $CLI $SRV $CTR; do ip -n "$ns" link set eth0 up; done
+ip -n "$CTR" link set eth0 up
 ip -n "$SRV" link set br0 up
 ip -n "$CTR" route add default via 198.51.100.1
 ip -n "$CLI" route add 198.51.100.0/24 via 192.0.2.1
 in_srv sysctl -qw net.ipv4.ip_forward=1
 
-# One small program for every end: echo servers and probes.
-PEER=$KN_DIR/peer.py
-cat >"$PEER" <<'EOF'
-import socket, sys, threading
-mode = sys.argv[1]
-def fam(host):
-    return socket.AF_INET6 if ":" in host else socket.AF_INET
-def echo(c):
-    with c:
-        while True:
-            try:
-                d = c.recv(100)
-                if not d:
-                    return
-                c.sendall(d)
-            except OSError:
-                return
-if mode == "tcp-serve":
-    s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.bind(("::", int(sys.argv[2])))
-    s.listen(64)
-    while True:
-        c, _ = s.accept()
-        threading.Thread(target=echo, args=(c,), daemon=True).start()
-elif mode == "udp-serve":
-    s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
-    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-    s.bind(("::", int(sys.argv[2])))
-    while True:
-        d, a = s.recvfrom(100)
-        s.sendto(d, a)
-else:
-    # tcp|udp|session DST PORT SRC: prints OK when the echo comes back
-    dst, port, src = sys.argv[2], int(sys.argv[3]), sys.argv[4]
-    s = socket.socket(fam(dst), socket.SOCK_DGRAM if mode == "udp" else socket.SOCK_STREAM)
-    s.settimeout(0.8)
-    try:
-        s.bind((src, 0))
-        s.connect((dst, port))
-        s.send(b"ping")
-        ok = s.recv(100) == b"ping"
-    except OSError:
-        ok = False
-    print("OK" if ok else "FAIL", flush=True)
-    if mode == "session" and ok:
-        sys.stdin.readline()    # the test changes the whitelist meanwhile
-        try:
-            s.send(b"ping")
-            ok = s.recv(100) == b"ping"
-        except OSError:
-            ok = False
-        print("OK" if ok else "FAIL", flush=True)
-EOF
-
-start_bg() {	# NS cmd... (tracked; ip netns exec execs the command itself)
-	local ns=$1
-	shift
-	ip netns exec "$ns" "$@" >>"$KN_DIR/bg.log" 2>&1 &
-	kn_track $!
-}
+fw_peer
 start_bg "$SRV" python3 "$PEER" tcp-serve 2222
 start_bg "$SRV" python3 "$PEER" udp-serve 5151
 start_bg "$CTR" python3 "$PEER" tcp-serve 80
 start_bg "$CLI" python3 "$PEER" tcp-serve 2222
 
-probe() {	# tcp|udp SRC DST PORT -> OK / FAIL
-	in_cli python3 "$PEER" "$1" "$3" "$4" "$2"
-}
-
-# Waits until the services answer when nothing filters (IPv6 neighbour
-# discovery on a fresh veth can take a moment).
-for i in $(seq 1 50); do
-	[ "$(probe tcp 192.0.2.130 192.0.2.1 2222)$(probe udp 192.0.2.130 192.0.2.1 5151)$(probe tcp 2001:db8::2:66 2001:db8::1 2222)" = OKOKOK ] && break
-	sleep 0.1
-done
-kn_is "$(probe tcp 192.0.2.130 192.0.2.1 2222) $(probe udp 192.0.2.130 192.0.2.1 5151) $(probe tcp 2001:db8::2:66 2001:db8::1 2222)" \
+kn_is "$(fw_wait_probes "tcp 192.0.2.130 192.0.2.1 2222" "udp 192.0.2.130 192.0.2.1 5151" "tcp 2001:db8::2:66 2001:db8::1 2222")" \
     "OK OK OK" "without knocker-firewall the services answer (the test network works)"
 kn_is "$(probe tcp 192.0.2.130 192.0.2.1 8080)" FAIL "port 8080 is closed before the Docker-style DNAT rule"
 
@@ -175,34 +75,9 @@ EOF
 other_before=$(in_srv nft -s list table inet other; in_srv nft -s list table ip nat)
 
 # --- knocker behind lighttpd, in the server namespace ---------------------------
-LISTEN_PORT=8088
 kn_make_config "$KN_DIR/knocker.json" \
     '.firewall = {"table": "knocker", "ports": ["2222/tcp", "5151/udp"], "docker": false}'
-APP_PORT=9000
-out=$(in_srv spawn-fcgi -a 127.0.0.1 -p $APP_PORT -F 1 -P "$KN_DIR/spawn.pid" -- "$KNOCKER" -c "$KN_DIR/knocker.json" 2>&1) ||
-    kn_bail "spawn-fcgi in the server namespace failed: $out"
-kn_track $(cat "$KN_DIR/spawn.pid")
-cat >"$KN_DIR/lighttpd.conf" <<EOF
-server.modules = ( "mod_fastcgi" )
-server.document-root = "$KN_DIR/www"
-server.port = $LISTEN_PORT
-server.bind = "0.0.0.0"
-\$SERVER["socket"] == "[::]:$LISTEN_PORT" { }
-server.errorlog = "$KN_DIR/lighttpd-error.log"
-fastcgi.server = ( "/knock" => (( "host" => "127.0.0.1", "port" => $APP_PORT, "check-local" => "disable" )) )
-EOF
-start_bg "$SRV" lighttpd -D -f "$KN_DIR/lighttpd.conf"
-for i in $(seq 1 50); do
-	in_cli curl -s -o /dev/null --max-time 1 "http://192.0.2.1:$LISTEN_PORT/" && break
-	sleep 0.1
-done
-
-knock() {	# 4|6 [body] [key]: a knock from 192.0.2.2 or 2001:db8::2; prints the answer
-	local url="http://192.0.2.1:$LISTEN_PORT/knock" src=192.0.2.2
-	[ "$1" = 6 ] && url="http://[2001:db8::1]:$LISTEN_PORT/knock" src=2001:db8::2
-	in_cli curl -g -s --max-time 5 --interface "$src" -X POST -H "X-Api-Key: ${3:-$KN_API_KEY}" \
-	    -H 'Content-Type: application/json' --data-binary "${2:-}" "$url"
-}
+fw_start_knocker "$KN_DIR/knocker.json"
 
 WL=$KN_DIR/state/whitelist.json
 # An outside edit of the whitelist (what an admin or a future
@@ -217,56 +92,6 @@ wl_edit() {	# jq-filter
 	local text
 	text=$({ [ -s "$WL" ] && cat "$WL" || echo '{}'; } | jq -c "$1") || kn_bail "jq $1 failed"
 	wl_write "$text"
-}
-
-# The elements of a set: "addr" or "addr/len", sorted, space-separated.
-elems() {	# SET [TABLE]
-	in_srv nft -j list set inet "${2:-knocker}" "$1" 2>/dev/null | jq -r '.nftables[] | select(.set) |
-	    (.set.elem // [])[] | (if type == "object" and has("elem") then .elem.val else . end) |
-	    if type == "object" then "\(.prefix.addr)/\(.prefix.len)" else . end' | sort | tr '\n' ' ' | sed 's/ $//'
-}
-
-# Waits for a set to hold exactly WANT. The firewall applies a change within
-# 1 s on a quiet machine; the test waits up to 10 s, because a loaded one
-# (sanitizers, parallel tests) is slower, and slowness is not the fault looked for.
-wait_elems() {	# SET WANT
-	local i got
-	for i in $(seq 1 200); do
-		got=$(elems "$1")
-		[ "$got" = "$2" ] && break
-		sleep 0.05
-	done
-	printf '%s' "$got"
-}
-
-# Waits up to 10 s for `nft list set` to match REGEX; prints the listing.
-wait_like() {	# SET REGEX
-	local i got
-	for i in $(seq 1 200); do
-		got=$(in_srv nft list set inet knocker "$1" 2>&1)
-		printf '%s' "$got" | grep -Eq -- "$2" && break
-		sleep 0.05
-	done
-	printf '%s' "$got"
-}
-
-FWLOG=$KN_DIR/firewall.log
-start_fw() {	# CONFIG: starts knocker-firewall in srv, waits for its table
-	local i
-	ip netns exec "$SRV" "$FW" -c "$1" >>"$FWLOG" 2>&1 &
-	FW_PID=$!
-	kn_track $FW_PID
-	for i in $(seq 1 200); do
-		grep -q "knocker\[$FW_PID\]: info: firewall: guarding" "$FWLOG" && return 0
-		kn_alive $FW_PID || { kn_diag "knocker-firewall died at start:" "$(tail -n 5 "$FWLOG")"; return 1; }
-		sleep 0.1
-	done
-	return 1
-}
-stop_fw() {	# sends SIGTERM; its exit status in FW_RC
-	kill -TERM "$FW_PID"
-	wait "$FW_PID"
-	FW_RC=$?
 }
 
 # --- -n and config errors --------------------------------------------------------

@@ -8,6 +8,7 @@
 
 #include <bsd/string.h>
 
+#include "ipmap.h"
 #include "ipnet.h"
 #include "store.h"
 #include "storebehave.h"
@@ -69,6 +70,47 @@ sb_count_live(struct store *s, int64_t now)
 		n = 99;
 	free(v);
 	return n;
+}
+
+/* What knocker-firewall mirrors: the view's serial moves with a write made
+   elsewhere (and only then), and the copy holds the live entries. */
+static void
+sb_view(const char *tag, struct store *w, struct store *r, int64_t now, int settle_ms)
+{
+	struct ipnet e = test_net("192.0.2.77");
+	struct ipmap *m = ipmap_new();
+	uint64_t s0, s1;
+	int64_t v = 0;
+
+	if (m == NULL) {
+		printf("Bail out! out of memory\n");
+		exit(1);
+	}
+	usleep((useconds_t)settle_ms * 1000);	/* past the writes above */
+	tap_is_int(store_refresh(r, now), 0, "%s: refresh before the serial checks", tag);
+	s0 = store_view_serial(r);
+	usleep((useconds_t)settle_ms * 1000);
+	tap_is_int(store_refresh(r, now), 0, "%s: refresh again", tag);
+	tap_ok(store_view_serial(r) == s0, "%s: without a write the view serial stays", tag);
+	tap_is_int(sb_add(w, "192.0.2.77", now + 500, now, "fw"), STORE_OK, "%s: a write elsewhere", tag);
+	usleep((useconds_t)settle_ms * 1000);
+	tap_is_int(store_refresh(r, now), 0, "%s: refresh after it", tag);
+	s1 = store_view_serial(r);
+	tap_ok(s1 != s0, "%s: the view serial changed", tag);
+	tap_is_int(store_view_copy(r, now, m), 0, "%s: store_view_copy succeeds", tag);
+	tap_is_int((int64_t)ipmap_count(m), 1, "%s: the copy holds the one live entry", tag);
+	tap_is_int(ipmap_get(m, &e, &v), 1, "%s: the new entry", tag);
+	tap_is_int(v, now + 500, "%s: with its expiry", tag);
+	ipmap_clear(m);
+	tap_is_int(store_view_copy(r, now + 500, m), 0, "%s: a copy at its expiry", tag);
+	tap_is_int((int64_t)ipmap_count(m), 0, "%s: leaves it out", tag);
+	tap_is_int((int64_t)sb_revoke(w, STORE_MATCH_ENTRY, "192.0.2.77", now), 1, "%s: revoke it", tag);
+	usleep((useconds_t)settle_ms * 1000);
+	tap_is_int(store_refresh(r, now), 0, "%s: refresh after the revoke", tag);
+	tap_ok(store_view_serial(r) != s1, "%s: the view serial changed again", tag);
+	tap_is_int(store_view_copy(r, now, m), 0, "%s: and the copy", tag);
+	tap_is_int((int64_t)ipmap_count(m), 0, "%s: is empty", tag);
+	ipmap_free(m);
 }
 
 void
@@ -156,6 +198,7 @@ storebehave_run(const char *tag, storebehave_make make, void *ctx, int settle_ms
 	tap_is_int(sb_lookup(b, "192.0.2.12", now, NULL), 0, "%s: the soonest of the others goes", tag);
 	tap_is_int((int64_t)sb_revoke(small, STORE_MATCH_ALL, NULL, now), 3, "%s: emptied again", tag);
 	store_free(small);
+	sb_view(tag, a, b, now, settle_ms);
 	store_free(a);
 	store_free(b);
 }
