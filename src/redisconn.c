@@ -67,8 +67,9 @@ conn_down(struct redisconn *c, const char *why)
 	c->pending = 0;
 	c->retry_at = monotime_ms() + REDISCONN_RETRY_MS;
 	if (c->state != 0)
-		log_warnx(MOD, "redis %s unavailable: %s; knocks answer 503 and unconfirmed "
-		    "clients are denied until it is back", c->cs->address, c->why);
+		log_warnx(MOD, "redis %s unavailable: %s; retrying (meanwhile knocks answer 503, "
+		    "verify admits only what it could confirm, the firewall keeps its sets)",
+		    c->cs->address, c->why);
 	c->state = 0;
 }
 
