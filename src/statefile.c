@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -262,30 +263,128 @@ sf_names(const char *path, const struct stat *st)
 	    named.st_ino == st->st_ino;
 }
 
+/*
+ * Waiting for a lock. Polling with LOCK_NB starves the poller: a worker
+ * that has just unlocked is back for the lock (reply, next request) long
+ * before a sleeping poller looks again, so under steady knocks one worker
+ * waited past the deadline while the lock was free most of the time
+ * (4 processes, 3 ms holds: waits up to 1.6 s, 503s). A process blocked in
+ * flock(LOCK_EX) is woken by the kernel at the unlock instead. flock has no
+ * timeout, so while we wait a timer sends SF_WAIT_SIGNAL every
+ * SF_WAIT_TICK_MS to a handler that does nothing and is installed without
+ * SA_RESTART: flock returns EINTR, and we check the deadline and whether the
+ * path still names the file before blocking again. The programs are single
+ * threaded, so the process-directed signal reaches this thread. The old
+ * disposition and mask are restored before returning.
+ */
+#define SF_WAIT_SIGNAL	(SIGRTMIN + 2)
+#define SF_WAIT_TICK_MS	20
+
+struct sf_waiter {
+	timer_t			timer;
+	struct sigaction	old_action;
+	sigset_t		old_mask;
+};
+
+static void
+sf_wait_tick(int sig)
+{
+	(void)sig;
+}
+
+static int
+sf_wait_begin(struct sf_waiter *w)
+{
+	struct sigaction sa;
+	struct sigevent sev;
+	struct itimerspec tick;
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = sf_wait_tick;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SF_WAIT_SIGNAL, &sa, &w->old_action) == -1)
+		return -1;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_SIGNAL;
+	sev.sigev_signo = SF_WAIT_SIGNAL;
+	if (timer_create(CLOCK_MONOTONIC, &sev, &w->timer) == -1) {
+		(void)sigaction(SF_WAIT_SIGNAL, &w->old_action, NULL);
+		return -1;
+	}
+	memset(&tick, 0, sizeof(tick));
+	tick.it_value.tv_nsec = tick.it_interval.tv_nsec = SF_WAIT_TICK_MS * 1000000L;
+	sigemptyset(&set);
+	sigaddset(&set, SF_WAIT_SIGNAL);
+	(void)sigprocmask(SIG_UNBLOCK, &set, &w->old_mask);
+	(void)timer_settime(w->timer, 0, &tick, NULL);
+	return 0;
+}
+
+static void
+sf_wait_end(struct sf_waiter *w)
+{
+	struct timespec none = { 0, 0 };
+	sigset_t set;
+	int saved = errno;
+
+	sigemptyset(&set);
+	sigaddset(&set, SF_WAIT_SIGNAL);
+	(void)sigprocmask(SIG_BLOCK, &set, NULL);
+	(void)timer_delete(w->timer);
+	while (sigtimedwait(&set, NULL, &none) > 0)
+		continue;	/* a tick raised after the last EINTR */
+	(void)sigaction(SF_WAIT_SIGNAL, &w->old_action, NULL);
+	(void)sigprocmask(SIG_SETMASK, &w->old_mask, NULL);
+	errno = saved;
+}
+
+/* The stale and deadline checks between two waits: 0 to wait again, or -1
+   with errno ESTALE / ETIMEDOUT. */
+static int
+sf_wait_check(int64_t deadline, const char *stale_path, const struct stat *st)
+{
+	if (stale_path != NULL && !sf_names(stale_path, st)) {
+		errno = ESTALE;
+		return -1;
+	}
+	if (monotime_ms() >= deadline) {
+		errno = ETIMEDOUT;
+		return -1;
+	}
+	return 0;
+}
+
 /* flock(LOCK_EX) on fd until deadline (ms, monotime_ms). Returns 0, or -1
    with errno: ETIMEDOUT, ESTALE when stale_path (if given) stops naming
    the file held (st) while waiting, or flock's own. */
 static int
 sf_flock_until(int fd, int64_t deadline, const char *stale_path, const struct stat *st)
 {
+	struct sf_waiter w;
 	long sleep_us = 500;
+	int rc;
 
+	while ((rc = flock(fd, LOCK_EX | LOCK_NB)) == -1 && errno == EINTR)
+		continue;
+	if (rc == 0 || errno != EWOULDBLOCK)
+		return rc;
+	if (sf_wait_begin(&w) == 0) {
+		while ((rc = sf_wait_check(deadline, stale_path, st)) == 0 &&
+		    (rc = flock(fd, LOCK_EX)) == -1 && errno == EINTR)
+			continue;
+		sf_wait_end(&w);
+		return rc;
+	}
+	/* No timer to be had (the process's timer limit): poll. */
 	for (;;) {
+		if (sf_wait_check(deadline, stale_path, st) == -1)
+			return -1;
+		sf_backoff(&sleep_us);
 		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
 			return 0;
-		if (errno == EINTR)
-			continue;
-		if (errno != EWOULDBLOCK)
+		if (errno != EINTR && errno != EWOULDBLOCK)
 			return -1;
-		if (stale_path != NULL && !sf_names(stale_path, st)) {
-			errno = ESTALE;
-			return -1;
-		}
-		if (monotime_ms() >= deadline) {
-			errno = ETIMEDOUT;
-			return -1;
-		}
-		sf_backoff(&sleep_us);
 	}
 }
 

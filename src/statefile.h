@@ -17,7 +17,11 @@
  *    owned by the directory's owner, and not writable by group or others.
  *  - Locks are flock(LOCK_EX) with a deadline: a lock held past it (by a
  *    stuck worker, or another user who can open the file) is a failure
- *    with errno ETIMEDOUT, never an unbounded wait.
+ *    with errno ETIMEDOUT, never an unbounded wait. While it waits, the
+ *    caller blocks in flock (woken at the unlock, so a busy lock is shared
+ *    fairly) and a timer of its own sends it SIGRTMIN+2 every 20 ms; the
+ *    signal's disposition and mask are restored before the call returns.
+ *    Callers are single threaded and must not use that signal themselves.
  *  - A replace never shows a partial file: a temp file in the same
  *    directory (O_CREAT|O_EXCL|O_NOFOLLOW|O_CLOEXEC, 0600), written,
  *    fsync'd, closed (checked), handed to the owner when root, renamed over
@@ -27,7 +31,8 @@
  * Errors: functions return 0 (or a documented positive value) or -1 with
  * errno set and one line in *e naming the path and the problem, for the
  * log and `knocker -t`; it is never shown to an HTTP client. Nothing here
- * logs, exits or keeps global state.
+ * logs, exits or keeps global state (the lock wait above
+ * borrows one signal for its duration).
  */
 #ifndef KNOCKER_STATEFILE_H
 #define KNOCKER_STATEFILE_H

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -9,9 +10,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <bsd/string.h>
 
@@ -323,6 +326,84 @@ lock_should_wait_for_a_program_that_locks_only_the_file(void)
 	sf_unlock(&lock);
 }
 
+/* A process that takes the lock again right after each unlock (a worker
+   between two knocks) must not starve a waiter: the waiter is woken at an
+   unlock, not left sleeping until it happens to look while the lock is free.
+   Rounds are counted, not timed: the holder holds 10 ms, then spins 200 us
+   before it asks again. (The polling waiter this replaced usually waited
+   out the whole deadline here: 190 rounds.) */
+struct relocker {
+	volatile int	rounds;
+	volatile int	stop;
+};
+
+static void
+relock_until_stopped(const char *lk, struct relocker *r)
+{
+	struct timespec hold = { 0, 10 * 1000000L }, t0, t;
+	struct sf_lock lock;
+	struct sf_err e;
+
+	while (!r->stop && r->rounds < 2000) {
+		if (sf_lock(lk, 0, 5000, &lock, &e) == -1)
+			_exit(1);
+		(void)nanosleep(&hold, NULL);
+		sf_unlock(&lock);
+		__atomic_add_fetch(&r->rounds, 1, __ATOMIC_SEQ_CST);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		do
+			clock_gettime(CLOCK_MONOTONIC, &t);
+		while ((t.tv_sec - t0.tv_sec) * 1000000000L + (t.tv_nsec - t0.tv_nsec) < 200000L);
+	}
+	_exit(0);
+}
+
+static void
+lock_should_not_starve_a_waiter(void)
+{
+	const char *lk = path_in("busy.lock");
+	struct sigaction before, after;
+	sigset_t mask_before, mask_after;
+	struct relocker *r;
+	struct sf_lock lock;
+	struct sf_err e;
+	int first, got, st, rc;
+	pid_t pid;
+
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (r == MAP_FAILED)
+		tap_bail_errno("mmap");
+	r->rounds = r->stop = 0;
+	fflush(stdout);
+	if ((pid = fork()) == -1)
+		tap_bail_errno("fork");
+	if (pid == 0)
+		relock_until_stopped(lk, r);
+	while (r->rounds < 2)
+		(void)usleep(1000);
+	(void)sigaction(SIGRTMIN + 2, NULL, &before);
+	(void)sigprocmask(SIG_SETMASK, NULL, &mask_before);
+	first = r->rounds;
+	rc = sf_lock(lk, 0, SF_LOCK_TIMEOUT_MS, &lock, &e);
+	got = r->rounds;
+	tap_ok(rc == 0, "a waiter gets the lock from a process that keeps taking it again%s%s",
+	    rc == 0 ? "" : ": ", rc == 0 ? "" : e.msg);
+	tap_ok(got - first <= 25, "within 25 of its rounds (took %d)", got - first);
+	if (rc == 0)
+		sf_unlock(&lock);
+	r->stop = 1;
+	tap_ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && WEXITSTATUS(st) == 0,
+	    "the other process never timed out either");
+	(void)sigaction(SIGRTMIN + 2, NULL, &after);
+	(void)sigprocmask(SIG_SETMASK, NULL, &mask_after);
+	tap_ok(before.sa_handler == after.sa_handler && after.sa_handler == SIG_DFL,
+	    "the wait leaves the signal it used as it found it");
+	tap_ok(sigismember(&mask_before, SIGRTMIN + 2) == sigismember(&mask_after, SIGRTMIN + 2) &&
+	    sigismember(&mask_after, SIGALRM) == sigismember(&mask_before, SIGALRM),
+	    "and the signal mask too");
+	(void)munmap(r, sizeof(*r));
+}
+
 /* --- replace ----------------------------------------------------------- */
 
 static void
@@ -555,6 +636,7 @@ main(int argc, char **argv)
 	root_should_hand_what_it_creates_to_the_dir_owner();
 	lock_should_time_out_while_another_process_holds_it();
 	lock_should_wait_for_a_program_that_locks_only_the_file();
+	lock_should_not_starve_a_waiter();
 	replace_should_swap_in_a_complete_file();
 	replace_should_leave_no_temp_file_on_failure();
 	move_aside_should_never_replace();
