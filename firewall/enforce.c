@@ -68,6 +68,15 @@ fail:
 	return rc;
 }
 
+/* Why a refresh of store failed, into err. */
+static void
+store_failure(struct store *store, char *err, size_t size)
+{
+	if (store_check_ready(store, err, size) == 0)
+		snprintf(err, size, "the whitelist store could not be read (the line "
+		    "above says why)");
+}
+
 /* The store's view into map (empty): 0, or -1 with err (unless NULL). */
 static int
 read_store(struct store *store, struct ipmap *map, char *err, size_t size)
@@ -75,9 +84,8 @@ read_store(struct store *store, struct ipmap *map, char *err, size_t size)
 	int64_t now = clock_ms(CLOCK_REALTIME) / 1000;
 
 	if (store_refresh(store, now) != 0) {
-		if (err != NULL && store_check_ready(store, err, size) == 0)
-			snprintf(err, size, "the whitelist store could not be read (the line "
-			    "above says why)");
+		if (err != NULL)
+			store_failure(store, err, size);
 		return -1;
 	}
 	if (store_view_copy(store, now, map) != 0) {
@@ -323,8 +331,12 @@ enforce_poll(struct enforce *e)
 	if (e->store == NULL)
 		return 0;
 	if (store_refresh(e->store, clock_ms(CLOCK_REALTIME) / 1000) != 0) {
-		if (!e->failing)
-			(void)read_into_good(e);	/* logs why, once */
+		if (!e->failing) {
+			char why[sizeof(e->why)];
+
+			store_failure(e->store, why, sizeof(why));
+			note_failure(e, why);
+		}
 		return -1;
 	}
 	if (!e->failing && store_view_serial(e->store) == e->serial)

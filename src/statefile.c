@@ -268,7 +268,7 @@ sf_names(const char *path, const struct stat *st)
  * that has just unlocked is back for the lock (reply, next request) long
  * before a sleeping poller looks again, so under steady knocks one worker
  * waited past the deadline while the lock was free most of the time
- * (4 processes, 3 ms holds: waits up to 1.6 s, 503s). A process blocked in
+ * (4 processes, 3 ms holds: waits up to 1.6 s, knocks refused). A process blocked in
  * flock(LOCK_EX) is woken by the kernel at the unlock instead. flock has no
  * timeout, so while we wait a timer sends SF_WAIT_SIGNAL every
  * SF_WAIT_TICK_MS to a handler that does nothing and is installed without
